@@ -1,0 +1,197 @@
+/* admin.c - carebox-admin: database migrations and other operator commands. */
+#include <dirent.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+
+static void usage(void)
+{
+	fputs("usage: carebox-admin [-d DATADIR] COMMAND\n"
+	      "commands:\n"
+	      "  migrate     apply the pending migrations of DATADIR/sql, each in a transaction\n"
+	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
+	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the *.sql files of `dir`, sorted, into a malloc'd array of malloc'd
+ * names (*n of them). Returns NULL on error. The caller frees both. */
+static char **list_migrations(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (d == NULL) {
+		fprintf(stderr, "carebox-admin: %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = realloc(names, cap * sizeof(*names));
+			if (names == NULL)
+				abort();
+		}
+		names[(*n)++] = strdup(e->d_name);
+	}
+	closedir(d);
+	if (*n)
+		qsort(names, *n, sizeof(*names), by_name);
+	return names ? names : calloc(1, sizeof(*names));
+}
+
+/* Reads a whole file into `out`. Returns 0 or -1. */
+static int read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[8192];
+	size_t got;
+
+	if (f == NULL)
+		return -1;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(out, chunk, got);
+	fclose(f);
+	return 0;
+}
+
+/* Runs one query with parameters; prints the error and returns -1 on
+ * failure, else the number of rows. */
+static int run(PGconn *c, const char *sql, int n, const char *const *p)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	int rows = PQntuples(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "carebox-admin: %s", PQresultErrorMessage(res));
+		rows = -1;
+	}
+	PQclear(res);
+	return rows;
+}
+
+/* Applies one migration file if it is not recorded yet, in a transaction.
+ * Returns 1 if applied, 0 if already there, -1 on error (rolled back). */
+static int apply_one(PGconn *c, const char *dir, const char *name)
+{
+	const char *p[1] = { name };
+	struct buf path = BUF_INIT, sql = BUF_INIT;
+	PGresult *res;
+	int rc = -1, seen;
+
+	if (run(c, "BEGIN", 0, NULL) < 0)
+		return -1;
+	seen = run(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+	if (seen != 0) {
+		run(c, "ROLLBACK", 0, NULL);
+		return seen > 0 ? 0 : -1;
+	}
+	buf_printf(&path, "%s/%s", dir, name);
+	if (read_file(path.data, &sql) < 0 || sql.data == NULL) {
+		fprintf(stderr, "carebox-admin: cannot read %s\n", path.data);
+		goto out;
+	}
+	/* A migration is a fixed file of the release, run as it is. */
+	res = PQexec(c, sql.data);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "carebox-admin: %s: %s", name, PQresultErrorMessage(res));
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	if (run(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, p) < 0 ||
+	    run(c, "COMMIT", 0, NULL) < 0)
+		goto out;
+	printf("applied %s\n", name);
+	rc = 1;
+out:
+	if (rc < 0)
+		run(c, "ROLLBACK", 0, NULL);
+	buf_free(&path);
+	buf_free(&sql);
+	return rc;
+}
+
+static int migrate(PGconn *c, const char *datadir)
+{
+	struct buf dir = BUF_INIT;
+	size_t n = 0, applied = 0;
+	char **names;
+	int rc = 0;
+
+	buf_printf(&dir, "%s/sql", datadir);
+	names = list_migrations(dir.data, &n);
+	if (names == NULL ||
+	    run(c, "SET client_min_messages = warning", 0, NULL) < 0 ||
+	    run(c, "SELECT pg_advisory_lock(72173)", 0, NULL) < 0 ||
+	    run(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		   " version text PRIMARY KEY,"
+		   " applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL) < 0)
+		rc = 1;
+	for (size_t i = 0; i < n; i++) {
+		int r = rc ? 0 : apply_one(c, dir.data, names[i]);
+
+		if (r < 0)
+			rc = 1;
+		applied += r > 0;
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0)
+		printf("migrations: %zu applied, %zu already there\n", applied, n - applied);
+	buf_free(&dir);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *datadir = getenv("CAREBOX_DATADIR"), *url = getenv("CAREBOX_DATABASE_URL");
+	static const char *const keys[] = { "dbname", "application_name", NULL };
+	const char *vals[] = { url ? url : "", "carebox-admin", NULL };
+	PGconn *c;
+	int i = 1, rc;
+
+	log_init("carebox-admin");
+	if (argc > 2 && strcmp(argv[1], "-d") == 0) {
+		datadir = argv[2];
+		i = 3;
+	}
+	if (datadir == NULL || *datadir == '\0')
+		datadir = CAREBOX_DATADIR;
+	if (i >= argc || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		usage();
+		return i >= argc ? 2 : 0;
+	}
+	c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "carebox-admin: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return 1;
+	}
+	if (strcmp(argv[i], "migrate") == 0) {
+		rc = migrate(c, datadir);
+	} else {
+		usage();
+		rc = 2;
+	}
+	PQfinish(c);
+	return rc;
+}

@@ -1,0 +1,171 @@
+/* db.c - one PostgreSQL connection per worker, with prepared statements. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct db {
+	const char *conninfo;
+	int timeout_ms;
+	const struct db_stmt *const *sets;
+	PGconn *conn;
+	time_t last_attempt;
+	char sqlstate[6];
+};
+
+struct db *db_new(const char *conninfo, int timeout_ms,
+		  const struct db_stmt *const *sets)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL) {
+		log_msg("out of memory");
+		abort();
+	}
+	db->conninfo = conninfo;
+	db->timeout_ms = timeout_ms;
+	db->sets = sets;
+	return db;
+}
+
+static void db_drop(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+/* Sets the session up and prepares every statement: one round trip each,
+ * once per connection, so a request never pays for parsing or planning
+ * setup. Returns 0, or -1 after logging the failure. */
+static int db_setup(struct db *db)
+{
+	char ms[16];
+	const char *param[1] = { ms };
+	PGresult *res;
+
+	snprintf(ms, sizeof(ms), "%d", db->timeout_ms);
+	res = db_check(db, PQexecParams(db->conn,
+		"SELECT set_config('statement_timeout', $1, false)",
+		1, NULL, param, NULL, NULL, 0), "statement_timeout");
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	for (const struct db_stmt *const *set = db->sets; set && *set; set++) {
+		for (const struct db_stmt *st = *set; st->name; st++) {
+			res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				log_msg("prepare %s: %s", st->name,
+					PQerrorMessage(db->conn));
+				PQclear(res);
+				return -1;
+			}
+			PQclear(res);
+		}
+	}
+	return 0;
+}
+
+int db_ensure(struct db *db)
+{
+	static const char *const keys[] = {
+		"dbname", "connect_timeout", "application_name", NULL
+	};
+	const char *vals[] = { db->conninfo, "3", "carebox", NULL };
+	time_t now = time(NULL);
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (db->conn)
+		db_drop(db);
+	if (now == db->last_attempt)
+		return -1;
+	db->last_attempt = now;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_msg("database connection failed: %s", PQerrorMessage(db->conn));
+		db_drop(db);
+		return -1;
+	}
+	if (db_setup(db) < 0) {
+		db_drop(db);
+		return -1;
+	}
+	db->last_attempt = 0;
+	return 0;
+}
+
+/* Checks a result; on failure logs it, records the SQLSTATE, clears the
+ * result and returns NULL. */
+static PGresult *db_check(struct db *db, PGresult *res, const char *what)
+{
+	ExecStatusType st = PQresultStatus(res);
+	const char *state;
+
+	db->sqlstate[0] = '\0';
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state)
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
+	log_msg("query %s failed: %s", what,
+		res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *db_exec(struct db *db, const char *name, int n,
+		  const char *const *params)
+{
+	if (db->conn == NULL) {
+		db->sqlstate[0] = '\0';
+		return NULL;
+	}
+	return db_check(db, PQexecPrepared(db->conn, name, n, params, NULL,
+					   NULL, 0), name);
+}
+
+int db_command(struct db *db, const char *sql)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return -1;
+	res = db_check(db, PQexec(db->conn, sql), sql);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+const char *db_last_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+int db_failure_status(const struct db *db)
+{
+	return db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ? 503 : 500;
+}
+
+void db_end_request(struct db *db)
+{
+	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		db_command(db, "ROLLBACK");
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	free(db);
+}

@@ -1,0 +1,57 @@
+/* db.h - one PostgreSQL connection per worker, with prepared statements. */
+#ifndef CAREBOX_DB_H
+#define CAREBOX_DB_H
+
+#include <libpq-fe.h>
+
+/* A statement the app runs, prepared once per connection under `name`.
+ * SQL text is always a constant with $1..$n parameters, never assembled. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+};
+
+struct db;
+
+/* A handle that connects lazily with `conninfo` (a libpq connection string
+ * or URI; "" means libpq's PG* environment variables) and, on each new
+ * connection, sets statement_timeout to `timeout_ms` and prepares every
+ * statement of the NULL-name-terminated arrays in `sets` (NULL-terminated).
+ * Nothing is copied: the strings must outlive the handle. Free with
+ * db_free(). */
+struct db *db_new(const char *conninfo, int timeout_ms,
+		  const struct db_stmt *const *sets);
+
+/* Connects if there is no usable connection (at most once a second while
+ * the database is down). Returns 0 when connected, -1 otherwise. */
+int db_ensure(struct db *db);
+
+/* Runs the prepared statement `name` with `n` text parameters (NULL is SQL
+ * NULL). Returns the result on PGRES_TUPLES_OK or PGRES_COMMAND_OK, which the
+ * caller frees with PQclear(); NULL on any failure, which is logged (without
+ * parameter values) and, if the connection broke, makes the next
+ * db_ensure() reconnect. */
+PGresult *db_exec(struct db *db, const char *name, int n,
+		  const char *const *params);
+
+/* Runs a constant SQL command without parameters (BEGIN, COMMIT, ...).
+ * Returns 0 on success, -1 on failure (logged). */
+int db_command(struct db *db, const char *sql);
+
+/* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
+ * handler can tell a unique violation (23505) from an outage. */
+const char *db_last_sqlstate(const struct db *db);
+
+/* The HTTP status a failed query deserves: 503 if the connection is gone
+ * (the database is down or restarting), 500 otherwise. */
+int db_failure_status(const struct db *db);
+
+/* Ends a request: rolls back a transaction the handler left open. */
+void db_end_request(struct db *db);
+
+/* The raw connection (NULL when not connected), for carebox-admin. */
+PGconn *db_conn(struct db *db);
+
+void db_free(struct db *db);
+
+#endif

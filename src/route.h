@@ -1,0 +1,32 @@
+/* route.h - the one table that maps method + path to a page handler. */
+#ifndef CAREBOX_ROUTE_H
+#define CAREBOX_ROUTE_H
+
+#include "db.h"
+#include "http.h"
+
+typedef int (*handler_fn)(struct req *r);
+
+/* One page. `pattern` is a literal path whose segments may be "{id}" (a
+ * UUID, stored in r->params in order). A NULL handler means the method is
+ * not allowed; HEAD is served by `get`. */
+struct route {
+	const char *pattern;
+	handler_fn get;
+	handler_fn post;
+};
+
+/* Finds the route for r->path and r->method, filling r->params. Returns the
+ * route, or NULL with *status set to 404 (no such path) or 405 (path exists,
+ * method not allowed; *allow then lists the allowed methods). */
+const struct route *route_find(struct req *r, int *status, const char **allow);
+
+/* Runs the request through its route: 404/405 as error pages, otherwise the
+ * handler. Returns the final status; on an error status the response holds
+ * the error page. */
+int route_dispatch(struct req *r);
+
+/* Every statement of every page, for db_new(). NULL-terminated. */
+extern const struct db_stmt *const route_stmts[];
+
+#endif

@@ -1,0 +1,237 @@
+/* serve.c - the FastCGI worker: accept, parse, dispatch, send, log, repeat. */
+#include "serve.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "route.h"
+
+/* Buffers that grew past this (a large page) are released after the
+ * request, so one big response does not pin a worker's memory. */
+#define KEEP_BUFFER (256 * 1024)
+
+static volatile sig_atomic_t worker_stopping;
+
+static void worker_on_stop(int sig)
+{
+	(void)sig;
+	worker_stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* SIGTERM and SIGINT end the worker after the request in flight; the
+ * handlers interrupt accept() (no SA_RESTART). SIGHUP is the master's. */
+static void worker_signals(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static long usec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* The request id: nginx's $request_id when it passed one (so the two logs
+ * line up), else 16 random hex digits. Always [0-9a-f], safe anywhere. */
+static const char *request_id(struct arena *a, const char *from_nginx)
+{
+	unsigned char rnd[8];
+	char *id;
+
+	if (from_nginx && strlen(from_nginx) <= 32 && *from_nginx &&
+	    strspn(from_nginx, "0123456789abcdef") == strlen(from_nginx))
+		return arena_strdup(a, from_nginx);
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	id = arena_alloc(a, 17);
+	for (int i = 0; i < 8; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	return id;
+}
+
+static enum http_method method_of(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return M_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return M_HEAD;
+	if (strcmp(m, "POST") == 0)
+		return M_POST;
+	return M_OTHER;
+}
+
+/* Fills r from the FastCGI parameters. Never fails: missing parameters
+ * become safe defaults. */
+static void req_from_params(struct req *r, FCGX_ParamArray env)
+{
+	const char *uri = FCGX_GetParam("REQUEST_URI", env);
+	const char *m = FCGX_GetParam("REQUEST_METHOD", env);
+	const char *https = FCGX_GetParam("HTTPS", env);
+	const char *addr = FCGX_GetParam("REMOTE_ADDR", env);
+	const char *ct = FCGX_GetParam("CONTENT_TYPE", env);
+
+	if (uri == NULL || *uri != '/')
+		uri = "/";
+	r->path = arena_strndup(r->arena, uri, strcspn(uri, "?"));
+	r->method_name = m ? m : "GET";
+	r->method = method_of(r->method_name);
+	r->https = https && strcmp(https, "on") == 0;
+	r->remote_addr = addr ? addr : "";
+	r->content_type = ct ? ct : "";
+	r->request_id = request_id(r->arena, FCGX_GetParam("REQUEST_ID", env));
+}
+
+/* 1 if the declared content type is `want`, ignoring parameters. */
+static int content_type_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+
+	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses the query string, cookies and (for POST) the body. Returns 0, or an
+ * error status (400, 413, 415) with the message in *msg. The body is never
+ * read when its declared length is over the limit. */
+static int req_read_input(struct req *r, FCGX_Request *fr, const char **msg)
+{
+	const char *qs = FCGX_GetParam("QUERY_STRING", fr->envp);
+	const char *cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	char *end;
+	long len;
+	char *body;
+
+	if (cookie)
+		http_parse_cookies(r->arena, cookie, strlen(cookie), &r->cookies);
+	if (qs && (*msg = http_parse_urlencoded(r->arena, qs, strlen(qs), &r->query)))
+		return 400;
+	if (r->method != M_POST)
+		return 0;
+	len = cl && *cl ? strtol(cl, &end, 10) : 0;
+	if (cl && *cl && (*end || len < 0)) {
+		*msg = "The request had an invalid length.";
+		return 400;
+	}
+	if (len > HTTP_MAX_BODY) {
+		*msg = "What you sent is too large.";
+		return 413;
+	}
+	body = arena_alloc(r->arena, (size_t)len + 1);
+	if (FCGX_GetStr(body, (int)len, fr->in) != (int)len) {
+		*msg = "The request body was cut short.";
+		return 400;
+	}
+	body[len] = '\0';
+	r->body = body;
+	r->body_len = (size_t)len;
+	if (!content_type_is(r->content_type, "application/x-www-form-urlencoded")) {
+		*msg = "This page only accepts ordinary form submissions.";
+		return 415;
+	}
+	if ((*msg = http_parse_urlencoded(r->arena, body, (size_t)len, &r->form)))
+		return 400;
+	return 0;
+}
+
+/* Sends status line, headers and (unless HEAD) the body in one go. */
+static void req_send(struct req *r, FCGX_Request *fr)
+{
+	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+		     "Content-Length: %zu\r\nCache-Control: no-store\r\n",
+		     r->status, http_reason(r->status),
+		     r->content_type_out ? r->content_type_out : "text/html; charset=utf-8",
+		     r->body_out->len);
+	FCGX_PutStr(r->headers->data ? r->headers->data : "", (int)r->headers->len, fr->out);
+	FCGX_PutStr("\r\n", 2, fr->out);
+	if (r->method != M_HEAD && r->body_out->len)
+		FCGX_PutStr(r->body_out->data, (int)r->body_out->len, fr->out);
+}
+
+/* Handles one accepted request from start to log line. */
+static void serve_one(FCGX_Request *fr, struct arena *a, struct db *db,
+		      const struct tpl_set *tpl, struct buf *headers, struct buf *body)
+{
+	struct timespec t0;
+	struct req r;
+	const char *msg = NULL;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.db = db;
+	r.tpl = tpl;
+	r.headers = headers;
+	r.body_out = body;
+	r.view = tv_map(a);
+	req_from_params(&r, fr->envp);
+	tv_set_str(a, r.view, "request_id", r.request_id);
+	status = req_read_input(&r, fr, &msg);
+	if (status) {
+		http_error(&r, status, msg);
+	} else {
+		db_ensure(db);
+		route_dispatch(&r);
+		db_end_request(db);
+	}
+	req_send(&r, fr);
+	log_request(r.method_name, r.path, r.status, usec_since(&t0), r.request_id);
+}
+
+int serve_worker(const struct serve_config *cfg)
+{
+	FCGX_Request fr;
+	struct arena *a = arena_new(64 * 1024);
+	struct buf headers = BUF_INIT, body = BUF_INIT;
+	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, route_stmts);
+
+	worker_signals();
+	if (FCGX_InitRequest(&fr, cfg->listen_fd, 0) != 0) {
+		log_msg("FCGX_InitRequest failed");
+		return 1;
+	}
+	db_ensure(db);
+	while (!worker_stopping && FCGX_Accept_r(&fr) == 0) {
+		serve_one(&fr, a, db, cfg->tpl, &headers, &body);
+		FCGX_Finish_r(&fr);
+		arena_reset(a);
+		buf_reset(&headers);
+		buf_reset(&body);
+		if (body.cap > KEEP_BUFFER)
+			buf_free(&body);
+	}
+	FCGX_Free(&fr, 1);
+	db_free(db);
+	arena_free(a);
+	buf_free(&headers);
+	buf_free(&body);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* test_arena.c - the request arena and the response buffer. */
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "tap.h"
+
+static void test_arena(void)
+{
+	struct arena *a = arena_new(1024);
+	size_t before;
+	char *big;
+
+	for (int i = 0; i < 100; i++) {
+		void *p = arena_alloc(a, (size_t)i + 1);
+
+		if (((uintptr_t)p & 15) != 0) {
+			ok(0, "allocation %d is 16-byte aligned", i);
+			break;
+		}
+	}
+	ok(1, "small allocations are aligned");
+	is_str(arena_strndup(a, "hello world", 5), "hello", "strndup copies n bytes and ends them");
+	is_str(arena_printf(a, "%d-%s", 42, "x"), "42-x", "printf formats into the arena");
+	big = arena_alloc(a, 100000);
+	memset(big, 'x', 100000);
+	ok(arena_footprint(a) > 100000, "a large allocation grows the arena");
+	arena_reset(a);
+	before = arena_footprint(a);
+	ok(before < 4096, "reset gives the extra chunks back (%zu bytes left)", before);
+	for (int round = 0; round < 1000; round++) {
+		arena_alloc(a, 50000);
+		arena_reset(a);
+	}
+	ok(arena_footprint(a) == before, "memory stays flat over 1000 reset cycles");
+	arena_free(a);
+}
+
+static void test_buf(void)
+{
+	struct buf b = BUF_INIT;
+
+	buf_put_html(&b, "<a href=\"x\">Tom & 'Jerry'</a>", 30);
+	is_str(b.data, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;",
+	       "HTML escaping covers & < > \" '");
+	buf_reset(&b);
+	buf_put_html(&b, "plain text", 10);
+	is_str(b.data, "plain text", "text without specials is unchanged");
+	buf_reset(&b);
+	buf_put_urlarg(&b, "a b&c=d/é", 10);
+	is_str(b.data, "a%20b%26c%3Dd%2F%C3%A9", "URL arguments are percent-encoded");
+	buf_reset(&b);
+	buf_printf(&b, "%s=%d", "n", 7);
+	buf_putc(&b, '!');
+	is_str(b.data, "n=7!", "printf and putc append");
+	buf_free(&b);
+	ok(b.data == NULL && b.len == 0, "free leaves an empty buffer");
+}
+
+int main(void)
+{
+	test_arena();
+	test_buf();
+	return tap_done();
+}
