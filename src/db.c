@@ -38,6 +38,25 @@ static void db_drop(struct db *db)
 	db->conn = NULL;
 }
 
+/* Checks a result; on failure logs it, records the SQLSTATE, clears the
+ * result and returns NULL. */
+static PGresult *db_check(struct db *db, PGresult *res, const char *what)
+{
+	ExecStatusType st = PQresultStatus(res);
+	const char *state;
+
+	db->sqlstate[0] = '\0';
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state)
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
+	log_msg("query %s failed: %s", what,
+		res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	PQclear(res);
+	return NULL;
+}
+
 /* Sets the session up and prepares every statement: one round trip each,
  * once per connection, so a request never pays for parsing or planning
  * setup. Returns 0, or -1 after logging the failure. */
@@ -98,25 +117,6 @@ int db_ensure(struct db *db)
 	return 0;
 }
 
-/* Checks a result; on failure logs it, records the SQLSTATE, clears the
- * result and returns NULL. */
-static PGresult *db_check(struct db *db, PGresult *res, const char *what)
-{
-	ExecStatusType st = PQresultStatus(res);
-	const char *state;
-
-	db->sqlstate[0] = '\0';
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	if (state)
-		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
-	log_msg("query %s failed: %s", what,
-		res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
-	PQclear(res);
-	return NULL;
-}
-
 PGresult *db_exec(struct db *db, const char *name, int n,
 		  const char *const *params)
 {
@@ -153,7 +153,8 @@ int db_failure_status(const struct db *db)
 
 void db_end_request(struct db *db)
 {
-	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		db_command(db, "ROLLBACK");
 }
 

@@ -24,6 +24,12 @@ static void log_vwrite(const char *fmt, va_list ap)
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	/* One event, one line: fold the newlines libpq puts in its messages. */
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		n--;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n' || line[i] == '\r' || line[i] == '\t')
+			line[i] = ' ';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;

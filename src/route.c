@@ -58,20 +58,11 @@ const struct route *route_find(struct req *r, int *status, const char **allow)
 	return NULL;
 }
 
-int route_dispatch(struct req *r)
+int route_run(struct req *r, const struct route *rt)
 {
-	const char *allow = NULL;
-	int status = 0;
-	const struct route *rt = route_find(r, &status, &allow);
+	int status = r->method == M_POST ? rt->post(r) : rt->get(r);
 
-	if (rt == NULL) {
-		http_error(r, status, NULL);
-		if (allow)
-			http_header(r, "Allow", allow);
-		return status;
-	}
-	status = r->method == M_POST ? rt->post(r) : rt->get(r);
 	if (status >= 400)
 		http_error(r, status, NULL);
-	return status;
+	return r->status;
 }

@@ -21,10 +21,9 @@ struct route {
  * method not allowed; *allow then lists the allowed methods). */
 const struct route *route_find(struct req *r, int *status, const char **allow);
 
-/* Runs the request through its route: 404/405 as error pages, otherwise the
- * handler. Returns the final status; on an error status the response holds
- * the error page. */
-int route_dispatch(struct req *r);
+/* Runs the handler of `rt` for r. Returns the final status; on an error
+ * status the response holds the error page. */
+int route_run(struct req *r, const struct route *rt);
 
 /* Every statement of every page, for db_new(). NULL-terminated. */
 extern const struct db_stmt *const route_stmts[];

@@ -117,24 +117,20 @@ static int content_type_is(const char *ct, const char *want)
 	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Parses the query string, cookies and (for POST) the body. Returns 0, or an
- * error status (400, 413, 415) with the message in *msg. The body is never
- * read when its declared length is over the limit. */
-static int req_read_input(struct req *r, FCGX_Request *fr, const char **msg)
+/* Parses the query string and cookies, and checks the declared body size.
+ * Returns 0, or an error status (400, 413) with the message in *msg. */
+static int req_read_head(struct req *r, FCGX_Request *fr, const char **msg)
 {
 	const char *qs = FCGX_GetParam("QUERY_STRING", fr->envp);
 	const char *cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
 	char *end;
 	long len;
-	char *body;
 
 	if (cookie)
 		http_parse_cookies(r->arena, cookie, strlen(cookie), &r->cookies);
 	if (qs && (*msg = http_parse_urlencoded(r->arena, qs, strlen(qs), &r->query)))
 		return 400;
-	if (r->method != M_POST)
-		return 0;
 	len = cl && *cl ? strtol(cl, &end, 10) : 0;
 	if (cl && *cl && (*end || len < 0)) {
 		*msg = "The request had an invalid length.";
@@ -144,32 +140,74 @@ static int req_read_input(struct req *r, FCGX_Request *fr, const char **msg)
 		*msg = "What you sent is too large.";
 		return 413;
 	}
-	body = arena_alloc(r->arena, (size_t)len + 1);
-	if (FCGX_GetStr(body, (int)len, fr->in) != (int)len) {
+	r->body_len = (size_t)len;
+	return 0;
+}
+
+/* Reads and parses the body of a POST (its size already checked). Returns
+ * 0, or an error status (400, 415) with the message in *msg. */
+static int req_read_body(struct req *r, FCGX_Request *fr, const char **msg)
+{
+	char *body = arena_alloc(r->arena, r->body_len + 1);
+
+	if (FCGX_GetStr(body, (int)r->body_len, fr->in) != (int)r->body_len) {
 		*msg = "The request body was cut short.";
 		return 400;
 	}
-	body[len] = '\0';
+	body[r->body_len] = '\0';
 	r->body = body;
-	r->body_len = (size_t)len;
 	if (!content_type_is(r->content_type, "application/x-www-form-urlencoded")) {
 		*msg = "This page only accepts ordinary form submissions.";
 		return 415;
 	}
-	if ((*msg = http_parse_urlencoded(r->arena, body, (size_t)len, &r->form)))
+	if ((*msg = http_parse_urlencoded(r->arena, body, r->body_len, &r->form)))
 		return 400;
 	return 0;
+}
+
+/* Routes the request and runs its handler; every failure on the way
+ * becomes an error page. A bad request never reaches the database. */
+static void req_handle(struct req *r, FCGX_Request *fr)
+{
+	const char *msg = NULL, *allow = NULL;
+	const struct route *rt;
+	int status = req_read_head(r, fr, &msg);
+
+	if (status) {
+		http_error(r, status, msg);
+		return;
+	}
+	rt = route_find(r, &status, &allow);
+	if (rt == NULL) {
+		http_error(r, status, NULL);
+		if (allow)
+			http_header(r, "Allow", allow);
+		return;
+	}
+	if (r->method == M_POST && (status = req_read_body(r, fr, &msg))) {
+		http_error(r, status, msg);
+		return;
+	}
+	db_ensure(r->db);
+	route_run(r, rt);
+	db_end_request(r->db);
 }
 
 /* Sends status line, headers and (unless HEAD) the body in one go. */
 static void req_send(struct req *r, FCGX_Request *fr)
 {
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+	char head[256];
+	int n;
+
+	/* libfcgi's own printf knows no %zu: format here, send raw. */
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
 		     "Content-Length: %zu\r\nCache-Control: no-store\r\n",
 		     r->status, http_reason(r->status),
 		     r->content_type_out ? r->content_type_out : "text/html; charset=utf-8",
 		     r->body_out->len);
-	FCGX_PutStr(r->headers->data ? r->headers->data : "", (int)r->headers->len, fr->out);
+	FCGX_PutStr(head, n, fr->out);
+	if (r->headers->len)
+		FCGX_PutStr(r->headers->data, (int)r->headers->len, fr->out);
 	FCGX_PutStr("\r\n", 2, fr->out);
 	if (r->method != M_HEAD && r->body_out->len)
 		FCGX_PutStr(r->body_out->data, (int)r->body_out->len, fr->out);
@@ -181,8 +219,6 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct db *db,
 {
 	struct timespec t0;
 	struct req r;
-	const char *msg = NULL;
-	int status;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&r, 0, sizeof(r));
@@ -194,14 +230,7 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct db *db,
 	r.view = tv_map(a);
 	req_from_params(&r, fr->envp);
 	tv_set_str(a, r.view, "request_id", r.request_id);
-	status = req_read_input(&r, fr, &msg);
-	if (status) {
-		http_error(&r, status, msg);
-	} else {
-		db_ensure(db);
-		route_dispatch(&r);
-		db_end_request(db);
-	}
+	req_handle(&r, fr);
 	req_send(&r, fr);
 	log_request(r.method_name, r.path, r.status, usec_since(&t0), r.request_id);
 }

@@ -87,6 +87,29 @@ int tpl_render(const struct tpl_set *set, const char *name,
 /* 1 if the set has a template called `name`. */
 int tpl_has(const struct tpl_set *set, const char *name);
 
+/* Reads the file `path` and adds it with tpl_add() as template `name`.
+ * Returns 0, or -1 with "file:line: message" in `err`. */
+int tpl_add_file(struct tpl_set *set, const char *name, const char *path,
+		 struct buf *err);
+
+/* Finds template `name` somewhere (say NAME.mustache in a folder) and adds
+ * it to `set` with tpl_add(). Returns 1 if it added it, 0 if there is no
+ * such template, -1 on an error with "file:line: message" in `err`. */
+typedef int tpl_loader_fn(void *arg, struct tpl_set *set, const char *name,
+			  struct buf *err);
+
+/* Makes the set ask `fn` for a partial or parent it does not have, in
+ * tpl_check() and while rendering (dynamic names). For tools such as
+ * carebox-render that load templates on demand: a render that calls the
+ * loader allocates. The server loads a whole folder and sets none. */
+void tpl_set_loader(struct tpl_set *set, tpl_loader_fn *fn, void *arg);
+
+/* Checks that every static partial and parent a template of the set names
+ * exists, asking the loader for missing ones (and then for those they
+ * name). Returns 0, or -1 with "file:line: message" in `err`.
+ * tpl_load_dir() does this itself. */
+int tpl_check(struct tpl_set *set, struct buf *err);
+
 void tpl_set_free(struct tpl_set *set);
 
 #endif

@@ -1,0 +1,99 @@
+// skeleton.test.js - the request layer through nginx: health, errors, limits,
+// security headers, and a database restart while requests come in.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { request, postForm, pgCluster, sleep } = require('../lib/harness');
+
+test('GET /healthz answers ok while the database is up', async () => {
+  const r = await request('/healthz');
+  assert.equal(r.status, 200);
+  assert.equal(r.text, 'ok\n');
+});
+
+test('every response carries the security headers and no version banner', async () => {
+  for (const p of ['/', '/no-such-page', '/static/style.css']) {
+    const r = await request(p);
+    const csp = r.headers.get('content-security-policy');
+    assert.match(csp, /default-src 'none'/, p);
+    assert.doesNotMatch(csp, /script-src/, `${p}: no script sources at all`);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff', p);
+    assert.ok(r.headers.get('referrer-policy'), p);
+    assert.equal(r.headers.get('server'), 'nginx', `${p}: no version in Server`);
+    assert.equal(r.headers.get('strict-transport-security'), null, `${p}: no HSTS over plain HTTP`);
+  }
+});
+
+test('an unknown page is a 404 HTML page with the layout and a request id', async () => {
+  const r = await request('/no/such/page');
+  assert.equal(r.status, 404);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  assert.match(r.text, /<h1>Not Found<\/h1>/);
+  assert.match(r.text, /request id <code>[0-9a-f]{16,32}<\/code>/);
+  assert.match(r.text, /href="\/static\/style.css"/);
+});
+
+test('a method the route does not declare is a 405 with Allow', async () => {
+  const r = await request('/healthz', { method: 'DELETE' });
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get('allow'), 'GET, HEAD');
+  const p = await postForm('/healthz', { a: '1' });
+  assert.equal(p.status, 405);
+});
+
+test('HEAD works wherever GET does, without a body', async () => {
+  const r = await request('/', { method: 'HEAD' });
+  assert.equal(r.status, 200);
+  assert.equal(r.text, '');
+  const g = await request('/');
+  assert.equal(g.status, 200);
+  assert.match(g.text, /<h1>Welcome to carebox<\/h1>/);
+});
+
+test('a body over the limit is refused with 413 and a clear page', async () => {
+  const r = await postForm('/healthz', 'x=' + 'a'.repeat(2 * 1024 * 1024));
+  assert.equal(r.status, 413);
+  assert.match(r.text, /too large/);
+});
+
+test('malformed query strings are refused with 400', async () => {
+  for (const q of ['?a=%', '?a=%zz', '?a=%00', '?a=%ff', '?a=%C3%28']) {
+    const r = await request('/' + q);
+    assert.equal(r.status, 400, q);
+    assert.match(r.text, /<h1>Bad Request<\/h1>/, q);
+  }
+});
+
+test('pages are not cached: Cache-Control no-store', async () => {
+  const r = await request('/');
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+});
+
+test('static files are served by nginx with long cache headers', async () => {
+  const r = await request('/static/style.css');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/css/);
+  assert.match(r.headers.get('cache-control'), /max-age=\d{6,}/);
+});
+
+test('a database restart gives 503 pages, then the workers recover', async () => {
+  pgCluster('stop');
+  try {
+    for (let i = 0; i < 4; i++) {
+      const r = await request('/healthz');
+      assert.equal(r.status, 503, 'healthz while the database is down');
+      assert.match(r.text, /unavailable/);
+    }
+    const page = await request('/');
+    assert.equal(page.status, 200, 'a page that needs no database still works');
+  } finally {
+    pgCluster('start');
+  }
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    await sleep(200);
+    status = (await request('/healthz')).status;
+  }
+  assert.equal(status, 200, 'healthz recovers after the restart');
+  for (let i = 0; i < 6; i++) assert.equal((await request('/healthz')).status, 200, 'every worker recovered');
+});
