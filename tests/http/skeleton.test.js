@@ -97,3 +97,52 @@ test('a database restart gives 503 pages, then the workers recover', async () =>
   assert.equal(status, 200, 'healthz recovers after the restart');
   for (let i = 0; i < 6; i++) assert.equal((await request('/healthz')).status, 200, 'every worker recovered');
 });
+
+// The master's worker processes, from /proc (no extra tools needed).
+function workers() {
+  const fs = require('node:fs');
+  const master = process.env.CAREBOX_PID;
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1] === master; } catch { return false; }
+  }).map(Number);
+}
+
+test('a worker that dies is replaced and the site keeps answering', async () => {
+  const before = workers();
+  assert.equal(before.length, 2, 'two workers run');
+  process.kill(before[0], 'SIGKILL');
+  for (let i = 0; i < 10; i++) assert.equal((await request('/healthz')).status, 200);
+  let after = [];
+  for (let i = 0; i < 30 && after.length !== 2; i++) { await sleep(100); after = workers(); }
+  assert.equal(after.length, 2, 'the master started a new worker');
+  assert.ok(!after.includes(before[0]), 'the dead worker is gone');
+});
+
+test('SIGHUP re-reads the templates; a broken template keeps the old ones', async () => {
+  const fs = require('node:fs');
+  const file = `${process.env.STACK_VAR}/data/templates/home.mustache`;
+  const original = fs.readFileSync(file, 'utf8');
+  const waitFor = async (re) => {
+    for (let i = 0; i < 50; i++) {
+      const r = await request('/');
+      if (re.test(r.text)) return true;
+      await sleep(100);
+    }
+    return false;
+  };
+  try {
+    fs.writeFileSync(file, original.replace('Welcome to carebox', 'Welcome back to carebox'));
+    process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
+    assert.ok(await waitFor(/Welcome back to carebox/), 'the edited template is served');
+    fs.writeFileSync(file, original.replace('{{/content}}', ''));
+    process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
+    await sleep(500);
+    const r = await request('/');
+    assert.equal(r.status, 200, 'a broken template does not take the site down');
+    assert.match(r.text, /Welcome back to carebox/, 'the last good templates stay');
+  } finally {
+    fs.writeFileSync(file, original);
+    process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
+    await waitFor(/Welcome to carebox/);
+  }
+});
