@@ -57,6 +57,45 @@ int http_render(struct req *r, const char *name)
 	return 200;
 }
 
+int http_render_status(struct req *r, const char *name, int status)
+{
+	if (http_render(r, name) != 200)
+		return 500;
+	r->status = status;
+	return status;
+}
+
+const char *http_form_trim(struct req *r, const char *name)
+{
+	const char *v = http_form(r, name);
+	size_t n;
+
+	if (v == NULL)
+		return "";
+	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+		n--;
+	return arena_strndup(r->arena, v, n);
+}
+
+void http_keep_fields(struct req *r, const char *const *names)
+{
+	for (; *names; names++)
+		tv_set_str(r->arena, r->view, *names, http_form_trim(r, *names));
+}
+
+int http_local_path(const char *next)
+{
+	if (next == NULL || next[0] != '/' || next[1] == '/' || next[1] == '\\')
+		return 0;
+	for (const char *p = next; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+			return 0;
+	return 1;
+}
+
 int http_redirect(struct req *r, const char *location)
 {
 	buf_reset(r->body_out);

@@ -13,6 +13,8 @@
 #define HTTP_MAX_BODY (1024 * 1024)	/* urlencoded forms */
 #define HTTP_MAX_PARAMS 4		/* path parameters of one route */
 
+struct user;
+
 enum http_method { M_GET = 1, M_HEAD = 2, M_POST = 4, M_OTHER = 8 };
 
 /* Everything about one request and its response. Created by serve.c for
@@ -39,6 +41,12 @@ struct req {
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
 	int nparams;
 
+	/* who is asking (sess.c); NULL for a visitor */
+	struct user *user;
+	const char *session_token;	/* secret: never logged or rendered */
+	const char *csrf_token;		/* what this page's forms carry */
+	const char *flash_kind, *flash_text;
+
 	/* the page data every template sees (layout fields); handlers add */
 	struct tv *view;
 
@@ -52,6 +60,24 @@ struct req {
 /* Renders template `name` with r->view into the response body with status
  * 200 and text/html. Returns 200, or 500 (logged) if rendering failed. */
 int http_render(struct req *r, const char *name);
+
+/* Renders template `name` like http_render() but answers with `status`
+ * (a form sent back with errors: 422, 401, 429...). Returns `status`, or
+ * 500 if rendering failed. */
+int http_render_status(struct req *r, const char *name, int status);
+
+/* Copies the posted fields named in the NULL-terminated list into r->view
+ * under the same names (trimmed), so a form comes back as the user left
+ * it. Returns nothing; absent fields become "". */
+void http_keep_fields(struct req *r, const char *const *names);
+
+/* The posted field `name` with surrounding white space removed, in the
+ * arena; "" if absent. */
+const char *http_form_trim(struct req *r, const char *name);
+
+/* 1 if `next` is a safe place to send the user after a form: a same-site
+ * absolute path ("/x", never "//host" or "/\host", no controls). */
+int http_local_path(const char *next);
 
 /* Sets a 303 See Other to `location` (a same-site path). Returns 303. */
 int http_redirect(struct req *r, const char *location);

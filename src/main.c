@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "log.h"
 #include "serve.h"
@@ -259,6 +260,10 @@ int main(int argc, char **argv)
 	cfg.statement_timeout_ms = tmo ? atoi(tmo) : 5000;
 	if (cfg.statement_timeout_ms <= 0)
 		cfg.statement_timeout_ms = 5000;
+	if (auth_init() < 0) {
+		log_msg("libsodium failed to start");
+		return 1;
+	}
 	cfg.tpl = load_templates(datadir);
 	if (cfg.tpl == NULL)
 		return 1;

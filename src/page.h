@@ -1,15 +1,69 @@
-/* page.h - the page handlers (one page_*.c each) and their SQL statements. */
+/* page.h - the page handlers (one page_*.c per feature) and their SQL statements. */
 #ifndef CAREBOX_PAGE_H
 #define CAREBOX_PAGE_H
 
 #include "db.h"
 #include "http.h"
 
-/* page_home.c */
+/* page_home.c: GET / */
 int page_home(struct req *r);
 
-/* page_health.c */
+/* page_health.c: GET /healthz */
 extern const struct db_stmt page_health_stmts[];
 int page_health(struct req *r);
+
+/* page_login.c: /login, /logout */
+extern const struct db_stmt page_login_stmts[];
+int page_login_get(struct req *r);
+int page_login_post(struct req *r);
+int page_logout_post(struct req *r);
+
+/* page_signup.c: /signup (patients; CAREBOX_SIGNUP=off switches it off) */
+extern const struct db_stmt page_signup_stmts[];
+int page_signup_open(void);
+int page_signup_get(struct req *r);
+int page_signup_post(struct req *r);
+
+/* Shared by the pages that set a password (signup, account, invitations,
+ * resets): validates the new password (and its repetition, field
+ * "password2") for this person. On a problem puts "password_error" into
+ * r->view and returns 0; returns 1 when the password is acceptable. */
+int page_password_ok(struct req *r, const char *email, const char *first,
+		     const char *last);
+
+/* Validates a name field (1..100 characters once trimmed); on a problem
+ * puts "<field>_error" into r->view and returns 0, else returns 1. */
+int page_name_ok(struct req *r, const char *field, const char *value);
+
+/* page_account.c: /account (name, e-mail, password, log out everywhere) */
+extern const struct db_stmt page_account_stmts[];
+int page_account_get(struct req *r);
+int page_account_post(struct req *r);
+int page_account_password_post(struct req *r);
+int page_account_sessions_post(struct req *r);
+
+/* page_invite.c: /invite?token= and /reset?token= (one-time links) */
+extern const struct db_stmt page_invite_stmts[];
+int page_invite_get(struct req *r);
+int page_invite_post(struct req *r);
+int page_reset_get(struct req *r);
+int page_reset_post(struct req *r);
+
+/* page_patients.c: /patients/new (staff register a patient) */
+extern const struct db_stmt page_patients_stmts[];
+int page_patient_new_get(struct req *r);
+int page_patient_new_post(struct req *r);
+
+/* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate],
+ * /admin/invite, /admin/audit */
+extern const struct db_stmt page_admin_stmts[];
+int page_admin_users_get(struct req *r);
+int page_admin_user_get(struct req *r);
+int page_admin_reset_post(struct req *r);
+int page_admin_deactivate_post(struct req *r);
+int page_admin_activate_post(struct req *r);
+int page_admin_invite_get(struct req *r);
+int page_admin_invite_post(struct req *r);
+int page_admin_audit_get(struct req *r);
 
 #endif

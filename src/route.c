@@ -3,16 +3,42 @@
 
 #include <string.h>
 
+#include "audit.h"
 #include "page.h"
+#include "sess.h"
 
 static const struct route routes[] = {
-	/* pattern		GET		POST */
-	{ "/",			page_home,	NULL },
-	{ "/healthz",		page_health,	NULL },
+	/* pattern			GET			POST				access */
+	{ "/",				page_home,		NULL,				PUBLIC },
+	{ "/healthz",			page_health,		NULL,				PUBLIC | NO_SESSION },
+	{ "/login",			page_login_get,		page_login_post,		PUBLIC },
+	{ "/logout",			NULL,			page_logout_post,		ROLE_ANY },
+	{ "/signup",			page_signup_get,	page_signup_post,		PUBLIC },
+	{ "/account",			page_account_get,	page_account_post,		ROLE_ANY },
+	{ "/account/password",		NULL,			page_account_password_post,	ROLE_ANY },
+	{ "/account/sessions",		NULL,			page_account_sessions_post,	ROLE_ANY },
+	{ "/invite",			page_invite_get,	page_invite_post,		PUBLIC },
+	{ "/reset",			page_reset_get,		page_reset_post,		PUBLIC },
+	{ "/patients/new",		page_patient_new_get,	page_patient_new_post,		ROLE_STAFF },
+	{ "/admin/users",		page_admin_users_get,	NULL,				ROLE_ADMIN },
+	{ "/admin/users/{id}",		page_admin_user_get,	NULL,				ROLE_ADMIN },
+	{ "/admin/users/{id}/reset",	NULL,			page_admin_reset_post,		ROLE_ADMIN },
+	{ "/admin/users/{id}/deactivate", NULL,			page_admin_deactivate_post,	ROLE_ADMIN },
+	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
+	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
+	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
 };
 
 const struct db_stmt *const route_stmts[] = {
 	page_health_stmts,
+	sess_stmts,
+	audit_stmts,
+	page_login_stmts,
+	page_signup_stmts,
+	page_account_stmts,
+	page_invite_stmts,
+	page_patients_stmts,
+	page_admin_stmts,
 	NULL
 };
 
@@ -58,11 +84,50 @@ const struct route *route_find(struct req *r, int *status, const char **allow)
 	return NULL;
 }
 
+/* Sends a visitor to the login page, remembering where they wanted to go
+ * (only GET pages: a form post cannot be replayed). */
+static int route_to_login(struct req *r)
+{
+	struct buf next = BUF_INIT;
+	const char *loc = "/login";
+
+	if (r->method != M_POST) {
+		buf_puts(&next, "/login?next=");
+		buf_put_urlarg(&next, r->path, strlen(r->path));
+		loc = arena_strdup(r->arena, next.data);
+		buf_free(&next);
+	}
+	return http_redirect(r, loc);
+}
+
+/* Applies the table's rules; returns 0 to run the handler or the status of
+ * the answer already made. */
+static int route_guard(struct req *r, const struct route *rt)
+{
+	unsigned roles = rt->access & ROLE_ANY;
+	int status;
+
+	if (!(rt->access & NO_SESSION) && (status = sess_load(r)))
+		return status;
+	sess_view(r);
+	if (roles && r->user == NULL)
+		return route_to_login(r);
+	if (roles && !(r->user->role & roles))
+		return 403;
+	if (r->method == M_POST && !sess_csrf_ok(r))
+		return 403;
+	return 0;
+}
+
 int route_run(struct req *r, const struct route *rt)
 {
-	int status = r->method == M_POST ? rt->post(r) : rt->get(r);
+	int status = route_guard(r, rt);
 
-	if (status >= 400)
+	if (status == 0)
+		status = r->method == M_POST ? rt->post(r) : rt->get(r);
+	/* A handler that rendered its own page (a form with errors) has set
+	 * r->status itself; any other error status gets the error page. */
+	if (status >= 400 && status != r->status)
 		http_error(r, status, NULL);
 	return r->status;
 }

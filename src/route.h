@@ -7,13 +7,20 @@
 
 typedef int (*handler_fn)(struct req *r);
 
+#define PUBLIC 0		/* anyone; a session is loaded if there is one */
+#define NO_SESSION 0x100	/* flag: never look at the session (health checks) */
+
 /* One page. `pattern` is a literal path whose segments may be "{id}" (a
  * UUID, stored in r->params in order). A NULL handler means the method is
- * not allowed; HEAD is served by `get`. */
+ * not allowed; HEAD is served by `get`. `access` is PUBLIC or a mask of
+ * ROLE_* (sess.h) the logged-in user needs, possibly with NO_SESSION.
+ * Every POST must carry the CSRF token of its session (or pre-session);
+ * handlers never re-check what the table guarantees. */
 struct route {
 	const char *pattern;
 	handler_fn get;
 	handler_fn post;
+	unsigned access;
 };
 
 /* Finds the route for r->path and r->method, filling r->params. Returns the
@@ -21,8 +28,10 @@ struct route {
  * method not allowed; *allow then lists the allowed methods). */
 const struct route *route_find(struct req *r, int *status, const char **allow);
 
-/* Runs the handler of `rt` for r. Returns the final status; on an error
- * status the response holds the error page. */
+/* Loads the session, enforces the route's access rule and the CSRF token,
+ * then runs the handler. A visitor on a page that needs a login is sent to
+ * /login; a user without the role gets 403; a bad CSRF token 403. Returns
+ * the final status; on an error status the response holds the error page. */
 int route_run(struct req *r, const struct route *rt);
 
 /* Every statement of every page, for db_new(). NULL-terminated. */

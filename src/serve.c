@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,9 @@ int serve_worker(const struct serve_config *cfg)
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, route_stmts);
 
 	worker_signals();
+	/* Password hashing takes 19 MiB at a time: keep such blocks mmap'd so
+	 * they go back to the system at once instead of pinning the heap. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (FCGX_InitRequest(&fr, cfg->listen_fd, 0) != 0) {
 		log_msg("FCGX_InitRequest failed");
 		return 1;

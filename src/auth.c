@@ -1,0 +1,137 @@
+/* auth.c - passwords (Argon2id via libsodium), random tokens, comparisons. */
+#include "auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+#define OPS_MIN 2
+#define MEM_MIN_MB 19
+
+static unsigned long long auth_ops = OPS_MIN;
+static size_t auth_mem = (size_t)MEM_MIN_MB << 20;
+static char auth_dummy[HASH_MAX];
+
+/* Reads a whole-number setting, no smaller than `min`. */
+static long setting(const char *name, long min)
+{
+	const char *v = getenv(name);
+	long n = v ? strtol(v, NULL, 10) : min;
+
+	if (n < min) {
+		log_msg("%s below the minimum; using %ld", name, min);
+		n = min;
+	}
+	return n;
+}
+
+int auth_init(void)
+{
+	if (sodium_init() < 0)
+		return -1;
+	auth_ops = (unsigned long long)setting("CAREBOX_PWHASH_OPS", OPS_MIN);
+	auth_mem = (size_t)setting("CAREBOX_PWHASH_MEM_MB", MEM_MIN_MB) << 20;
+	auth_dummy[0] = '\0';
+	return 0;
+}
+
+void auth_token(char out[TOKEN_HEX + 1])
+{
+	unsigned char raw[TOKEN_HEX / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, TOKEN_HEX + 1, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+}
+
+int auth_token_valid(const char *s)
+{
+	return s && strlen(s) == TOKEN_HEX && strspn(s, "0123456789abcdef") == TOKEN_HEX;
+}
+
+int auth_hash(const char *pw, char out[HASH_MAX])
+{
+	return crypto_pwhash_str(out, pw, strlen(pw), auth_ops, auth_mem) == 0 ? 0 : -1;
+}
+
+int auth_verify(const char *hash, const char *pw)
+{
+	if (hash == NULL || *hash == '\0') {
+		/* Made once per worker, on the first unknown e-mail. */
+		if (auth_dummy[0] == '\0' && auth_hash("carebox dummy password", auth_dummy) < 0)
+			return 0;
+		if (crypto_pwhash_str_verify(auth_dummy, pw, strlen(pw)) == 0)
+			log_msg("the dummy password was guessed");
+		return 0;
+	}
+	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+}
+
+int auth_needs_rehash(const char *hash)
+{
+	return crypto_pwhash_str_needs_rehash(hash, auth_ops, auth_mem) != 0;
+}
+
+int auth_equal(const char *a, const char *b)
+{
+	size_t n;
+
+	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
+		return 0;
+	return n == 0 || sodium_memcmp(a, b, n) == 0;
+}
+
+/* Characters (code points) of a valid UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+const char *auth_password_problem(const char *pw, const char *email,
+				  const char *first, const char *last)
+{
+	size_t n = pw ? utf8_chars(pw) : 0;
+
+	if (n < PASSWORD_MIN)
+		return "Use at least 12 characters.";
+	if (n > PASSWORD_MAX)
+		return "Use at most 128 characters.";
+	if ((email && strcasecmp(pw, email) == 0) ||
+	    (first && *first && strcasecmp(pw, first) == 0) ||
+	    (last && *last && strcasecmp(pw, last) == 0))
+		return "Do not use your e-mail address or your name as the password.";
+	if (first && last && *first && *last) {
+		size_t f = strlen(first);
+
+		if (strncasecmp(pw, first, f) == 0 &&
+		    (strcasecmp(pw + f, last) == 0 ||
+		     (pw[f] == ' ' && strcasecmp(pw + f + 1, last) == 0)))
+			return "Do not use your e-mail address or your name as the password.";
+	}
+	return NULL;
+}
+
+const char *auth_email_problem(const char *email)
+{
+	const char *at, *dot;
+	size_t n = email ? strlen(email) : 0;
+
+	if (n == 0)
+		return "Enter your e-mail address.";
+	if (n > 254)
+		return "That e-mail address is too long.";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)email[i] <= ' ' || email[i] == 0x7f)
+			return "An e-mail address has no spaces.";
+	at = strchr(email, '@');
+	if (at == NULL || at == email || strchr(at + 1, '@') ||
+	    (dot = strchr(at + 1, '.')) == NULL || dot == at + 1 || dot[1] == '\0')
+		return "Enter an e-mail address like name@example.org.";
+	return NULL;
+}

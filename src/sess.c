@@ -1,0 +1,198 @@
+/* sess.c - who is asking: session cookies, the logged-in user, CSRF tokens. */
+#include "sess.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+
+const struct db_stmt sess_stmts[] = {
+	/* One round trip: find the live session and its user and clinic,
+	 * consume the flash, and touch last-seen at most once a minute. */
+	{ "sess_load",
+	  "WITH s AS ("
+	  " SELECT token_hash, user_id, csrf_token, flash_kind, flash_text, last_seen_at"
+	  " FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))"
+	  " AND expires_at > now() AND last_seen_at > now() - interval '30 minutes'"
+	  "), touch AS ("
+	  " UPDATE sessions x SET last_seen_at = now(), flash_kind = NULL, flash_text = NULL"
+	  " FROM s WHERE x.token_hash = s.token_hash"
+	  " AND (s.flash_kind IS NOT NULL OR s.last_seen_at < now() - interval '1 minute')"
+	  ") SELECT u.id, u.email, u.first_name, u.last_name, u.role::text, s.csrf_token,"
+	  " s.flash_kind, s.flash_text, c.id, c.name"
+	  " FROM s JOIN users u ON u.id = s.user_id AND u.active"
+	  " LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m"
+	  "  JOIN clinics c ON c.id = m.clinic_id WHERE m.user_id = u.id"
+	  "  ORDER BY m.created_at, c.name LIMIT 1) c ON true" },
+	{ "sess_insert",
+	  "INSERT INTO sessions (token_hash, user_id, csrf_token)"
+	  " VALUES (sha256(decode($1, 'hex')), $2, $3)" },
+	{ "sess_prune",
+	  "DELETE FROM sessions WHERE user_id = $1"
+	  " AND (expires_at < now() OR last_seen_at < now() - interval '30 minutes')" },
+	{ "sess_delete", "DELETE FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
+	{ "sess_flash",
+	  "UPDATE sessions SET flash_kind = $2, flash_text = $3"
+	  " WHERE token_hash = sha256(decode($1, 'hex'))" },
+	{ NULL, NULL }
+};
+
+static enum role role_of(const char *name)
+{
+	if (strcmp(name, "admin") == 0)
+		return ROLE_ADMIN;
+	if (strcmp(name, "doctor") == 0)
+		return ROLE_DOCTOR;
+	return ROLE_PATIENT;
+}
+
+/* A copy of column `col` of row 0 in the arena; NULL for SQL NULL. */
+static const char *col(struct req *r, PGresult *res, int c)
+{
+	return PQgetisnull(res, 0, c) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, c));
+}
+
+int sess_load(struct req *r)
+{
+	const char *token = http_cookie(r, SESSION_COOKIE);
+	const char *p[1] = { token };
+	struct user *u;
+	PGresult *res;
+
+	if (!auth_token_valid(token))
+		return 0;
+	res = db_exec(r->db, "sess_load", 1, p);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	if (PQntuples(res) == 1) {
+		u = arena_alloc(r->arena, sizeof(*u));
+		u->id = col(r, res, 0);
+		u->email = col(r, res, 1);
+		u->first_name = col(r, res, 2);
+		u->last_name = col(r, res, 3);
+		u->role_name = col(r, res, 4);
+		u->role = role_of(u->role_name);
+		u->csrf_token = col(r, res, 5);
+		r->flash_kind = col(r, res, 6);
+		r->flash_text = col(r, res, 7);
+		u->clinic_id = col(r, res, 8);
+		u->clinic_name = col(r, res, 9);
+		r->user = u;
+		r->session_token = arena_strdup(r->arena, token);
+		r->csrf_token = u->csrf_token;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Adds a Set-Cookie header; `secure` when the request came over HTTPS. */
+static void set_cookie(struct req *r, const char *name, const char *value,
+		       const char *max_age)
+{
+	http_header(r, "Set-Cookie", arena_printf(r->arena,
+		"%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s%s", name, value,
+		max_age ? "; Max-Age=" : "", max_age ? max_age : "",
+		r->https ? "; Secure" : ""));
+}
+
+int sess_start(struct req *r, const char *user_id)
+{
+	char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
+	const char *p[3] = { token, user_id, csrf };
+	PGresult *res;
+
+	auth_token(token);
+	auth_token(csrf);
+	res = db_exec(r->db, "sess_prune", 1, &p[1]);
+	PQclear(res);
+	res = db_exec(r->db, "sess_insert", 3, p);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	set_cookie(r, SESSION_COOKIE, token, NULL);
+	r->session_token = arena_strdup(r->arena, token);
+	sodium_memzero(token, sizeof(token));
+	return 0;
+}
+
+int sess_end(struct req *r)
+{
+	const char *p[1] = { r->session_token };
+	PGresult *res;
+
+	if (r->session_token) {
+		res = db_exec(r->db, "sess_delete", 1, p);
+		if (res == NULL)
+			return db_failure_status(r->db);
+		PQclear(res);
+	}
+	set_cookie(r, SESSION_COOKIE, "", "0");
+	r->user = NULL;
+	r->session_token = NULL;
+	return 0;
+}
+
+int sess_flash(struct req *r, const char *kind, const char *text)
+{
+	const char *p[3] = { r->session_token, kind, text };
+	PGresult *res;
+
+	if (r->session_token == NULL)
+		return 0;
+	res = db_exec(r->db, "sess_flash", 3, p);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	return 0;
+}
+
+const char *sess_csrf_token(struct req *r)
+{
+	const char *pre;
+	char token[TOKEN_HEX + 1];
+
+	if (r->csrf_token)
+		return r->csrf_token;
+	pre = http_cookie(r, PRESESSION_COOKIE);
+	if (auth_token_valid(pre)) {
+		r->csrf_token = pre;
+	} else {
+		auth_token(token);
+		r->csrf_token = arena_strdup(r->arena, token);
+		set_cookie(r, PRESESSION_COOKIE, token, "7200");
+	}
+	return r->csrf_token;
+}
+
+int sess_csrf_ok(struct req *r)
+{
+	const char *want = r->user ? r->user->csrf_token : http_cookie(r, PRESESSION_COOKIE);
+
+	return auth_token_valid(want) && auth_equal(http_form(r, "csrf_token"), want);
+}
+
+void sess_view(struct req *r)
+{
+	struct arena *a = r->arena;
+	struct tv *u, *f;
+
+	if (r->user) {
+		u = tv_set(a, r->view, "user", tv_map(a));
+		tv_set_str(a, u, "first_name", r->user->first_name);
+		tv_set_str(a, u, "last_name", r->user->last_name);
+		tv_set_str(a, u, "email", r->user->email);
+		tv_set_str(a, u, "role", r->user->role_name);
+		tv_set_bool(a, u, "is_patient", r->user->role == ROLE_PATIENT);
+		tv_set_bool(a, u, "is_doctor", r->user->role == ROLE_DOCTOR);
+		tv_set_bool(a, u, "is_admin", r->user->role == ROLE_ADMIN);
+		tv_set_bool(a, u, "is_staff", (r->user->role & ROLE_STAFF) != 0);
+		if (r->user->clinic_name)
+			tv_set_str(a, u, "clinic_name", r->user->clinic_name);
+		tv_set_str(a, r->view, "csrf_token", r->user->csrf_token);
+	}
+	if (r->flash_text) {
+		f = tv_set(a, r->view, "flash", tv_map(a));
+		tv_set_str(a, f, "kind", r->flash_kind ? r->flash_kind : "ok");
+		tv_set_str(a, f, "text", r->flash_text);
+	}
+}

@@ -1,0 +1,59 @@
+/* sess.h - who is asking: session cookies, the logged-in user, CSRF tokens. */
+#ifndef CAREBOX_SESS_H
+#define CAREBOX_SESS_H
+
+#include "db.h"
+#include "http.h"
+
+#define SESSION_COOKIE "carebox_session"
+#define PRESESSION_COOKIE "carebox_pre"
+
+enum role { ROLE_PATIENT = 1, ROLE_DOCTOR = 2, ROLE_ADMIN = 4 };
+#define ROLE_STAFF (ROLE_DOCTOR | ROLE_ADMIN)
+#define ROLE_ANY (ROLE_PATIENT | ROLE_STAFF)
+
+/* The logged-in user of a request; strings live in the request arena. */
+struct user {
+	const char *id;
+	const char *email;
+	const char *first_name;
+	const char *last_name;
+	const char *role_name;
+	enum role role;
+	const char *clinic_id;		/* the clinic staff act for; NULL if none */
+	const char *clinic_name;
+	const char *csrf_token;
+};
+
+extern const struct db_stmt sess_stmts[];
+
+/* Looks up the session cookie: sets r->user when it names a live session
+ * of an active user (idle for under 30 minutes, under 12 hours old), and
+ * r->flash to the notice left for this page. Touches last-seen at most
+ * once a minute. Returns 0, or 503/500 if the database failed. */
+int sess_load(struct req *r);
+
+/* Starts a new session for `user_id` (a new token: no fixation), sets the
+ * cookie, and loads r->user for it. Returns 0 or an error status. */
+int sess_start(struct req *r, const char *user_id);
+
+/* Ends the current session (the row is deleted, so a copied cookie dies
+ * with it) and clears the cookie. Returns 0 or an error status. */
+int sess_end(struct req *r);
+
+/* Leaves a one-time notice ("ok" or "error") for the next page the user
+ * sees. Returns 0 or an error status. */
+int sess_flash(struct req *r, const char *kind, const char *text);
+
+/* The CSRF token forms of this page must carry: the session's, or for a
+ * visitor the pre-session cookie's (the cookie is set if missing). */
+const char *sess_csrf_token(struct req *r);
+
+/* 1 if the POSTed csrf_token matches (compared in constant time). */
+int sess_csrf_ok(struct req *r);
+
+/* Puts the layout's data about the user (name, role flags, CSRF token,
+ * flash) into r->view. */
+void sess_view(struct req *r);
+
+#endif
