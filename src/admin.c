@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "auth.h"
 
 #include "buf.h"
 #include "db.h"
@@ -15,6 +19,10 @@ static void usage(void)
 	fputs("usage: carebox-admin [-d DATADIR] COMMAND\n"
 	      "commands:\n"
 	      "  migrate     apply the pending migrations of DATADIR/sql, each in a transaction\n"
+	      "  create-user --role patient|doctor|admin --email EMAIL --clinic NAME\n"
+	      "              [--first NAME] [--last NAME]\n"
+	      "              create a user of the clinic (created if new); the password is\n"
+	      "              asked on the terminal or read as one line from standard input\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
@@ -161,6 +169,90 @@ static int migrate(PGconn *c, const char *datadir)
 	return rc;
 }
 
+/* Reads one line into `out` (at most `n`-1 bytes), without the newline;
+ * with echo off when standard input is a terminal. Returns 0 or -1. */
+static int read_secret(const char *prompt, char *out, size_t n)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO), rc = 0;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (fgets(out, (int)n, stdin) == NULL)
+		rc = -1;
+	else
+		out[strcspn(out, "\r\n")] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	return rc;
+}
+
+/* The value after option `name` in argv, or `dflt`. */
+static const char *option(int argc, char **argv, const char *name, const char *dflt)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return dflt;
+}
+
+static int create_user(PGconn *c, int argc, char **argv)
+{
+	const char *role = option(argc, argv, "--role", NULL);
+	const char *email = option(argc, argv, "--email", NULL);
+	const char *clinic = option(argc, argv, "--clinic", NULL);
+	const char *first = option(argc, argv, "--first", role);
+	const char *last = option(argc, argv, "--last", "");
+	char pw[1024], again[1024], hash[HASH_MAX];
+	const char *problem;
+
+	if (role == NULL || email == NULL || clinic == NULL ||
+	    (strcmp(role, "patient") && strcmp(role, "doctor") && strcmp(role, "admin"))) {
+		usage();
+		return 2;
+	}
+	if ((problem = auth_email_problem(email))) {
+		fprintf(stderr, "carebox-admin: %s\n", problem);
+		return 1;
+	}
+	if (read_secret("Password: ", pw, sizeof(pw)) < 0 ||
+	    (isatty(STDIN_FILENO) && read_secret("Again: ", again, sizeof(again)) < 0)) {
+		fputs("carebox-admin: no password given\n", stderr);
+		return 1;
+	}
+	if (isatty(STDIN_FILENO) && strcmp(pw, again) != 0) {
+		fputs("carebox-admin: the two passwords differ\n", stderr);
+		return 1;
+	}
+	if ((problem = auth_password_problem(pw, email, first, last))) {
+		fprintf(stderr, "carebox-admin: %s\n", problem);
+		return 1;
+	}
+	if (auth_hash(pw, hash) < 0)
+		return 1;
+	sodium_memzero(pw, sizeof(pw));
+	{
+		const char *p[6] = { email, first, last, role, hash, clinic };
+
+		if (run(c, "WITH c AS (INSERT INTO clinics (name) VALUES ($6)"
+			   " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
+			   " u AS (INSERT INTO users (email, first_name, last_name, role, password_hash)"
+			   " VALUES ($1, $2, $3, $4::user_role, $5) RETURNING id)"
+			   " INSERT INTO memberships (clinic_id, user_id)"
+			   " SELECT c.id, u.id FROM c, u", 6, p) < 0)
+			return 1;
+	}
+	printf("created %s %s in %s\n", role, email, clinic);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *datadir = getenv("CAREBOX_DATADIR"), *url = getenv("CAREBOX_DATABASE_URL");
@@ -170,6 +262,8 @@ int main(int argc, char **argv)
 	int i = 1, rc;
 
 	log_init("carebox-admin");
+	if (auth_init() < 0)
+		return 1;
 	if (argc > 2 && strcmp(argv[1], "-d") == 0) {
 		datadir = argv[2];
 		i = 3;
@@ -188,6 +282,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "migrate") == 0) {
 		rc = migrate(c, datadir);
+	} else if (strcmp(argv[i], "create-user") == 0) {
+		rc = create_user(c, argc - i, argv + i);
 	} else {
 		usage();
 		rc = 2;

@@ -1,8 +1,12 @@
-/* page_home.c - GET /: the front page. */
+/* page_home.c - GET /: a user's home page; visitors are sent to /login. */
 #include "page.h"
+
+#include "sess.h"
 
 int page_home(struct req *r)
 {
-	tv_set_str(r->arena, r->view, "title", "Welcome");
+	if (r->user == NULL)
+		return http_redirect(r, "/login");
+	tv_set_str(r->arena, r->view, "title", "Home");
 	return http_render(r, "home");
 }

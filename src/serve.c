@@ -97,6 +97,7 @@ static void req_from_params(struct req *r, FCGX_ParamArray env)
 	const char *m = FCGX_GetParam("REQUEST_METHOD", env);
 	const char *https = FCGX_GetParam("HTTPS", env);
 	const char *addr = FCGX_GetParam("REMOTE_ADDR", env);
+	const char *host = FCGX_GetParam("HTTP_HOST", env);
 	const char *ct = FCGX_GetParam("CONTENT_TYPE", env);
 
 	if (uri == NULL || *uri != '/')
@@ -106,6 +107,7 @@ static void req_from_params(struct req *r, FCGX_ParamArray env)
 	r->method = method_of(r->method_name);
 	r->https = https && strcmp(https, "on") == 0;
 	r->remote_addr = addr ? addr : "";
+	r->host = host ? host : "";
 	r->content_type = ct ? ct : "";
 	r->request_id = request_id(r->arena, FCGX_GetParam("REQUEST_ID", env));
 }

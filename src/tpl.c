@@ -1285,12 +1285,13 @@ static int truthy(const struct tv *v)
 static const struct tv *lookup(const struct render *r, const struct tpl *t,
 			       const struct node *nd)
 {
-	const struct span *ps = t->parts + nd->part;
+	const struct span *ps;
 	const struct tv_pair *pr = NULL;
 	const struct tv *v;
 
 	if (nd->nparts == 0)
 		return r->nctx ? r->ctx[r->nctx - 1] : NULL;
+	ps = t->parts + nd->part;
 	for (int k = r->nctx - 1; k >= 0 && pr == NULL; k--)
 		pr = map_pair(r->ctx[k], t->src + ps[0].off, ps[0].len);
 	v = pr ? pr->val : NULL;
@@ -1599,9 +1600,10 @@ static int budget(struct render *r, const struct tpl *t, const struct node *nd)
 static void render_range(struct render *r, const struct tpl *t, uint32_t from,
 			 uint32_t to, const struct frame *chain)
 {
+	if (from >= to)
+		return;
 	if (++r->level > TPL_MAX_LEVEL) {
-		render_error(r, t, &t->nodes[from < t->n ? from : 0],
-			     "sections nested too deeply");
+		render_error(r, t, &t->nodes[from], "sections nested too deeply");
 		r->level--;
 		return;
 	}

@@ -10,7 +10,8 @@ test('the front page opens with the stylesheet applied', async () => {
   await withPage('front page', async (page) => {
     const res = await page.goto('/');
     assert.equal(res.status(), 200);
-    assert.equal(await page.locator('h1').textContent(), 'Welcome to carebox');
+    assert.equal(new URL(page.url()).pathname, '/login', 'a visitor lands on the login page');
+    assert.equal(await page.locator('h1').textContent(), 'Log in');
     const color = await page.locator('header.site').evaluate((el) => getComputedStyle(el).borderBottomStyle);
     assert.equal(color, 'solid', 'the header border comes from style.css');
   });
@@ -22,6 +23,6 @@ test('the 404 page is a styled page with a way back', async () => {
     assert.equal(res.status(), 404);
     assert.equal(await page.locator('h1').textContent(), 'Not Found');
     await page.getByRole('link', { name: 'Back to the start page' }).click();
-    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(new URL(page.url()).pathname, '/login');
   });
 });

@@ -12,7 +12,7 @@ test('GET /healthz answers ok while the database is up', async () => {
 });
 
 test('every response carries the security headers and no version banner', async () => {
-  for (const p of ['/', '/no-such-page', '/static/style.css']) {
+  for (const p of ['/login', '/no-such-page', '/static/style.css']) {
     const r = await request(p);
     const csp = r.headers.get('content-security-policy');
     assert.match(csp, /default-src 'none'/, p);
@@ -42,12 +42,12 @@ test('a method the route does not declare is a 405 with Allow', async () => {
 });
 
 test('HEAD works wherever GET does, without a body', async () => {
-  const r = await request('/', { method: 'HEAD' });
+  const r = await request('/login', { method: 'HEAD' });
   assert.equal(r.status, 200);
   assert.equal(r.text, '');
-  const g = await request('/');
+  const g = await request('/login');
   assert.equal(g.status, 200);
-  assert.match(g.text, /<h1>Welcome to carebox<\/h1>/);
+  assert.match(g.text, /<h1>Log in<\/h1>/);
 });
 
 test('a body over the limit is refused with 413 and a clear page', async () => {
@@ -58,14 +58,14 @@ test('a body over the limit is refused with 413 and a clear page', async () => {
 
 test('malformed query strings are refused with 400', async () => {
   for (const q of ['?a=%', '?a=%zz', '?a=%00', '?a=%ff', '?a=%C3%28']) {
-    const r = await request('/' + q);
+    const r = await request('/login' + q);
     assert.equal(r.status, 400, q);
     assert.match(r.text, /<h1>Bad Request<\/h1>/, q);
   }
 });
 
 test('pages are not cached: Cache-Control no-store', async () => {
-  const r = await request('/');
+  const r = await request('/login');
   assert.equal(r.headers.get('cache-control'), 'no-store');
 });
 
@@ -84,8 +84,8 @@ test('a database restart gives 503 pages, then the workers recover', async () =>
       assert.equal(r.status, 503, 'healthz while the database is down');
       assert.match(r.text, /unavailable/);
     }
-    const page = await request('/');
-    assert.equal(page.status, 200, 'a page that needs no database still works');
+    const page = await request('/no-such-page');
+    assert.equal(page.status, 404, 'a page that needs no database still works');
   } finally {
     pgCluster('start');
   }
@@ -120,29 +120,29 @@ test('a worker that dies is replaced and the site keeps answering', async () => 
 
 test('SIGHUP re-reads the templates; a broken template keeps the old ones', async () => {
   const fs = require('node:fs');
-  const file = `${process.env.STACK_VAR}/data/templates/home.mustache`;
+  const file = `${process.env.STACK_VAR}/data/templates/login.mustache`;
   const original = fs.readFileSync(file, 'utf8');
   const waitFor = async (re) => {
     for (let i = 0; i < 50; i++) {
-      const r = await request('/');
+      const r = await request('/login');
       if (re.test(r.text)) return true;
       await sleep(100);
     }
     return false;
   };
   try {
-    fs.writeFileSync(file, original.replace('Welcome to carebox', 'Welcome back to carebox'));
+    fs.writeFileSync(file, original.replace('<h1>Log in</h1>', '<h1>Log in here</h1>'));
     process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
-    assert.ok(await waitFor(/Welcome back to carebox/), 'the edited template is served');
+    assert.ok(await waitFor(/Log in here/), 'the edited template is served');
     fs.writeFileSync(file, original.replace('{{/content}}', ''));
     process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
     await sleep(500);
-    const r = await request('/');
+    const r = await request('/login');
     assert.equal(r.status, 200, 'a broken template does not take the site down');
-    assert.match(r.text, /Welcome back to carebox/, 'the last good templates stay');
+    assert.match(r.text, /Log in here/, 'the last good templates stay');
   } finally {
     fs.writeFileSync(file, original);
     process.kill(Number(process.env.CAREBOX_PID), 'SIGHUP');
-    await waitFor(/Welcome to carebox/);
+    await waitFor(/<h1>Log in<\/h1>/);
   }
 });

@@ -65,7 +65,7 @@ async function withPage(name, fn) {
   const page = await ctx.newPage();
   page.on('response', async (res) => {
     const type = res.headers()['content-type'] || '';
-    if (type.startsWith('text/html')) {
+    if (type.startsWith('text/html') && (res.status() < 300 || res.status() >= 400)) {
       try { checkHtml(await res.text(), `${res.request().method()} ${res.url()}`); } catch (e) { page.htmlError = page.htmlError || e; }
     }
   });
@@ -88,4 +88,78 @@ async function closeBrowser() {
   browserPromise = null;
 }
 
-module.exports = { BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser };
+// Runs SQL on the test database (through psql and pg_virtualenv's PG*
+// variables); returns the rows as arrays of strings.
+function sql(query, params = []) {
+  const args = ['-X', '-q', '-t', '-A', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', 'carebox_test'];
+  params.forEach((v, i) => args.push('-v', `p${i + 1}=${v}`));
+  const out = execFileSync('psql', args, { input: query, encoding: 'utf8' });
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+// Creates a user with carebox-admin (the password goes in on stdin).
+// Returns the user's id.
+function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
+  first = 'Test', last = 'Person' }) {
+  const bin = path.join(process.env.BUILDDIR || '.', 'carebox-admin');
+  execFileSync(bin, ['-d', process.env.SRCDIR || '.', 'create-user', '--role', role, '--email', email,
+    '--clinic', clinic, '--first', first, '--last', last], { input: password + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
+  return sql(`SELECT id FROM users WHERE lower(email) = lower(:'p1')`, [email])[0][0];
+}
+
+// A unique e-mail address for one test.
+let emailCounter = 0;
+function uniqueEmail(tag = 'user') {
+  return `${tag}-${process.pid}-${Date.now()}-${++emailCounter}@test.example`;
+}
+
+// A browser-like HTTP client: keeps cookies, remembers the CSRF token of the
+// last page it saw, never follows redirects by itself.
+class Client {
+  constructor() { this.jar = new Map(); this.csrf = null; }
+
+  async request(p, opts = {}) {
+    const headers = { ...(opts.headers || {}) };
+    if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await request(p, { ...opts, headers });
+    for (const c of r.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim(), value = pair.slice(i + 1).trim();
+      if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '') this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    const m = /name="csrf_token" value="([0-9a-f]{64})"/.exec(r.text);
+    if (m) this.csrf = m[1];
+    return r;
+  }
+
+  get(p) { return this.request(p); }
+
+  // POSTs `fields` as a form, adding the CSRF token unless given (null: none).
+  post(p, fields = {}) {
+    const f = { ...fields };
+    if (f.csrf_token === undefined && this.csrf) f.csrf_token = this.csrf;
+    if (f.csrf_token === null) delete f.csrf_token;
+    return this.request(p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(f).toString(),
+    });
+  }
+
+  // Logs in through the form; returns the POST's response (303 on success).
+  async login(email, password = 'a long enough password') {
+    await this.get('/login');
+    return this.post('/login', { email, password });
+  }
+}
+
+// Forgets all failed logins, so throttling from one test cannot leak into
+// the next (every test client comes from 127.0.0.1).
+function clearThrottle() { sql('DELETE FROM login_failures'); }
+
+module.exports = {
+  BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
+  sql, createUser, uniqueEmail, Client, clearThrottle,
+};

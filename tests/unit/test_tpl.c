@@ -527,6 +527,29 @@ static void test_errors(void)
 		       "error: nesting limit");
 		buf_free(&deep);
 	}
+	{
+		/* 10 partials, each 60 sections deep, end in an empty one. */
+		const char *v[24];
+		struct buf src[10];
+
+		for (int k = 0; k < 10; k++) {
+			src[k] = (struct buf)BUF_INIT;
+			for (int i = 0; i < 60; i++)
+				buf_puts(&src[k], "{{^z}}");
+			buf_printf(&src[k], "{{>p%d}}", k + 1);
+			for (int i = 0; i < 60; i++)
+				buf_puts(&src[k], "{{/z}}");
+			v[2 * k] = arena_printf(A, "p%d", k);
+			v[2 * k + 1] = src[k].data;
+		}
+		v[20] = "p10";
+		v[21] = "";
+		v[22] = NULL;
+		ok(strstr(render("{{>p0}}", "{}", v), "sections nested too deeply") != NULL,
+		   "error: nesting limit while rendering");
+		for (int k = 0; k < 10; k++)
+			buf_free(&src[k]);
+	}
 	is_str(RP("{{>p}}", "{}", "p", "{{>p}}"), "ERROR p:1: partials nested too deeply (a loop?)",
 	       "error: endless partial recursion");
 	is_str(RP("{{>a}}", "{}", "a", "{{>b}}{{>b}}{{>b}}{{>b}}{{>b}}{{>b}}{{>b}}{{>b}}",

@@ -1,0 +1,213 @@
+// login.test.js - logging in and out, sessions, CSRF, throttling and signup.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { Client, createUser, sql, uniqueEmail, clearThrottle, request } = require('../lib/harness');
+
+const PW = 'a long enough password';
+
+test('GET / sends a visitor to /login', async () => {
+  const r = await request('/');
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login');
+});
+
+test('the login form has email, password and csrf_token fields', async () => {
+  const c = new Client();
+  const r = await c.get('/login');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /name="email"/);
+  assert.match(r.text, /name="password"/);
+  assert.match(r.text, /name="csrf_token" value="[0-9a-f]{64}"/);
+  const cookie = r.headers.getSetCookie().find((x) => x.startsWith('carebox_pre='));
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+});
+
+test('a good login starts a fresh hashed session and lands on /', async () => {
+  const email = uniqueEmail('login');
+  const id = createUser({ email, first: 'Lena', last: 'Lindqvist' });
+  const c = new Client();
+  c.jar.set('carebox_session', 'f'.repeat(64)); // a planted (fixated) id
+  const r = await c.login(email.toUpperCase(), PW);
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/');
+  const set = r.headers.getSetCookie().find((x) => x.startsWith('carebox_session='));
+  assert.match(set, /^carebox_session=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Lax$/);
+  const token = c.jar.get('carebox_session');
+  assert.notEqual(token, 'f'.repeat(64), 'a new id is issued at login');
+  const rows = sql(`SELECT encode(token_hash, 'hex') FROM sessions WHERE user_id = :'p1'`, [id]);
+  assert.equal(rows.length, 1);
+  assert.notEqual(rows[0][0], token, 'the database holds only a hash of the token');
+  assert.equal(sql(`SELECT encode(sha256(decode(:'p1', 'hex')), 'hex')`, [token])[0][0], rows[0][0]);
+  const home = await c.get('/');
+  assert.equal(home.status, 200);
+  assert.match(home.text, /Lena Lindqvist/, 'the page shows who is logged in');
+  assert.equal(home.headers.get('cache-control'), 'no-store');
+  const audit = sql(`SELECT action FROM audit_log WHERE subject_id = :'p1' ORDER BY id`, [id]);
+  assert.deepEqual(audit.map((x) => x[0]), ['login']);
+});
+
+test('a wrong password or unknown e-mail gets the form back with the e-mail kept', async () => {
+  clearThrottle();
+  const email = uniqueEmail('wrong');
+  createUser({ email });
+  for (const [who, pw] of [[email, 'not the password'], [uniqueEmail('nobody'), PW]]) {
+    const c = new Client();
+    const r = await c.login(who, pw);
+    assert.equal(r.status, 401);
+    assert.match(r.text, /Wrong e-mail address or password/);
+    assert.ok(r.text.includes(`value="${who}"`), 'the e-mail stays in the form');
+    assert.equal(c.jar.get('carebox_session'), undefined);
+  }
+  const t0 = Date.now();
+  await new Client().login(uniqueEmail('timing'), PW);
+  const unknown = Date.now() - t0;
+  const t1 = Date.now();
+  await new Client().login(email, 'also not the password');
+  const known = Date.now() - t1;
+  assert.ok(unknown > known / 4, `an unknown e-mail costs a hash too (${unknown} ms vs ${known} ms)`);
+  clearThrottle();
+});
+
+test('login goes back to the page the user was sent from, same-site only', async () => {
+  const email = uniqueEmail('next');
+  createUser({ email });
+  const c = new Client();
+  const r0 = await c.get('/account');
+  assert.equal(r0.status, 303);
+  assert.equal(r0.headers.get('location'), '/login?next=%2Faccount');
+  const form = await c.get('/login?next=%2Faccount');
+  assert.match(form.text, /name="next" value="\/account"/);
+  const r = await c.post('/login', { email, password: PW, next: '/account' });
+  assert.equal(r.headers.get('location'), '/account');
+  for (const evil of ['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+    const d = new Client();
+    await d.get('/login');
+    const x = await d.post('/login', { email, password: PW, next: evil });
+    assert.equal(x.headers.get('location'), '/', `next=${evil} is ignored`);
+  }
+});
+
+test('logout needs the CSRF token and ends the session for good', async () => {
+  const email = uniqueEmail('logout');
+  const id = createUser({ email });
+  const c = new Client();
+  await c.login(email, PW);
+  await c.get('/');
+  const stolen = c.jar.get('carebox_session');
+  const bad = await c.post('/logout', { csrf_token: null });
+  assert.equal(bad.status, 403, 'no token: 403');
+  const wrong = await c.post('/logout', { csrf_token: '0'.repeat(64) });
+  assert.equal(wrong.status, 403, 'wrong token: 403');
+  assert.equal((await c.get('/')).status, 200, 'still logged in after the refused posts');
+  const r = await c.post('/logout');
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login');
+  assert.equal(sql(`SELECT count(*) FROM sessions WHERE user_id = :'p1'`, [id])[0][0], '0');
+  const thief = new Client();
+  thief.jar.set('carebox_session', stolen);
+  assert.equal((await thief.get('/')).status, 303, 'a copied cookie no longer works');
+});
+
+test('the login form itself is CSRF-protected', async () => {
+  const email = uniqueEmail('csrf');
+  createUser({ email });
+  const c = new Client();
+  await c.get('/login');
+  const r = await c.post('/login', { email, password: PW, csrf_token: null });
+  assert.equal(r.status, 403);
+  const other = new Client();
+  await other.get('/login');
+  const x = await c.post('/login', { email, password: PW, csrf_token: other.csrf });
+  assert.equal(x.status, 403, "another visitor's token does not work");
+});
+
+test('sessions expire after 30 idle minutes and after 12 hours', async () => {
+  const email = uniqueEmail('expiry');
+  const id = createUser({ email });
+  const c = new Client();
+  await c.login(email, PW);
+  assert.equal((await c.get('/')).status, 200);
+  sql(`UPDATE sessions SET last_seen_at = now() - interval '29 minutes' WHERE user_id = :'p1'`, [id]);
+  assert.equal((await c.get('/')).status, 200, 'idle 29 minutes: still in');
+  const seen = sql(`SELECT last_seen_at > now() - interval '1 minute' FROM sessions WHERE user_id = :'p1'`, [id]);
+  assert.equal(seen[0][0], 't', 'the visit slid the idle expiry');
+  sql(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = :'p1'`, [id]);
+  assert.equal((await c.get('/')).status, 303, 'idle 31 minutes: out');
+  await c.login(email, PW);
+  sql(`UPDATE sessions SET created_at = now() - interval '13 hours', expires_at = now() - interval '1 hour' WHERE user_id = :'p1'`, [id]);
+  assert.equal((await c.get('/')).status, 303, 'older than 12 hours: out');
+});
+
+test('last-seen is written at most once a minute', async () => {
+  const email = uniqueEmail('touch');
+  const id = createUser({ email });
+  const c = new Client();
+  await c.login(email, PW);
+  sql(`UPDATE sessions SET last_seen_at = now() - interval '30 seconds' WHERE user_id = :'p1'`, [id]);
+  const before = sql(`SELECT last_seen_at FROM sessions WHERE user_id = :'p1'`, [id])[0][0];
+  await c.get('/');
+  assert.equal(sql(`SELECT last_seen_at FROM sessions WHERE user_id = :'p1'`, [id])[0][0], before);
+});
+
+test('five failures for one e-mail pause its logins, even with the right password', async () => {
+  clearThrottle();
+  const email = uniqueEmail('throttle');
+  createUser({ email });
+  for (let i = 0; i < 5; i++) assert.equal((await new Client().login(email, 'wrong password ' + i)).status, 401);
+  const r = await new Client().login(email, PW);
+  assert.equal(r.status, 429);
+  assert.match(r.text, /Too many failed attempts/);
+  assert.ok(r.text.includes(`value="${email}"`));
+  sql(`UPDATE login_failures SET at = now() - interval '16 minutes'`);
+  assert.equal((await new Client().login(email, PW)).status, 303, 'after 15 minutes it works again');
+  clearThrottle();
+});
+
+test('five failures from one address pause logins from it for any e-mail', async () => {
+  clearThrottle();
+  const email = uniqueEmail('victim');
+  createUser({ email });
+  for (let i = 0; i < 5; i++) await new Client().login(uniqueEmail('spray'), 'guess number ' + i);
+  const r = await new Client().login(email, PW);
+  assert.equal(r.status, 429);
+  clearThrottle();
+});
+
+test('a patient signs up with a clinic and is logged in', async () => {
+  createUser({ email: uniqueEmail('staff'), role: 'doctor', clinic: 'Signup Clinic' });
+  const clinic = sql(`SELECT id FROM clinics WHERE name = 'Signup Clinic'`)[0][0];
+  const c = new Client();
+  const form = await c.get('/signup');
+  assert.equal(form.status, 200);
+  assert.match(form.text, /Signup Clinic/);
+  const email = uniqueEmail('signup');
+  const fields = { email, first_name: 'Sam', last_name: 'Signup', clinic, password: 'my new long password', password2: 'my new long password' };
+  const bad = await c.post('/signup', { ...fields, password2: 'something else entirely' });
+  assert.equal(bad.status, 422);
+  assert.match(bad.text, /The two passwords differ/);
+  assert.ok(bad.text.includes(`value="${email}"`) && bad.text.includes('value="Sam"'), 'values are kept');
+  assert.equal(sql(`SELECT count(*) FROM users WHERE email = :'p1'`, [email])[0][0], '0', 'nothing stored');
+  const short = await c.post('/signup', { ...fields, password: 'short', password2: 'short' });
+  assert.match(short.text, /at least 12 characters/);
+  const named = await c.post('/signup', { ...fields, password: email, password2: email });
+  assert.match(named.text, /e-mail address or your name/);
+  const noclinic = await c.post('/signup', { ...fields, clinic: '' });
+  assert.match(noclinic.text, /Choose your clinic/);
+  const bademail = await c.post('/signup', { ...fields, email: 'not-an-address' });
+  assert.match(bademail.text, /like name@example.org/);
+  const ok = await c.post('/signup', fields);
+  assert.equal(ok.status, 303);
+  const home = await c.get('/');
+  assert.match(home.text, /Sam Signup/);
+  const row = sql(`SELECT u.role, m.clinic_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = :'p1'`, [email]);
+  assert.deepEqual(row, [['patient', clinic]]);
+  const again = await new Client().get('/signup').then(() => null);
+  const d = new Client();
+  await d.get('/signup');
+  const dup = await d.post('/signup', { ...fields, email: email.toUpperCase() });
+  assert.equal(dup.status, 422);
+  assert.match(dup.text, /already an account/);
+  assert.equal(again, null);
+});
