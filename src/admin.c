@@ -23,6 +23,7 @@ static void usage(void)
 	      "              [--first NAME] [--last NAME]\n"
 	      "              create a user of the clinic (created if new); the password is\n"
 	      "              asked on the terminal or read as one line from standard input\n"
+	      "  seed-demo   load the demo clinic, its staff, patients and history (once)\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
@@ -253,6 +254,75 @@ static int create_user(PGconn *c, int argc, char **argv)
 	return 0;
 }
 
+/* The demo's people: e-mail, first and last name, role. */
+static const char *const demo_people[][4] = {
+	{ "admin@demo.test", "Ada", "Adams", "admin" },
+	{ "doctor@demo.test", "Dana", "Okafor", "doctor" },
+	{ "doctor2@demo.test", "Omar", "Lindqvist", "doctor" },
+	{ "patient@demo.test", "Pat", "Jones", "patient" },
+	{ "patient2@demo.test", "Rosa", "Martinez", "patient" },
+	{ "patient3@demo.test", "Li", "Wei", "patient" },
+};
+
+/* Loads the demo clinic unless it is there already; all in one
+ * transaction. Every demo login has the password "carebox-demo". */
+static int seed_demo(PGconn *c)
+{
+	const char *clinic[1] = { "Demo Clinic" };
+	int rc = 1, seen;
+
+	if (run(c, "BEGIN", 0, NULL) < 0)
+		return 1;
+	seen = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, clinic);
+	if (seen != 0) {
+		run(c, "ROLLBACK", 0, NULL);
+		if (seen > 0)
+			printf("demo data already there\n");
+		return seen > 0 ? 0 : 1;
+	}
+	if (run(c, "INSERT INTO clinics (name) VALUES ($1)", 1, clinic) < 0 ||
+	    run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
+		   " SELECT c.id, d, time '08:00', time '17:00' FROM clinics c, generate_series(1, 5) d"
+		   " WHERE c.name = $1 UNION ALL"
+		   " SELECT c.id, 6, time '09:00', time '12:00' FROM clinics c WHERE c.name = $1", 1, clinic) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(demo_people) / sizeof(demo_people[0]); i++) {
+		char hash[HASH_MAX];
+		const char *p[6] = { demo_people[i][0], demo_people[i][1], demo_people[i][2],
+				     demo_people[i][3], hash, clinic[0] };
+
+		if (auth_hash("carebox-demo", hash) < 0 ||
+		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name, role,"
+			   " password_hash, created_at) VALUES ($1, $2, $3, $4::user_role, $5,"
+			   " now() - interval '30 days') RETURNING id)"
+			   " INSERT INTO memberships (clinic_id, user_id, created_at)"
+			   " SELECT c.id, u.id, now() - interval '30 days' FROM clinics c, u"
+			   " WHERE c.name = $6", 6, p) < 0)
+			goto out;
+	}
+	/* Some history: how the staff and patients came in, and logins. */
+	if (run(c, "INSERT INTO audit_log (at, clinic_id, actor_id, subject_id, action, detail, address)"
+		   " SELECT now() - h.ago, c.id, a.id, s.id, h.action, h.detail, '127.0.0.1'"
+		   " FROM clinics c, (VALUES"
+		   "  (interval '29 days', 'admin@demo.test', 'doctor@demo.test', 'invitation created', 'doctor'),"
+		   "  (interval '29 days' - interval '2 hours', 'doctor@demo.test', 'doctor@demo.test', 'invitation accepted', ''),"
+		   "  (interval '28 days', 'admin@demo.test', 'doctor2@demo.test', 'invitation created', 'doctor'),"
+		   "  (interval '27 days', 'doctor@demo.test', 'patient3@demo.test', 'patient registered', ''),"
+		   "  (interval '3 days', NULL, 'patient@demo.test', 'login', ''),"
+		   "  (interval '2 days', NULL, 'doctor@demo.test', 'login', '')"
+		   " ) AS h(ago, actor, subject, action, detail)"
+		   " LEFT JOIN users a ON a.email = h.actor JOIN users s ON s.email = h.subject"
+		   " WHERE c.name = $1", 1, clinic) < 0 ||
+	    run(c, "COMMIT", 0, NULL) < 0)
+		goto out;
+	printf("demo data loaded: Demo Clinic with 2 doctors, 1 admin, 3 patients\n");
+	rc = 0;
+out:
+	if (rc)
+		run(c, "ROLLBACK", 0, NULL);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *datadir = getenv("CAREBOX_DATADIR"), *url = getenv("CAREBOX_DATABASE_URL");
@@ -282,6 +352,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "migrate") == 0) {
 		rc = migrate(c, datadir);
+	} else if (strcmp(argv[i], "seed-demo") == 0) {
+		rc = seed_demo(c);
 	} else if (strcmp(argv[i], "create-user") == 0) {
 		rc = create_user(c, argc - i, argv + i);
 	} else {

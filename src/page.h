@@ -49,6 +49,29 @@ int page_invite_post(struct req *r);
 int page_reset_get(struct req *r);
 int page_reset_post(struct req *r);
 
+/* Shared with page_patients.c and page_admin.c. Creates a one-time link of
+ * `kind` ("invite" or "reset") for `user_id`, recorded for `clinic_id` and
+ * made by the logged-in user, valid for one hour. Returns the absolute
+ * address to hand over (arena), or NULL if the database failed. Only the
+ * token's hash is stored. */
+const char *page_link_create(struct req *r, const char *kind, const char *user_id,
+			     const char *clinic_id);
+
+/* Leaves the flash that shows `link` to the staff member who made it: what
+ * it is for (`what`, e.g. "Invitation link for ann@example.org"), that no
+ * e-mail is sent and that it works once within one hour. Returns 0 or an
+ * error status. */
+int page_link_flash(struct req *r, const char *what, const char *link);
+
+/* Creates an invited user (no password yet) with `email`, names and `role`
+ * ("patient", "doctor", "admin"), a membership of the logged-in user's
+ * clinic and an invitation link, all in one transaction. Sets *id and
+ * *link (arena). Returns 0, 1 if the e-mail address is taken (nothing
+ * stored), or an error status. */
+int page_invite_user(struct req *r, const char *email, const char *first,
+		     const char *last, const char *role, const char **id,
+		     const char **link);
+
 /* page_patients.c: /patients/new (staff register a patient) */
 extern const struct db_stmt page_patients_stmts[];
 int page_patient_new_get(struct req *r);

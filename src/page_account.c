@@ -1,7 +1,181 @@
-/* page_account.c - placeholder until written. */
+/* page_account.c - /account: a user's own name, e-mail address, password and sessions. */
 #include "page.h"
-const struct db_stmt page_account_stmts[] = { { NULL, NULL } };
-int page_account_get(struct req *r) { (void)r; return 404; }
-int page_account_post(struct req *r) { (void)r; return 404; }
-int page_account_password_post(struct req *r) { (void)r; return 404; }
-int page_account_sessions_post(struct req *r) { (void)r; return 404; }
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "sess.h"
+
+#define ACCOUNT_MAX_FAILURES 5	/* wrong current passwords, as for logins */
+
+/* Wrong current passwords count as failed logins (the login_failures
+ * table and its 15-minute window): a stolen session must not become a way
+ * to guess the password at leisure. */
+const struct db_stmt page_account_stmts[] = {
+	{ "account_hash", "SELECT password_hash FROM users WHERE id = $1" },
+	{ "account_failures",
+	  "SELECT count(*) FROM login_failures WHERE at > now() - interval '15 minutes'"
+	  " AND (lower(email) = lower($1) OR address = $2)" },
+	{ "account_failure_add", "INSERT INTO login_failures (email, address) VALUES ($1, $2)" },
+	{ "account_update",
+	  "UPDATE users SET first_name = $2, last_name = $3, email = $4 WHERE id = $1"
+	  " AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($4) AND o.id <> $1)"
+	  " RETURNING id" },
+	/* The new hash and the end of every other session, at once. */
+	{ "account_password",
+	  "WITH u AS (UPDATE users SET password_hash = $2 WHERE id = $1)"
+	  " DELETE FROM sessions WHERE user_id = $1"
+	  " AND token_hash <> sha256(decode($3, 'hex'))" },
+	{ "account_sessions_end", "DELETE FROM sessions WHERE user_id = $1" },
+	{ NULL, NULL }
+};
+
+static const char *const account_fields[] = { "email", "first_name", "last_name", NULL };
+
+/* Renders the account page with `status`. The name and e-mail form shows
+ * what is already in the view (a form sent back) or else the stored
+ * values. */
+static int account_form(struct req *r, int status)
+{
+	struct arena *a = r->arena;
+
+	if (tv_get(r->view, "email") == NULL) {
+		tv_set_str(a, r->view, "email", r->user->email);
+		tv_set_str(a, r->view, "first_name", r->user->first_name);
+		tv_set_str(a, r->view, "last_name", r->user->last_name);
+	}
+	tv_set_str(a, r->view, "title", "Your account");
+	return http_render_status(r, "account", status);
+}
+
+/* Checks the posted field current_password against the logged-in user's
+ * password. Returns 0 when it is right. Otherwise puts a message under
+ * `error_key` into the view and returns 422 (wrong; recorded as a failed
+ * login) or 429 (too many recent failures; nothing verified), or returns
+ * the status of a database failure with nothing set. */
+static int account_check_password(struct req *r, const char *error_key)
+{
+	const char *pw = http_form(r, "current_password");
+	const char *p[2] = { r->user->email, r->remote_addr };
+	PGresult *res = db_exec(r->db, "account_failures", 2, p);
+	int ok;
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	ok = atoi(PQgetvalue(res, 0, 0)) < ACCOUNT_MAX_FAILURES;
+	PQclear(res);
+	if (!ok) {
+		tv_set_str(r->arena, r->view, error_key, "Too many wrong passwords. "
+			   "Please wait 15 minutes and try again.");
+		return 429;
+	}
+	res = db_exec(r->db, "account_hash", 1, &r->user->id);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	ok = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	     pw && auth_verify(PQgetvalue(res, 0, 0), pw);
+	PQclear(res);
+	if (ok)
+		return 0;
+	PQclear(db_exec(r->db, "account_failure_add", 2, p));
+	tv_set_str(r->arena, r->view, error_key, pw && *pw ?
+		   "This is not your current password." : "Enter your current password.");
+	return 422;
+}
+
+int page_account_get(struct req *r)
+{
+	return account_form(r, 200);
+}
+
+/* Stores the new name and e-mail address. Returns 0, 1 if the address
+ * belongs to someone else, or an error status. */
+static int account_store(struct req *r, const char *first, const char *last,
+			 const char *email)
+{
+	const char *p[4] = { r->user->id, first, last, email };
+	PGresult *res = db_exec(r->db, "account_update", 4, p);
+	int taken;
+
+	if (res == NULL)	/* a race with another account taking it */
+		return strcmp(db_last_sqlstate(r->db), "23505") == 0 ? 1 :
+		       db_failure_status(r->db);
+	taken = PQntuples(res) == 0;
+	PQclear(res);
+	return taken;
+}
+
+int page_account_post(struct req *r)
+{
+	const char *email = http_form_trim(r, "email");
+	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
+	const char *problem = auth_email_problem(email);
+	int changed = strcmp(email, r->user->email) != 0;
+	int good, status;
+
+	http_keep_fields(r, account_fields);
+	if (problem)
+		tv_set_str(r->arena, r->view, "email_error", problem);
+	good = !problem;
+	good &= page_name_ok(r, "first_name", first);
+	good &= page_name_ok(r, "last_name", last);
+	if (!good)
+		return account_form(r, 422);
+	if (changed && (status = account_check_password(r, "current_password_error")))
+		return status == 422 || status == 429 ? account_form(r, status) : status;
+	status = account_store(r, first, last, email);
+	if (status == 1) {
+		tv_set_str(r->arena, r->view, "email_error",
+			   "There is already an account with this e-mail address.");
+		return account_form(r, 422);
+	}
+	if (status || (status = audit(r, "account updated", NULL, r->user->id,
+				      changed ? "e-mail address changed" : NULL)) ||
+	    (status = sess_flash(r, "ok", "Your details were saved.")))
+		return status;
+	return http_redirect(r, "/account");
+}
+
+int page_account_password_post(struct req *r)
+{
+	char hash[HASH_MAX];
+	const char *p[3] = { r->user->id, hash, r->session_token };
+	PGresult *res;
+	int status = account_check_password(r, "password_current_error");
+	int good;
+
+	if (status && status != 422 && status != 429)
+		return status;
+	good = page_password_ok(r, r->user->email, r->user->first_name, r->user->last_name);
+	if (status || !good)
+		return account_form(r, status ? status : 422);
+	if (auth_hash(http_form(r, "password"), hash) < 0)
+		return 500;
+	res = db_exec(r->db, "account_password", 3, p);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	if ((status = audit(r, "password changed", NULL, r->user->id, NULL)) ||
+	    (status = sess_flash(r, "ok", "Your password was changed. Every other device "
+				 "where you were logged in has been logged out.")))
+		return status;
+	return http_redirect(r, "/account");
+}
+
+int page_account_sessions_post(struct req *r)
+{
+	PGresult *res;
+	int status = audit(r, "logged out everywhere", NULL, r->user->id, NULL);
+
+	if (status)
+		return status;
+	res = db_exec(r->db, "account_sessions_end", 1, &r->user->id);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	if ((status = sess_end(r)))
+		return status;
+	return http_redirect(r, "/login");
+}

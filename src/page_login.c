@@ -44,6 +44,7 @@ int page_login_get(struct req *r)
 	if (r->user)
 		return http_redirect(r, "/");
 	tv_set_str(r->arena, r->view, "next", http_local_path(next) ? next : "");
+	tv_set_bool(r->arena, r->view, "reset_done", http_query(r, "reset") != NULL);
 	return login_form(r, NULL, 200);
 }
 

@@ -1,0 +1,84 @@
+// accounts.test.js - browser journeys (JavaScript off): sign up, log in, a
+// wrong password, log out; an admin invites a doctor who sets a password.
+'use strict';
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { withPage, closeBrowser, createUser, uniqueEmail, clearThrottle } = require('../lib/harness');
+
+after(closeBrowser);
+
+async function logIn(page, email, password) {
+  await page.goto('/login');
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('a patient signs up, logs out, mistypes the password, logs in', async () => {
+  createUser({ email: uniqueEmail('e2e-doc'), role: 'doctor', clinic: 'Browser Clinic' });
+  const email = uniqueEmail('e2e-patient');
+  const pw = 'tea with honey at noon';
+  await withPage('signup journey', async (page) => {
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('First name').fill('Mira');
+    await page.getByLabel('Last name').fill('Novak');
+    await page.getByLabel('Your clinic').selectOption({ label: 'Browser Clinic' });
+    await page.getByLabel('New password', { exact: true }).fill(pw);
+    await page.getByLabel('New password, again').fill(pw);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.match(await page.locator('header nav').textContent(), /Mira Novak/);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    assert.equal(new URL(page.url()).pathname, '/login');
+    assert.doesNotMatch(await page.locator('header nav').textContent(), /Mira Novak/);
+
+    await logIn(page, email, 'tea with honey at one');
+    assert.match(await page.locator('#login-error').textContent(), /Wrong e-mail address or password/);
+    assert.equal(await page.getByLabel('E-mail address').inputValue(), email, 'the e-mail stays filled in');
+
+    await page.getByLabel('Password').fill(pw);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.match(await page.locator('main').textContent(), /logged in as Mira Novak/);
+  });
+  clearThrottle();
+});
+
+test('an admin invites a doctor, who sets a password and logs in', async () => {
+  const admin = uniqueEmail('e2e-admin');
+  createUser({ email: admin, role: 'admin', clinic: 'Invite Clinic', first: 'Ida', last: 'Admin' });
+  const doctor = uniqueEmail('e2e-invitee');
+  let link;
+  await withPage('invite journey (admin)', async (page) => {
+    await logIn(page, admin, 'a long enough password');
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.goto('/admin/invite');
+    await page.getByLabel('E-mail address').fill(doctor);
+    await page.getByLabel('Role').selectOption('doctor');
+    await page.getByRole('button', { name: /invit/i }).click();
+    const flash = await page.locator('.flash').textContent();
+    const m = /https?:\/\/[^\s"<]+\/invite\?token=[0-9a-f]{64}/.exec(flash);
+    assert.ok(m, `the page shows the invitation link: ${flash}`);
+    link = m[0];
+    assert.match(flash, /once/);
+  });
+  await withPage('invite journey (doctor)', async (page) => {
+    await page.goto(link);
+    await page.getByLabel('First name').fill('Noor');
+    await page.getByLabel('Last name').fill('Haddad');
+    await page.getByLabel('New password', { exact: true }).fill('stethoscope in the drawer');
+    await page.getByLabel('New password, again').fill('stethoscope in the drawer');
+    await page.getByRole('button').filter({ hasText: /password|account|join|save/i }).first().click();
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.match(await page.locator('header nav').textContent(), /Noor Haddad/);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(page, doctor, 'stethoscope in the drawer');
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.match(await page.locator('main').textContent(), /logged in as Noor Haddad \(doctor, Invite Clinic\)/);
+    await page.goto(link);
+    assert.match(await page.locator('main').textContent(), /invalid|expired|used/i, 'the link works once');
+  });
+});
