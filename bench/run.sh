@@ -9,4 +9,4 @@ BUILDDIR=${BUILDDIR:-$(pwd)} SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 CAREBOX_NGINX=${CAREBOX_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 export BUILDDIR SRCDIR CAREBOX_NGINX
 make -C "$BUILDDIR" carebox carebox-admin bench/fcgi_static >/dev/null
-exec pg_virtualenv -o max_connections=50 sh "$SRCDIR/bench/inner.sh"
+exec pg_virtualenv -t -o max_connections=50 sh "$SRCDIR/bench/inner.sh"
