@@ -1,4 +1,4 @@
-/* page_admin.c - /admin/*: a clinic's admins manage its users, invite staff and read the audit log. */
+/* page_admin.c - the /admin pages: a clinic's admins manage its users, invite staff and read the audit log. */
 #include "page.h"
 
 #include <string.h>
@@ -326,6 +326,7 @@ static void admin_audit_rows(struct req *r, PGresult *res)
 			tv_set_str(r->arena, m, cols[c], arena_strdup(r->arena, PQgetvalue(res, i, c)));
 		tv_push(r->arena, list, m);
 	}
+	tv_set_bool(r->arena, r->view, "none", n == 0);
 	if (n > ADMIN_AUDIT_PAGE)
 		tv_set_str(r->arena, r->view, "older", arena_strdup(r->arena,
 			   PQgetvalue(res, ADMIN_AUDIT_PAGE - 1, 0)));

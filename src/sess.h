@@ -33,8 +33,9 @@ extern const struct db_stmt sess_stmts[];
  * once a minute. Returns 0, or 503/500 if the database failed. */
 int sess_load(struct req *r);
 
-/* Starts a new session for `user_id` (a new token: no fixation), sets the
- * cookie, and loads r->user for it. Returns 0 or an error status. */
+/* Starts a new session for `user_id` (a new token: no fixation) and sets
+ * the cookie; r->user is not changed (the handler redirects next). Returns
+ * 0 or an error status. */
 int sess_start(struct req *r, const char *user_id);
 
 /* Ends the current session (the row is deleted, so a copied cookie dies

@@ -54,7 +54,7 @@ test('an admin invites a doctor, who sets a password and logs in', async () => {
   let link;
   await withPage('invite journey (admin)', async (page) => {
     await logIn(page, admin, 'a long enough password');
-    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.goto('/admin/invite');
     await page.getByLabel('E-mail address').fill(doctor);
     await page.getByLabel('Role').selectOption('doctor');

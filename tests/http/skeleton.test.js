@@ -64,6 +64,16 @@ test('malformed query strings are refused with 400', async () => {
   }
 });
 
+test('a POST with a malformed body is refused with 400 before any handler runs', async () => {
+  for (const body of ['email=%zz', 'a=%', 'x=%00', 'x=%C3%28', 'k=' + 'v&k='.repeat(300)]) {
+    const r = await postForm('/login', body);
+    assert.equal(r.status, 400, body.slice(0, 20));
+    assert.match(r.text, /<h1>Bad Request<\/h1>/);
+  }
+  const r = await request('/login', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+  assert.equal(r.status, 415, 'only form submissions are accepted');
+});
+
 test('pages are not cached: Cache-Control no-store', async () => {
   const r = await request('/login');
   assert.equal(r.headers.get('cache-control'), 'no-store');

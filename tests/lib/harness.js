@@ -66,7 +66,9 @@ async function withPage(name, fn) {
   page.on('response', async (res) => {
     const type = res.headers()['content-type'] || '';
     if (type.startsWith('text/html') && (res.status() < 300 || res.status() >= 400)) {
-      try { checkHtml(await res.text(), `${res.request().method()} ${res.url()}`); } catch (e) { page.htmlError = page.htmlError || e; }
+      let body;
+      try { body = await res.text(); } catch { return; } // gone: the page moved on
+      try { checkHtml(body, `${res.request().method()} ${res.url()}`); } catch (e) { page.htmlError = page.htmlError || e; }
     }
   });
   try {

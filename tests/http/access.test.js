@@ -1,0 +1,103 @@
+// access.test.js - the access matrix: every route, with no session and with
+// each role, answers the expected status. The table below is the contract.
+'use strict';
+const { test, before } = require('node:test');
+const assert = require('node:assert/strict');
+const { Client, createUser, uniqueEmail, sql } = require('../lib/harness');
+
+const ROLES = ['visitor', 'patient', 'doctor', 'admin'];
+const clients = {};
+let member; // a user of the admins' clinic, for /admin/users/{id}
+
+before(async () => {
+  const clinic = `Matrix Clinic ${process.pid}`;
+  clients.visitor = new Client();
+  await clients.visitor.get('/login');
+  for (const role of ROLES.slice(1)) {
+    const email = uniqueEmail(`matrix-${role}`);
+    createUser({ email, role, clinic });
+    clients[role] = new Client();
+    assert.equal((await clients[role].login(email)).status, 303, `${role} logs in`);
+    await clients[role].get('/account');
+  }
+  member = sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+    JOIN clinics c ON c.id = m.clinic_id WHERE c.name = :'p1' AND u.role = 'patient'`, [clinic])[0][0];
+});
+
+// GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
+// way to /login; 303 for a user on /login and /signup is the way home.
+const GETS = {
+  '/': [303, 200, 200, 200],
+  '/healthz': [200, 200, 200, 200],
+  '/login': [200, 303, 303, 303],
+  '/signup': [200, 303, 303, 303],
+  '/account': [303, 200, 200, 200],
+  '/invite': [404, 404, 404, 404],
+  '/reset': [404, 404, 404, 404],
+  '/patients/new': [303, 403, 200, 200],
+  '/admin/users': [303, 403, 403, 200],
+  '/admin/users/{member}': [303, 403, 403, 200],
+  '/admin/invite': [303, 403, 403, 200],
+  '/admin/audit': [303, 403, 403, 200],
+};
+
+// POST: path -> roles allowed (others: visitor 303 to /login, users 403).
+const POSTS = {
+  '/logout': ['patient', 'doctor', 'admin'],
+  '/account': ['patient', 'doctor', 'admin'],
+  '/account/password': ['patient', 'doctor', 'admin'],
+  '/account/sessions': ['patient', 'doctor', 'admin'],
+  '/patients/new': ['doctor', 'admin'],
+  '/admin/users/{member}/reset': ['admin'],
+  '/admin/users/{member}/deactivate': ['admin'],
+  '/admin/users/{member}/activate': ['admin'],
+  '/admin/invite': ['admin'],
+};
+
+const fill = (p) => p.replace('{member}', member);
+
+test('every GET route answers each role as the matrix says', async () => {
+  for (const [path, want] of Object.entries(GETS)) {
+    for (let i = 0; i < ROLES.length; i++) {
+      const r = await clients[ROLES[i]].get(fill(path));
+      assert.equal(r.status, want[i], `GET ${path} as ${ROLES[i]}`);
+      if (r.status === 303 && ROLES[i] === 'visitor' && path !== '/') {
+        assert.match(r.headers.get('location'), /^\/login\?next=/, `GET ${path} as visitor goes to login`);
+      }
+    }
+  }
+});
+
+test('POST routes refuse visitors and other roles before the handler runs', async () => {
+  for (const [path, allowed] of Object.entries(POSTS)) {
+    for (const role of ROLES) {
+      if (allowed.includes(role)) continue;
+      const r = await clients[role].post(fill(path), {});
+      if (role === 'visitor') {
+        assert.equal(r.status, 303, `POST ${path} as visitor`);
+        assert.equal(r.headers.get('location'), '/login');
+      } else {
+        assert.equal(r.status, 403, `POST ${path} as ${role}`);
+      }
+    }
+  }
+  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [member])[0][0], 't', 'nothing was deactivated');
+});
+
+test('POST routes without a CSRF token are refused with 403 for the allowed roles too', async () => {
+  for (const [path, allowed] of Object.entries(POSTS)) {
+    for (const role of allowed) {
+      const r = await clients[role].post(fill(path), { csrf_token: null });
+      assert.equal(r.status, 403, `POST ${path} as ${role} without a token`);
+    }
+  }
+  for (const role of ROLES.slice(1)) assert.equal((await clients[role].get('/')).status, 200, `${role} still logged in`);
+  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [member])[0][0], 't', 'nothing was deactivated');
+});
+
+test('unknown ids and malformed ids answer 404', async () => {
+  const r = await clients.admin.get('/admin/users/00000000-0000-4000-8000-000000000000');
+  assert.equal(r.status, 404);
+  const m = await clients.admin.get('/admin/users/not-a-uuid');
+  assert.equal(m.status, 404);
+});

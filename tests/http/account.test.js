@@ -1,0 +1,294 @@
+// account.test.js - a user's own account (name, e-mail, password, log out
+// everywhere) and the one-time links: invitations and password resets.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { Client, createUser, sql, uniqueEmail, clearThrottle, request } = require('../lib/harness');
+
+const PW = 'a long enough password';
+const NEW_PW = 'another quite long passphrase';
+
+// A clinic name no other test uses.
+let clinicCounter = 0;
+const uniqueClinic = () => `Account Clinic ${process.pid}-${Date.now()}-${++clinicCounter}`;
+
+// A client logged in as `email` that has loaded `page`, so it holds the
+// session's CSRF token.
+async function loggedIn(email, password = PW, page = '/account') {
+  const c = new Client();
+  const r = await c.login(email, password);
+  assert.equal(r.status, 303, `login of ${email}`);
+  const p = await c.get(page);
+  assert.equal(p.status, 200, `GET ${page}`);
+  return c;
+}
+
+// The one-time link (path and token) shown in the flash of `html`.
+function flashLink(html, kind) {
+  const m = new RegExp(`(https?://[^\\s<]+)?/${kind}\\?token=([0-9a-f]{64})`).exec(html);
+  assert.ok(m, `a ${kind} link in the page`);
+  return { url: m[0], path: `/${kind}?token=${m[2]}`, token: m[2] };
+}
+
+const userRow = (id) => sql('SELECT email, first_name, last_name, password_hash FROM users WHERE id = :\'p1\'', [id])[0];
+const sessionCount = (id) => Number(sql('SELECT count(*) FROM sessions WHERE user_id = :\'p1\'', [id])[0][0]);
+const auditCount = (id, action) => Number(sql(
+  'SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = :\'p2\'', [id, action])[0][0]);
+
+test('the account page needs a login and shows the forms with the stored values', async () => {
+  const r = await request('/account');
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login?next=%2Faccount');
+  const email = uniqueEmail('acct');
+  createUser({ email, first: 'Ada', last: 'Lovelace', clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const p = await c.get('/account');
+  assert.match(p.text, /name="first_name" value="Ada"/);
+  assert.match(p.text, /name="last_name" value="Lovelace"/);
+  assert.ok(p.text.includes(`value="${email}"`));
+  assert.match(p.text, /action="\/account\/password"/);
+  assert.match(p.text, /action="\/account\/sessions"/);
+});
+
+test('a name change needs no password and is audited', async () => {
+  const email = uniqueEmail('acct');
+  const id = createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const r = await c.post('/account', { first_name: ' Grace ', last_name: 'Hopper', email });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/account');
+  const p = await c.get('/account');
+  assert.match(p.text, /Your details were saved/);
+  assert.deepEqual(userRow(id).slice(0, 3), [email, 'Grace', 'Hopper']);
+  assert.equal(auditCount(id, 'account updated'), 1);
+  const bad = await c.post('/account', { first_name: '', last_name: 'x'.repeat(101), email });
+  assert.equal(bad.status, 422);
+  assert.match(bad.text, /Enter your name/);
+  assert.match(bad.text, /at most 100 characters/);
+  assert.deepEqual(userRow(id).slice(1, 3), ['Grace', 'Hopper']);
+});
+
+test('an e-mail change needs the right current password, a valid and free address', async () => {
+  clearThrottle();
+  const email = uniqueEmail('acct'), other = uniqueEmail('taken');
+  const clinic = uniqueClinic();
+  const id = createUser({ email, clinic });
+  createUser({ email: other, clinic });
+  const c = await loggedIn(email);
+  const fresh = uniqueEmail('fresh');
+  const base = { first_name: 'Test', last_name: 'Person' };
+
+  let r = await c.post('/account', { ...base, email: fresh });
+  assert.equal(r.status, 422, 'no current password');
+  assert.match(r.text, /Enter your current password/);
+  r = await c.post('/account', { ...base, email: fresh, current_password: 'wrong password here' });
+  assert.equal(r.status, 422, 'wrong current password');
+  assert.match(r.text, /id="current_password"[^>]*>\s*<p class="field-error">This is not your current password/);
+  assert.ok(r.text.includes(`value="${fresh}"`), 'the form comes back as sent');
+  r = await c.post('/account', { ...base, email: 'not-an-address', current_password: PW });
+  assert.equal(r.status, 422, 'invalid address');
+  assert.match(r.text, /class="field-error"/);
+  r = await c.post('/account', { ...base, email: other.toUpperCase(), current_password: PW });
+  assert.equal(r.status, 422, 'address of another account, in other case');
+  assert.match(r.text, /already an account with this e-mail address/);
+  assert.equal(userRow(id)[0], email, 'nothing changed so far');
+
+  r = await c.post('/account', { ...base, email: fresh, current_password: PW });
+  assert.equal(r.status, 303);
+  assert.equal(userRow(id)[0], fresh);
+  assert.equal(sql('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'account updated\'', [id])[0][0],
+    'e-mail address changed');
+  clearThrottle();
+  assert.equal((await new Client().login(fresh)).status, 303, 'the new address logs in');
+});
+
+test('a password change checks the current password and the new one', async () => {
+  clearThrottle();
+  const email = uniqueEmail('pw');
+  const id = createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const hash = userRow(id)[3];
+
+  let r = await c.post('/account/password', { current_password: 'not my password', password: NEW_PW, password2: NEW_PW });
+  assert.equal(r.status, 422, 'wrong current password');
+  assert.match(r.text, /id="password_current"[^>]*>\s*<p class="field-error">This is not your current password/);
+  r = await c.post('/account/password', { current_password: PW, password: 'short', password2: 'short' });
+  assert.equal(r.status, 422, 'too short');
+  assert.match(r.text, /class="field-error"/);
+  r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW + 'x' });
+  assert.equal(r.status, 422, 'repetition differs');
+  assert.match(r.text, /The two passwords differ/);
+  assert.equal(userRow(id)[3], hash, 'nothing changed');
+  clearThrottle();
+});
+
+test('a password change ends the other sessions but not the current one', async () => {
+  clearThrottle();
+  const email = uniqueEmail('pw');
+  const id = createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const other = await loggedIn(email);
+  assert.equal(sessionCount(id), 2);
+
+  const r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/account');
+  const p = await c.get('/account');
+  assert.equal(p.status, 200, 'this session goes on');
+  assert.match(p.text, /Your password was changed/);
+  assert.equal((await other.get('/account')).status, 303, 'the other session is over');
+  assert.equal(sessionCount(id), 1);
+  assert.equal(auditCount(id, 'password changed'), 1);
+  assert.equal((await new Client().login(email, PW)).status, 401, 'the old password is dead');
+  clearThrottle();
+  assert.equal((await new Client().login(email, NEW_PW)).status, 303, 'the new one works');
+});
+
+test('too many wrong current passwords are throttled like logins', async () => {
+  clearThrottle();
+  const email = uniqueEmail('pw');
+  createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  for (let i = 0; i < 5; i++) {
+    const r = await c.post('/account/password', { current_password: `wrong ${i} password`, password: NEW_PW, password2: NEW_PW });
+    assert.equal(r.status, 422);
+  }
+  const r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW });
+  assert.equal(r.status, 429, 'even the right password waits now');
+  assert.match(r.text, /Too many wrong passwords/);
+  clearThrottle();
+});
+
+test('log out everywhere ends every session of the user, this one included', async () => {
+  const email = uniqueEmail('out');
+  const id = createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const other = await loggedIn(email);
+  const r = await c.post('/account/sessions');
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login');
+  assert.equal(sessionCount(id), 0);
+  assert.equal((await c.get('/account')).status, 303);
+  assert.equal((await other.get('/account')).status, 303);
+  assert.equal(auditCount(id, 'logged out everywhere'), 1);
+});
+
+test('account forms without the CSRF token are refused and change nothing', async () => {
+  const email = uniqueEmail('csrf');
+  const id = createUser({ email, clinic: uniqueClinic() });
+  const c = await loggedIn(email);
+  const before = userRow(id);
+  let r = await c.post('/account', { csrf_token: null, first_name: 'Evil', last_name: 'Change', email });
+  assert.equal(r.status, 403);
+  r = await c.post('/account/password', { csrf_token: null, current_password: PW, password: NEW_PW, password2: NEW_PW });
+  assert.equal(r.status, 403);
+  r = await c.post('/account/sessions', { csrf_token: 'f'.repeat(64) });
+  assert.equal(r.status, 403);
+  assert.deepEqual(userRow(id), before);
+  assert.equal(sessionCount(id), 1);
+});
+
+// A doctor registers a new patient; returns the patient's id and link.
+async function invitePatient(first = 'Pat', last = 'Ient') {
+  const clinic = uniqueClinic();
+  const doctor = uniqueEmail('doc');
+  createUser({ role: 'doctor', email: doctor, clinic });
+  const d = await loggedIn(doctor, PW, '/patients/new');
+  const email = uniqueEmail('patient');
+  const r = await d.post('/patients/new', { email, first_name: first, last_name: last });
+  assert.equal(r.status, 303);
+  const p = await d.get(r.headers.get('location'));
+  const id = sql('SELECT id FROM users WHERE email = :\'p1\'', [email])[0][0];
+  return { id, email, link: flashLink(p.text, 'invite') };
+}
+
+test('an invitation link sets up the account once and logs the user in', async () => {
+  const { id, email, link } = await invitePatient('Pat', 'Ient');
+  const v = new Client();
+  let r = await v.get(link.path);
+  assert.equal(r.status, 200);
+  assert.ok(r.text.includes(email));
+  assert.match(r.text, /name="first_name" value="Pat"/, 'the names the clinic entered are proposed');
+  assert.match(r.text, new RegExp(`name="token" value="${link.token}"`));
+
+  r = await v.post('/invite', { token: link.token, first_name: 'Patricia', last_name: 'Ient', password: 'short', password2: 'short' });
+  assert.equal(r.status, 422, 'a bad password sends the form back');
+  assert.match(r.text, /name="first_name" value="Patricia"/);
+  r = await v.post('/invite', { token: link.token, first_name: '', last_name: 'Ient', password: PW, password2: PW });
+  assert.equal(r.status, 422, 'a missing name sends the form back');
+  assert.equal(userRow(id)[3], '', 'no password stored yet');
+  assert.equal(sql('SELECT used_at IS NULL FROM one_time_links WHERE user_id = :\'p1\'', [id])[0][0], 't', 'link not used up');
+
+  r = await v.post('/invite', { token: link.token, first_name: 'Patricia', last_name: 'Ient', password: PW, password2: PW });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/');
+  const home = await v.get('/account');
+  assert.equal(home.status, 200, 'logged in');
+  assert.match(home.text, /value="Patricia"/);
+  assert.equal(auditCount(id, 'invitation accepted'), 1);
+
+  const again = new Client();
+  r = await again.get(link.path);
+  assert.equal(r.status, 404, 'the link works once');
+  assert.match(r.text, /invalid or has expired/);
+  assert.match(r.text, /ask your clinic for a new link/);
+  await again.get('/login');
+  r = await again.post('/invite', { token: link.token, first_name: 'Mallory', last_name: 'X', password: PW + '!', password2: PW + '!' });
+  assert.equal(r.status, 404, 'nor can it be posted twice');
+  assert.equal(userRow(id)[1], 'Patricia');
+});
+
+test('expired, malformed and wrong-kind links give the invalid-link page', async () => {
+  const { id, link } = await invitePatient();
+  const v = new Client();
+  assert.equal((await v.get(link.path.replace('invite', 'reset'))).status, 404, 'an invitation is no reset link');
+  for (const bad of ['/invite', '/invite?token=', '/invite?token=xyz', `/invite?token=${link.token.toUpperCase()}`,
+    `/invite?token=${'0'.repeat(64)}`]) {
+    const r = await v.get(bad);
+    assert.equal(r.status, 404, bad);
+    assert.match(r.text, /invalid or has expired/, bad);
+  }
+  sql('UPDATE one_time_links SET expires_at = now() - interval \'1 minute\' WHERE user_id = :\'p1\'', [id]);
+  const r = await v.get(link.path);
+  assert.equal(r.status, 404, 'expired');
+  await v.get('/login');
+  const p = await v.post('/invite', { token: link.token, first_name: 'A', last_name: 'B', password: PW, password2: PW });
+  assert.equal(p.status, 404, 'expired, posted');
+  assert.equal(userRow(id)[3], '');
+});
+
+test('a reset link sets a new password once and ends every session', async () => {
+  clearThrottle();
+  const clinic = uniqueClinic();
+  const admin = uniqueEmail('admin'), email = uniqueEmail('forgot');
+  createUser({ role: 'admin', email: admin, clinic });
+  const id = createUser({ email, clinic });
+  const user = await loggedIn(email);
+  const a = await loggedIn(admin, PW, `/admin/users/${id}`);
+  let r = await a.post(`/admin/users/${id}/reset`);
+  assert.equal(r.status, 303);
+  const link = flashLink((await a.get(r.headers.get('location'))).text, 'reset');
+
+  const v = new Client();
+  r = await v.get(link.path);
+  assert.equal(r.status, 200);
+  assert.doesNotMatch(r.text, /name="first_name"/, 'a reset asks only for the password');
+  r = await v.post('/reset', { token: link.token, password: NEW_PW, password2: 'something else entirely' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /The two passwords differ/);
+  assert.equal((await user.get('/account')).status, 200, 'a bad form changes nothing');
+
+  r = await v.post('/reset', { token: link.token, password: NEW_PW, password2: NEW_PW });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login?reset=1');
+  const login = await v.get('/login?reset=1');
+  assert.match(login.text, /Your password was reset; log in with the new one\./);
+  assert.doesNotMatch((await v.get('/login')).text, /Your password was reset/);
+  assert.equal((await user.get('/account')).status, 303, 'the open session is over');
+  assert.equal(sessionCount(id), 0);
+  assert.equal(auditCount(id, 'password reset'), 1);
+  assert.equal((await new Client().login(email, PW)).status, 401, 'old password dead');
+  clearThrottle();
+  assert.equal((await new Client().login(email, NEW_PW)).status, 303, 'new password works');
+  assert.equal((await v.get(link.path)).status, 404, 'the link works once');
+});

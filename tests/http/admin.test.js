@@ -1,0 +1,285 @@
+// admin.test.js - the clinic admin's pages (users, search, reset links,
+// deactivation, staff invitations, audit log) and staff registering patients.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { BASE, Client, createUser, sql, uniqueEmail, clearThrottle } = require('../lib/harness');
+
+const PW = 'a long enough password';
+
+let clinicCounter = 0;
+const uniqueClinic = () => `Admin Clinic ${process.pid}-${Date.now()}-${++clinicCounter}`;
+
+// A client logged in as `email` that has loaded `page` (for its CSRF token).
+async function loggedIn(email, page = '/') {
+  const c = new Client();
+  const r = await c.login(email);
+  assert.equal(r.status, 303, `login of ${email}`);
+  const p = await c.get(page);
+  assert.equal(p.status, 200, `GET ${page}`);
+  return c;
+}
+
+// A fresh clinic with a logged-in admin: { clinic, adminId, admin (client) }.
+async function clinicWithAdmin() {
+  const clinic = uniqueClinic(), email = uniqueEmail('admin');
+  const adminId = createUser({ role: 'admin', email, clinic, first: 'Ada', last: 'Admin' });
+  return { clinic, email, adminId, admin: await loggedIn(email, '/admin/users') };
+}
+
+// The one-time link in the flash of `html`.
+function flashLink(html, kind) {
+  const m = new RegExp(`(https?://[^\\s<]+)?/${kind}\\?token=([0-9a-f]{64})`).exec(html);
+  assert.ok(m, `a ${kind} link in the page`);
+  return { url: m[0], path: `/${kind}?token=${m[2]}`, token: m[2] };
+}
+
+// Follows a 303 and returns the page.
+async function follow(c, r) {
+  assert.equal(r.status, 303);
+  return c.get(r.headers.get('location'));
+}
+
+const one = (q, p) => sql(q, p)[0][0];
+const userLinks = (html) => [...html.matchAll(/href="\/admin\/users\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+
+test('the admin pages are for admins only', async () => {
+  const clinic = uniqueClinic();
+  const doctor = uniqueEmail('doc'), patient = uniqueEmail('pat');
+  createUser({ role: 'doctor', email: doctor, clinic });
+  const pid = createUser({ email: patient, clinic });
+  const d = await loggedIn(doctor);
+  for (const p of ['/admin/users', `/admin/users/${pid}`, '/admin/invite', '/admin/audit']) {
+    assert.equal((await d.get(p)).status, 403, `doctor: ${p}`);
+  }
+  assert.equal((await d.post(`/admin/users/${pid}/deactivate`)).status, 403);
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [pid]), 't');
+  const p = await loggedIn(patient);
+  assert.equal((await p.get('/patients/new')).status, 403, 'patients cannot register patients');
+  const v = new Client();
+  const r = await v.get('/admin/users');
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login?next=%2Fadmin%2Fusers');
+});
+
+test('the user list shows the clinic\'s members only, ordered by last name', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const b = createUser({ email: uniqueEmail('b'), clinic, first: 'Bea', last: 'Zimmer' });
+  const a = createUser({ role: 'doctor', email: uniqueEmail('a'), clinic, first: 'Al', last: 'Baker' });
+  const stranger = createUser({ email: uniqueEmail('x'), clinic: uniqueClinic(), first: 'Sam', last: 'Stranger' });
+  const r = await admin.get('/admin/users');
+  assert.equal(r.status, 200);
+  const ids = userLinks(r.text);
+  assert.ok(ids.indexOf(a) >= 0 && ids.indexOf(a) < ids.indexOf(b), 'Baker before Zimmer');
+  assert.ok(!ids.includes(stranger), 'no user of another clinic');
+  assert.match(r.text, /<td>doctor<\/td>/);
+});
+
+test('search finds by name and e-mail and takes % and _ literally', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const tag = `q${Date.now()}`;
+  const pct = createUser({ email: uniqueEmail(tag), clinic, first: 'Hun', last: 'Dred%Percent' });
+  const und = createUser({ email: uniqueEmail(tag), clinic, first: 'Low', last: 'Under_Score' });
+  const plain = createUser({ email: uniqueEmail(tag), clinic, first: 'Plain', last: 'UnderxScore' });
+  const byMail = createUser({ email: uniqueEmail(`mail${tag}`), clinic, first: 'Mai', last: 'Ler' });
+  const search = async (q) => userLinks((await admin.get(`/admin/users?q=${encodeURIComponent(q)}`)).text);
+
+  assert.deepEqual(await search('under_score'), [und], '_ is no wildcard');
+  assert.deepEqual(await search('%'), [pct], '% is no wildcard');
+  assert.deepEqual((await search('underxscore')), [plain]);
+  assert.deepEqual(await search('Low Under'), [und], 'first and last name together');
+  assert.deepEqual(await search(`mail${tag}`), [byMail], 'by e-mail address');
+  assert.equal((await search(tag)).length, 4, 'by part of the e-mail address');
+  const none = await admin.get('/admin/users?q=nobody-has-this-name');
+  assert.match(none.text, /No user matches/);
+  assert.match(none.text, /value="nobody-has-this-name"/);
+});
+
+test('a user of another clinic is a 404 for every admin page and action', async () => {
+  const { admin } = await clinicWithAdmin();
+  const other = createUser({ email: uniqueEmail('other'), clinic: uniqueClinic() });
+  assert.equal((await admin.get(`/admin/users/${other}`)).status, 404);
+  for (const action of ['reset', 'deactivate', 'activate']) {
+    assert.equal((await admin.post(`/admin/users/${other}/${action}`)).status, 404, action);
+  }
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [other]), 't');
+  assert.equal(one('SELECT count(*) FROM one_time_links WHERE user_id = :\'p1\'', [other]), '0');
+  assert.equal((await admin.get('/admin/users/00000000-0000-0000-0000-000000000000')).status, 404);
+  assert.equal((await admin.get('/admin/users/not-a-uuid')).status, 404);
+});
+
+test('deactivation ends the user\'s open session at once; reactivation lets them in again', async () => {
+  clearThrottle();
+  const { clinic, admin } = await clinicWithAdmin();
+  const email = uniqueEmail('leaver');
+  const id = createUser({ role: 'doctor', email, clinic });
+  const victim = await loggedIn(email, '/account');
+  const page = await admin.get(`/admin/users/${id}`);
+  assert.match(page.text, /action="\/admin\/users\/[0-9a-f-]+\/deactivate"/);
+
+  const r = await admin.post(`/admin/users/${id}/deactivate`);
+  assert.equal(r.headers.get('location'), `/admin/users/${id}`);
+  const after = await follow(admin, r);
+  assert.match(after.text, /deactivated and logged out everywhere/);
+  assert.match(after.text, /action="\/admin\/users\/[0-9a-f-]+\/activate"/);
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 'f');
+  assert.equal(one('SELECT count(*) FROM sessions WHERE user_id = :\'p1\'', [id]), '0');
+  const next = await victim.get('/account');
+  assert.equal(next.status, 303);
+  assert.match(next.headers.get('location'), /^\/login/);
+  assert.equal((await new Client().login(email)).status, 401, 'no new login either');
+  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'user deactivated\'', [id]), '1');
+
+  const back = await admin.post(`/admin/users/${id}/activate`);
+  assert.match((await follow(admin, back)).text, /active again/);
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 't');
+  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'user reactivated\'', [id]), '1');
+  clearThrottle();
+  assert.equal((await new Client().login(email)).status, 303);
+});
+
+test('an admin cannot deactivate themself', async () => {
+  const { adminId, admin } = await clinicWithAdmin();
+  const page = await admin.get(`/admin/users/${adminId}`);
+  assert.doesNotMatch(page.text, /\/deactivate"/, 'no button for oneself');
+  const r = await admin.post(`/admin/users/${adminId}/deactivate`);
+  const p = await follow(admin, r);
+  assert.match(p.text, /flash-error[^>]*>You cannot deactivate your own account/);
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [adminId]), 't');
+});
+
+test('a reset link is shown once to the admin, lasts an hour and is audited', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  const p = await follow(admin, await admin.post(`/admin/users/${id}/reset`));
+  const link = flashLink(p.text, 'reset');
+  assert.equal(link.url, `${BASE}${link.path}`, 'an absolute link to this site');
+  assert.match(p.text, /no e-mail/);
+  assert.match(p.text, /works once, within one hour/);
+  const row = sql(`SELECT kind, round(extract(epoch FROM expires_at - created_at)), used_at IS NULL,
+    token_hash = sha256(decode(:'p2', 'hex')) FROM one_time_links WHERE user_id = :'p1'`, [id, link.token])[0];
+  assert.deepEqual(row, ['reset', '3600', 't', 't'], 'only the hash is stored');
+  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'reset link created\'', [id]), '1');
+  assert.doesNotMatch((await admin.get(`/admin/users/${id}`)).text, /token=/, 'the flash shows once');
+});
+
+test('an admin invites a doctor, who sets up the account with the link', async () => {
+  clearThrottle();
+  const { clinic, admin } = await clinicWithAdmin();
+  const form = await admin.get('/admin/invite');
+  assert.equal(form.status, 200);
+  let r = await admin.post('/admin/invite', { email: 'bad address', role: 'doctor' });
+  assert.equal(r.status, 422);
+  r = await admin.post('/admin/invite', { email: uniqueEmail('x'), role: 'patient' });
+  assert.equal(r.status, 422, 'only doctor or admin');
+  assert.match(r.text, /Choose doctor or admin/);
+  const taken = uniqueEmail('taken');
+  createUser({ email: taken, clinic: uniqueClinic() });
+  r = await admin.post('/admin/invite', { email: taken.toUpperCase(), role: 'admin' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /already an account/);
+  assert.match(r.text, /<option value="admin" selected>/, 'the form comes back as sent');
+
+  const email = uniqueEmail('newdoc');
+  r = await admin.post('/admin/invite', { email, role: 'doctor' });
+  assert.equal(r.status, 303);
+  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
+  assert.equal(r.headers.get('location'), `/admin/users/${id}`);
+  const link = flashLink((await admin.get(r.headers.get('location'))).text, 'invite');
+  assert.deepEqual(sql(`SELECT u.role, u.password_hash IS NULL, u.first_name, c.name FROM users u
+    JOIN memberships m ON m.user_id = u.id JOIN clinics c ON c.id = m.clinic_id WHERE u.id = :'p1'`, [id])[0],
+  ['doctor', 't', '', clinic]);
+  assert.equal(one('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'invitation created\'', [id]), 'doctor');
+
+  const d = new Client();
+  await d.get(link.path);
+  r = await d.post('/invite', { token: link.token, first_name: 'Dora', last_name: 'Doctor', password: PW, password2: PW });
+  assert.equal(r.status, 303);
+  assert.equal((await d.get('/patients/new')).status, 200, 'logged in as a doctor of the clinic');
+});
+
+test('staff register new and existing patients with their clinic', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const doctor = uniqueEmail('doc');
+  createUser({ role: 'doctor', email: doctor, clinic });
+  const d = await loggedIn(doctor, '/patients/new');
+  assert.match((await d.get('/patients/new')).text, /no e-mail/);
+
+  const email = uniqueEmail('newpat');
+  let r = await d.post('/patients/new', { email, first_name: 'Nina', last_name: 'New' });
+  const p = await follow(d, r);
+  flashLink(p.text, 'invite');
+  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
+  assert.deepEqual(sql('SELECT role, first_name, password_hash IS NULL FROM users WHERE id = :\'p1\'', [id])[0],
+    ['patient', 'Nina', 't']);
+  assert.equal(one('SELECT count(*) FROM memberships m JOIN clinics c ON c.id = m.clinic_id WHERE user_id = :\'p1\' AND c.name = :\'p2\'',
+    [id, clinic]), '1');
+  assert.equal(one('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'patient registered\'', [id]), 'invited');
+
+  r = await d.post('/patients/new', { email: email.toUpperCase(), first_name: 'Nina', last_name: 'New' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /already registered with your clinic/);
+
+  const elsewhere = uniqueEmail('oldpat');
+  const oid = createUser({ email: elsewhere, clinic: uniqueClinic(), first: 'Olga', last: 'Old' });
+  r = await admin.post('/patients/new', { email: elsewhere, first_name: 'Other', last_name: 'Name' });
+  const p2 = await follow(admin, r);
+  assert.match(p2.text, /already has a carebox account and is now registered with your clinic/);
+  assert.doesNotMatch(p2.text, /token=/, 'no link for an existing account');
+  assert.equal(one('SELECT count(*) FROM memberships WHERE user_id = :\'p1\'', [oid]), '2');
+  assert.equal(one('SELECT first_name FROM users WHERE id = :\'p1\'', [oid]), 'Olga', 'their names stay');
+
+  const staff = uniqueEmail('staff');
+  createUser({ role: 'doctor', email: staff, clinic: uniqueClinic() });
+  r = await d.post('/patients/new', { email: staff, first_name: 'S', last_name: 'T' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /belongs to a member of staff/);
+  r = await d.post('/patients/new', { email: 'nope', first_name: '', last_name: 'T' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /Enter your name|class="field-error"/);
+});
+
+test('the audit log shows the clinic\'s logins and invitations, newest first, 100 a page', async () => {
+  const { clinic, adminId, admin } = await clinicWithAdmin();
+  const email = uniqueEmail('audited');
+  await admin.post('/admin/invite', { email, role: 'admin' });
+  const outsider = uniqueEmail('outsider');
+  createUser({ email: outsider, clinic: uniqueClinic(), first: 'Otto', last: 'Outsider' });
+  await new Client().login(outsider);
+
+  let r = await admin.get('/admin/audit');
+  assert.equal(r.status, 200);
+  const actions = [...r.text.matchAll(/<tr><td>[^<]*<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.equal(actions[0], 'invitation created', 'newest first');
+  assert.ok(actions.includes('login'), 'the admin\'s login');
+  assert.ok(r.text.includes(email), 'the invitee is named');
+  assert.ok(r.text.includes('Ada Admin'), 'the actor is named');
+  assert.doesNotMatch(r.text, /Otto Outsider/, 'nothing about other clinics\' users');
+
+  sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
+    SELECT 'bulk entry', :'p1', c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = :'p2'`, [adminId, clinic]);
+  r = await admin.get('/admin/audit');
+  assert.equal([...r.text.matchAll(/<tr><td>/g)].length, 100);
+  assert.match(r.text, /<td>n150<\/td>/);
+  const older = /href="(\/admin\/audit\?before=\d+)"/.exec(r.text);
+  assert.ok(older, 'a link to older entries');
+  r = await admin.get(older[1]);
+  assert.match(r.text, /<td>n50<\/td>/);
+  assert.doesNotMatch(r.text, /<td>n51<\/td>/);
+  assert.ok(r.text.includes('invitation created'), 'the second page goes on');
+  assert.equal((await admin.get('/admin/audit?before=abc')).status, 400);
+});
+
+test('admin forms without the CSRF token are refused and change nothing', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const id = createUser({ email: uniqueEmail('safe'), clinic });
+  for (const action of ['deactivate', 'reset']) {
+    assert.equal((await admin.post(`/admin/users/${id}/${action}`, { csrf_token: null })).status, 403, action);
+  }
+  const email = uniqueEmail('csrfinv');
+  assert.equal((await admin.post('/admin/invite', { csrf_token: null, email, role: 'doctor' })).status, 403);
+  assert.equal((await admin.post('/patients/new', { csrf_token: null, email, first_name: 'A', last_name: 'B' })).status, 403);
+  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 't');
+  assert.equal(one('SELECT count(*) FROM one_time_links WHERE user_id = :\'p1\'', [id]), '0');
+  assert.equal(one('SELECT count(*) FROM users WHERE email = :\'p1\'', [email]), '0');
+});
