@@ -62,14 +62,16 @@ static PGresult *db_check(struct db *db, PGresult *res, const char *what)
  * setup. Returns 0, or -1 after logging the failure. */
 static int db_setup(struct db *db)
 {
+	const char *tz = getenv("CAREBOX_TIMEZONE");
 	char ms[16];
-	const char *param[1] = { ms };
+	const char *params[2] = { ms, tz && *tz ? tz : "UTC" };
 	PGresult *res;
 
 	snprintf(ms, sizeof(ms), "%d", db->timeout_ms);
 	res = db_check(db, PQexecParams(db->conn,
-		"SELECT set_config('statement_timeout', $1, false)",
-		1, NULL, param, NULL, NULL, 0), "statement_timeout");
+		"SELECT set_config('statement_timeout', $1, false),"
+		" set_config('TimeZone', $2, false)",
+		2, NULL, params, NULL, NULL, 0), "session settings");
 	if (res == NULL)
 		return -1;
 	PQclear(res);

@@ -35,6 +35,12 @@ int page_password_ok(struct req *r, const char *email, const char *first,
  * puts "<field>_error" into r->view and returns 0, else returns 1. */
 int page_name_ok(struct req *r, const char *field, const char *value);
 
+/* Validates a person's e-mail address and first and last name (trimmed
+ * values), putting "email_error", "first_name_error" and "last_name_error"
+ * into r->view as needed. Returns 1 if all three are acceptable. */
+int page_person_ok(struct req *r, const char *email, const char *first,
+		   const char *last);
+
 /* page_account.c: /account (name, e-mail, password, log out everywhere) */
 extern const struct db_stmt page_account_stmts[];
 int page_account_get(struct req *r);
@@ -88,5 +94,26 @@ int page_admin_activate_post(struct req *r);
 int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);
 int page_admin_audit_get(struct req *r);
+
+/* page_inbox.c: the message lists /inbox, /sent and /archive, newest
+ * first, MSG_PAGE at a time, keyset-paged with ?before=<message id> */
+extern const struct db_stmt page_inbox_stmts[];
+int page_inbox_get(struct req *r);
+int page_sent_get(struct req *r);
+int page_archive_get(struct req *r);
+
+/* page_message.c: composing, threads, replies, read state, archiving */
+extern const struct db_stmt page_message_stmts[];
+int page_message_new_get(struct req *r);
+int page_message_post(struct req *r);
+int page_thread_get(struct req *r);
+int page_reply_post(struct req *r);
+int page_unread_post(struct req *r);
+int page_archive_post(struct req *r);
+int page_unarchive_post(struct req *r);
+
+/* page_search.c: GET /search?q= over the viewer's own messages */
+extern const struct db_stmt page_search_stmts[];
+int page_search_get(struct req *r);
 
 #endif

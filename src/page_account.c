@@ -111,16 +111,11 @@ int page_account_post(struct req *r)
 {
 	const char *email = http_form_trim(r, "email");
 	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
-	const char *problem = auth_email_problem(email);
 	int changed = strcmp(email, r->user->email) != 0;
 	int good, status;
 
 	http_keep_fields(r, account_fields);
-	if (problem)
-		tv_set_str(r->arena, r->view, "email_error", problem);
-	good = !problem;
-	good &= page_name_ok(r, "first_name", first);
-	good &= page_name_ok(r, "last_name", last);
+	good = page_person_ok(r, email, first, last);
 	if (!good)
 		return account_form(r, 422);
 	if (changed && (status = account_check_password(r, "current_password_error")))

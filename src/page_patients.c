@@ -90,16 +90,11 @@ int page_patient_new_post(struct req *r)
 {
 	const char *email = http_form_trim(r, "email");
 	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
-	const char *problem = auth_email_problem(email);
 	const char *id, *link;
 	int good, status;
 
 	http_keep_fields(r, patient_fields);
-	if (problem)
-		tv_set_str(r->arena, r->view, "email_error", problem);
-	good = !problem;
-	good &= page_name_ok(r, "first_name", first);
-	good &= page_name_ok(r, "last_name", last);
+	good = page_person_ok(r, email, first, last);
 	if (!good)
 		return patient_form(r, 422);
 	if (r->user->clinic_id == NULL)

@@ -55,6 +55,19 @@ int page_name_ok(struct req *r, const char *field, const char *value)
 	return 0;
 }
 
+int page_person_ok(struct req *r, const char *email, const char *first,
+		   const char *last)
+{
+	const char *problem = auth_email_problem(email);
+	int good = !problem;
+
+	if (problem)
+		tv_set_str(r->arena, r->view, "email_error", problem);
+	good &= page_name_ok(r, "first_name", first);
+	good &= page_name_ok(r, "last_name", last);
+	return good;
+}
+
 /* Puts the clinics to choose from into the view, the chosen one selected.
  * Returns 0 or an error status. */
 static int signup_clinics(struct req *r, const char *chosen)
@@ -101,7 +114,6 @@ int page_signup_post(struct req *r)
 {
 	const char *email = http_form_trim(r, "email"), *clinic = http_form_trim(r, "clinic");
 	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
-	const char *problem = auth_email_problem(email);
 	char hash[HASH_MAX];
 	const char *p[5] = { email, first, last, hash, clinic };
 	PGresult *res;
@@ -110,11 +122,7 @@ int page_signup_post(struct req *r)
 	if (!page_signup_open())
 		return 404;
 	http_keep_fields(r, signup_fields);
-	if (problem)
-		tv_set_str(r->arena, r->view, "email_error", problem);
-	good = !problem;
-	good &= page_name_ok(r, "first_name", first);
-	good &= page_name_ok(r, "last_name", last);
+	good = page_person_ok(r, email, first, last);
 	good &= page_password_ok(r, email, first, last);
 	if (!uuid_valid(clinic, strlen(clinic))) {
 		tv_set_str(r->arena, r->view, "clinic_error", "Choose your clinic.");

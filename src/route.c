@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "msg.h"
 #include "page.h"
 #include "sess.h"
 
@@ -27,6 +28,17 @@ static const struct route routes[] = {
 	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
+	{ "/inbox",			page_inbox_get,		NULL,				ROLE_ANY },
+	{ "/sent",			page_sent_get,		NULL,				ROLE_ANY },
+	{ "/archive",			page_archive_get,	NULL,				ROLE_ANY },
+	{ "/messages/new",		page_message_new_get,	NULL,				ROLE_ANY },
+	{ "/messages",			NULL,			page_message_post,		ROLE_ANY | UPLOADS },
+	{ "/messages/{id}",		page_thread_get,	NULL,				ROLE_ANY },
+	{ "/messages/{id}/reply",	NULL,			page_reply_post,		ROLE_ANY | UPLOADS },
+	{ "/messages/{id}/unread",	NULL,			page_unread_post,		ROLE_ANY },
+	{ "/messages/{id}/archive",	NULL,			page_archive_post,		ROLE_ANY },
+	{ "/messages/{id}/unarchive",	NULL,			page_unarchive_post,		ROLE_ANY },
+	{ "/search",			page_search_get,	NULL,				ROLE_ANY },
 };
 
 const struct db_stmt *const route_stmts[] = {
@@ -39,6 +51,10 @@ const struct db_stmt *const route_stmts[] = {
 	page_invite_stmts,
 	page_patients_stmts,
 	page_admin_stmts,
+	msg_stmts,
+	page_inbox_stmts,
+	page_message_stmts,
+	page_search_stmts,
 	NULL
 };
 

@@ -9,6 +9,7 @@ typedef int (*handler_fn)(struct req *r);
 
 #define PUBLIC 0		/* anyone; a session is loaded if there is one */
 #define NO_SESSION 0x100	/* flag: never look at the session (health checks) */
+#define UPLOADS 0x200		/* flag: accepts multipart/form-data with files */
 
 /* One page. `pattern` is a literal path whose segments may be "{id}" (a
  * UUID, stored in r->params in order). A NULL handler means the method is

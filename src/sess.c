@@ -19,8 +19,9 @@ const struct db_stmt sess_stmts[] = {
 	  " FROM s WHERE x.token_hash = s.token_hash"
 	  " AND (s.flash_kind IS NOT NULL OR s.last_seen_at < now() - interval '1 minute')"
 	  ") SELECT u.id, u.email, u.first_name, u.last_name, u.role::text, s.csrf_token,"
-	  " s.flash_kind, s.flash_text, c.id, c.name"
+	  " s.flash_kind, s.flash_text, c.id, c.name, i.unread_count"
 	  " FROM s JOIN users u ON u.id = s.user_id AND u.active"
+	  " JOIN inboxes i ON i.user_id = u.id"
 	  " LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m"
 	  "  JOIN clinics c ON c.id = m.clinic_id WHERE m.user_id = u.id"
 	  "  ORDER BY m.created_at, c.name LIMIT 1) c ON true" },
@@ -77,6 +78,7 @@ int sess_load(struct req *r)
 		r->flash_text = col(r, res, 7);
 		u->clinic_id = col(r, res, 8);
 		u->clinic_name = col(r, res, 9);
+		u->unread_count = atol(PQgetvalue(res, 0, 10));
 		r->user = u;
 		r->session_token = arena_strdup(r->arena, token);
 		r->csrf_token = u->csrf_token;
@@ -186,6 +188,7 @@ void sess_view(struct req *r)
 		tv_set_bool(a, u, "is_doctor", r->user->role == ROLE_DOCTOR);
 		tv_set_bool(a, u, "is_admin", r->user->role == ROLE_ADMIN);
 		tv_set_bool(a, u, "is_staff", (r->user->role & ROLE_STAFF) != 0);
+		tv_set_num(a, u, "unread_count", (double)r->user->unread_count);
 		if (r->user->clinic_name)
 			tv_set_str(a, u, "clinic_name", r->user->clinic_name);
 		tv_set_str(a, r->view, "csrf_token", r->user->csrf_token);

@@ -23,6 +23,7 @@ struct user {
 	const char *clinic_id;		/* the clinic staff act for; NULL if none */
 	const char *clinic_name;
 	const char *csrf_token;
+	long unread_count;		/* of the inbox, for the navigation */
 };
 
 extern const struct db_stmt sess_stmts[];

@@ -27,7 +27,10 @@ before(async () => {
 // GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
 // way to /login; 303 for a user on /login and /signup is the way home.
 const GETS = {
-  '/': [303, 200, 200, 200],
+  '/': [303, 303, 303, 303],
+  '/inbox': [303, 200, 200, 200],
+  '/sent': [303, 200, 200, 200],
+  '/archive': [303, 200, 200, 200],
   '/healthz': [200, 200, 200, 200],
   '/login': [200, 303, 303, 303],
   '/signup': [200, 303, 303, 303],
@@ -91,7 +94,7 @@ test('POST routes without a CSRF token are refused with 403 for the allowed role
       assert.equal(r.status, 403, `POST ${path} as ${role} without a token`);
     }
   }
-  for (const role of ROLES.slice(1)) assert.equal((await clients[role].get('/')).status, 200, `${role} still logged in`);
+  for (const role of ROLES.slice(1)) assert.equal((await clients[role].get('/inbox')).status, 200, `${role} still logged in`);
   assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [member])[0][0], 't', 'nothing was deactivated');
 });
 

@@ -11,7 +11,7 @@ let clinicCounter = 0;
 const uniqueClinic = () => `Admin Clinic ${process.pid}-${Date.now()}-${++clinicCounter}`;
 
 // A client logged in as `email` that has loaded `page` (for its CSRF token).
-async function loggedIn(email, page = '/') {
+async function loggedIn(email, page = '/inbox') {
   const c = new Client();
   const r = await c.login(email);
   assert.equal(r.status, 303, `login of ${email}`);

@@ -32,6 +32,7 @@ test('a good login starts a fresh hashed session and lands on /', async () => {
   const r = await c.login(email.toUpperCase(), PW);
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/');
+  assert.equal((await c.get('/')).headers.get('location'), '/inbox', 'home is the inbox');
   const set = r.headers.getSetCookie().find((x) => x.startsWith('carebox_session='));
   assert.match(set, /^carebox_session=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Lax$/);
   const token = c.jar.get('carebox_session');
@@ -40,7 +41,7 @@ test('a good login starts a fresh hashed session and lands on /', async () => {
   assert.equal(rows.length, 1);
   assert.notEqual(rows[0][0], token, 'the database holds only a hash of the token');
   assert.equal(sql(`SELECT encode(sha256(decode(:'p1', 'hex')), 'hex')`, [token])[0][0], rows[0][0]);
-  const home = await c.get('/');
+  const home = await c.get('/inbox');
   assert.equal(home.status, 200);
   assert.match(home.text, /Lena Lindqvist/, 'the page shows who is logged in');
   assert.equal(home.headers.get('cache-control'), 'no-store');
@@ -94,20 +95,20 @@ test('logout needs the CSRF token and ends the session for good', async () => {
   const id = createUser({ email });
   const c = new Client();
   await c.login(email, PW);
-  await c.get('/');
+  await c.get('/inbox');
   const stolen = c.jar.get('carebox_session');
   const bad = await c.post('/logout', { csrf_token: null });
   assert.equal(bad.status, 403, 'no token: 403');
   const wrong = await c.post('/logout', { csrf_token: '0'.repeat(64) });
   assert.equal(wrong.status, 403, 'wrong token: 403');
-  assert.equal((await c.get('/')).status, 200, 'still logged in after the refused posts');
+  assert.equal((await c.get('/inbox')).status, 200, 'still logged in after the refused posts');
   const r = await c.post('/logout');
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/login');
   assert.equal(sql(`SELECT count(*) FROM sessions WHERE user_id = :'p1'`, [id])[0][0], '0');
   const thief = new Client();
   thief.jar.set('carebox_session', stolen);
-  assert.equal((await thief.get('/')).status, 303, 'a copied cookie no longer works');
+  assert.equal((await thief.get('/inbox')).status, 303, 'a copied cookie no longer works');
 });
 
 test('the login form itself is CSRF-protected', async () => {
@@ -128,16 +129,16 @@ test('sessions expire after 30 idle minutes and after 12 hours', async () => {
   const id = createUser({ email });
   const c = new Client();
   await c.login(email, PW);
-  assert.equal((await c.get('/')).status, 200);
+  assert.equal((await c.get('/inbox')).status, 200);
   sql(`UPDATE sessions SET last_seen_at = now() - interval '29 minutes' WHERE user_id = :'p1'`, [id]);
-  assert.equal((await c.get('/')).status, 200, 'idle 29 minutes: still in');
+  assert.equal((await c.get('/inbox')).status, 200, 'idle 29 minutes: still in');
   const seen = sql(`SELECT last_seen_at > now() - interval '1 minute' FROM sessions WHERE user_id = :'p1'`, [id]);
   assert.equal(seen[0][0], 't', 'the visit slid the idle expiry');
   sql(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = :'p1'`, [id]);
-  assert.equal((await c.get('/')).status, 303, 'idle 31 minutes: out');
+  assert.equal((await c.get('/inbox')).status, 303, 'idle 31 minutes: out');
   await c.login(email, PW);
   sql(`UPDATE sessions SET created_at = now() - interval '13 hours', expires_at = now() - interval '1 hour' WHERE user_id = :'p1'`, [id]);
-  assert.equal((await c.get('/')).status, 303, 'older than 12 hours: out');
+  assert.equal((await c.get('/inbox')).status, 303, 'older than 12 hours: out');
 });
 
 test('last-seen is written at most once a minute', async () => {
@@ -147,7 +148,7 @@ test('last-seen is written at most once a minute', async () => {
   await c.login(email, PW);
   sql(`UPDATE sessions SET last_seen_at = now() - interval '30 seconds' WHERE user_id = :'p1'`, [id]);
   const before = sql(`SELECT last_seen_at FROM sessions WHERE user_id = :'p1'`, [id])[0][0];
-  await c.get('/');
+  await c.get('/inbox');
   assert.equal(sql(`SELECT last_seen_at FROM sessions WHERE user_id = :'p1'`, [id])[0][0], before);
 });
 
@@ -199,7 +200,7 @@ test('a patient signs up with a clinic and is logged in', async () => {
   assert.match(bademail.text, /like name@example.org/);
   const ok = await c.post('/signup', fields);
   assert.equal(ok.status, 303);
-  const home = await c.get('/');
+  const home = await c.get('/inbox');
   assert.match(home.text, /Sam Signup/);
   const row = sql(`SELECT u.role, m.clinic_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = :'p1'`, [email]);
   assert.deepEqual(row, [['patient', clinic]]);

@@ -1,0 +1,248 @@
+/* msg.c - messages: who may write to whom, posting, read state, archiving,
+ * and the inbox's unread counter, which every change here keeps exact. */
+#include "msg.h"
+
+#include <string.h>
+
+#include "auth.h"
+
+/* Every statement that changes read or archived state also moves the
+ * inbox's unread_count, in the same statement, so the two cannot drift.
+ * Unread means: not read and not archived. */
+const struct db_stmt msg_stmts[] = {
+	{ "msg_post",
+	  "WITH ib AS (UPDATE inboxes SET unread_count = unread_count + 1"
+	  " WHERE user_id = $1 RETURNING id)"
+	  " INSERT INTO messages (inbox_id, outbox_id, parent_id, subject, body, routing,"
+	  " prescription_id, appointment_id)"
+	  " SELECT ib.id, (SELECT id FROM outboxes WHERE user_id = $2), $3, $4, $5,"
+	  " $6::message_routing, $7, $8 FROM ib RETURNING id" },
+	{ "msg_may_write",
+	  "SELECT EXISTS (SELECT 1 FROM users s"
+	  " JOIN users r ON r.id = $2 AND r.active AND r.id <> s.id"
+	  " JOIN memberships ms ON ms.user_id = s.id"
+	  " JOIN memberships mr ON mr.user_id = r.id AND mr.clinic_id = ms.clinic_id"
+	  " WHERE s.id = $1 AND s.active"
+	  " AND (s.role <> 'patient' OR r.role <> 'patient'))" },
+	{ "msg_recipients",
+	  "SELECT DISTINCT r.id, coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''),"
+	  " r.email), r.role::text, lower(r.last_name), lower(r.first_name)"
+	  " FROM users s JOIN memberships ms ON ms.user_id = s.id"
+	  " JOIN memberships mr ON mr.clinic_id = ms.clinic_id"
+	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> s.id"
+	  " WHERE s.id = $1 AND (s.role <> 'patient' OR r.role <> 'patient')"
+	  " ORDER BY lower(r.last_name), lower(r.first_name), r.id" },
+	{ "msg_thread_root",
+	  "SELECT coalesce(m.parent_id, m.id) FROM messages m"
+	  " JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id"
+	  " WHERE m.id = $1 AND (i.user_id = $2 OR o.user_id = $2)" },
+	{ "msg_read_thread",
+	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
+	  " r AS (UPDATE messages m SET read = true, read_at = now(), status = 'read'"
+	  " WHERE m.inbox_id = (SELECT id FROM ib) AND NOT m.read"
+	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING m.archived)"
+	  " UPDATE inboxes SET unread_count = unread_count"
+	  " - (SELECT count(*) FROM r WHERE NOT r.archived)"
+	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM r WHERE NOT r.archived)" },
+	{ "msg_mark_unread",
+	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
+	  " m AS (SELECT id, read, archived FROM messages"
+	  " WHERE id = $2 AND inbox_id = (SELECT id FROM ib)),"
+	  " u AS (UPDATE messages x SET read = false, read_at = NULL, status = 'delivered'"
+	  " FROM m WHERE x.id = m.id AND m.read RETURNING x.archived),"
+	  " c AS (UPDATE inboxes SET unread_count = unread_count + 1"
+	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM u WHERE NOT u.archived))"
+	  " SELECT count(*) FROM m" },
+	{ "msg_archive_thread",
+	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
+	  " a AS (UPDATE messages m SET archived = $3::boolean"
+	  " WHERE m.inbox_id = (SELECT id FROM ib) AND m.archived <> $3::boolean"
+	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING m.read)"
+	  " UPDATE inboxes SET unread_count = unread_count"
+	  " + CASE WHEN $3::boolean THEN -1 ELSE 1 END * (SELECT count(*) FROM a WHERE NOT a.read)"
+	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM a WHERE NOT a.read)" },
+	{ "msg_claim_token",
+	  "INSERT INTO form_tokens (token, user_id) VALUES ($2, $1)"
+	  " ON CONFLICT DO NOTHING RETURNING 1" },
+	{ NULL, NULL }
+};
+
+const char *msg_post(struct db *db, struct arena *a, const struct msg_new *m)
+{
+	const char *routing = m->sender_id == NULL ? "auto" : m->root_id ? "reply" : "direct";
+	const char *p[8] = {
+		m->recipient_id, m->sender_id, m->root_id, m->root_id ? NULL : m->subject,
+		m->body, routing, m->prescription_id, m->appointment_id
+	};
+	PGresult *res = db_exec(db, "msg_post", 8, p);
+	const char *id = NULL;
+
+	if (res && PQntuples(res) == 1)
+		id = arena_strdup(a, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return id;
+}
+
+const char *msg_post_auto(struct db *db, struct arena *a, const char *recipient_id,
+			  const char *subject, const char *body,
+			  const char *prescription_id, const char *appointment_id)
+{
+	struct msg_new m = {
+		NULL, recipient_id, NULL, subject, body, prescription_id, appointment_id
+	};
+
+	return msg_post(db, a, &m);
+}
+
+int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id)
+{
+	const char *p[2] = { sender_id, recipient_id };
+	PGresult *res = db_exec(db, "msg_may_write", 2, p);
+	int ok;
+
+	if (res == NULL)
+		return -1;
+	ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return ok;
+}
+
+struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
+			  const char *selected_id)
+{
+	PGresult *res = db_exec(db, "msg_recipients", 1, &user_id);
+	struct tv *list;
+
+	if (res == NULL)
+		return NULL;
+	list = tv_list(a);
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct tv *m = tv_map(a);
+		const char *id = arena_strdup(a, PQgetvalue(res, i, 0));
+
+		tv_set_str(a, m, "id", id);
+		tv_set_str(a, m, "name", arena_strdup(a, PQgetvalue(res, i, 1)));
+		tv_set_str(a, m, "role", arena_strdup(a, PQgetvalue(res, i, 2)));
+		tv_set_bool(a, m, "selected", selected_id && strcmp(selected_id, id) == 0);
+		tv_push(a, list, m);
+	}
+	PQclear(res);
+	return list;
+}
+
+int msg_thread_root(struct db *db, struct arena *a, const char *id,
+		    const char *user_id, const char **root)
+{
+	const char *p[2] = { id, user_id };
+	PGresult *res = db_exec(db, "msg_thread_root", 2, p);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	if (found)
+		*root = arena_strdup(a, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return found;
+}
+
+/* Runs a statement whose result does not matter; 0 or -1. */
+static int run_only(struct db *db, const char *name, int n, const char *const *p)
+{
+	PGresult *res = db_exec(db, name, n, p);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int msg_read_thread(struct db *db, const char *user_id, const char *root_id)
+{
+	const char *p[2] = { user_id, root_id };
+
+	return run_only(db, "msg_read_thread", 2, p);
+}
+
+int msg_mark_unread(struct db *db, const char *user_id, const char *id)
+{
+	const char *p[2] = { user_id, id };
+	PGresult *res = db_exec(db, "msg_mark_unread", 2, p);
+	int mine;
+
+	if (res == NULL)
+		return -1;
+	mine = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+	PQclear(res);
+	return mine;
+}
+
+int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
+		       int archived)
+{
+	const char *p[3] = { user_id, root_id, archived ? "true" : "false" };
+
+	return run_only(db, "msg_archive_thread", 3, p);
+}
+
+/* Characters of a valid UTF-8 string. */
+static size_t chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* 1 if `s` has a control character other than those `allowed`. */
+static int has_controls(const char *s, const char *allowed)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && !strchr(allowed, *s)) || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+const char *msg_body_problem(const char *body)
+{
+	size_t n;
+
+	if (body == NULL)
+		return "Write a message.";
+	n = chars(body, strlen(body));
+	if (strspn(body, " \t\r\n") == strlen(body))
+		return "Write a message.";
+	if (n > MSG_BODY_MAX)
+		return "A message may have at most 20,000 characters.";
+	if (has_controls(body, "\t\r\n"))
+		return "The message contains characters that cannot be shown.";
+	return NULL;
+}
+
+const char *msg_subject_problem(const char *subject)
+{
+	if (subject == NULL || *subject == '\0')
+		return "Give the message a subject.";
+	if (chars(subject, strlen(subject)) > MSG_SUBJECT_MAX)
+		return "A subject may have at most 200 characters.";
+	if (has_controls(subject, "\t"))
+		return "A subject is one line of text.";
+	return NULL;
+}
+
+int msg_claim_form_token(struct db *db, const char *user_id, const char *token)
+{
+	const char *p[2] = { user_id, token };
+	PGresult *res;
+	int fresh;
+
+	if (!auth_token_valid(token))
+		return 0;
+	res = db_exec(db, "msg_claim_token", 2, p);
+	if (res == NULL)
+		return -1;
+	fresh = PQntuples(res) == 1;
+	PQclear(res);
+	return fresh;
+}

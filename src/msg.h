@@ -1,0 +1,86 @@
+/* msg.h - messages: who may write to whom, posting, read state, archiving,
+ * and the inbox's unread counter, which every change here keeps exact. */
+#ifndef CAREBOX_MSG_H
+#define CAREBOX_MSG_H
+
+#include "db.h"
+#include "http.h"
+
+#define MSG_BODY_MAX 20000	/* characters */
+#define MSG_SUBJECT_MAX 200	/* characters */
+#define MSG_PAGE 10		/* messages per inbox page */
+
+extern const struct db_stmt msg_stmts[];
+
+/* A new message, as msg_post() takes it. */
+struct msg_new {
+	const char *sender_id;		/* NULL: written by carebox (routing auto) */
+	const char *recipient_id;
+	const char *root_id;		/* NULL for a new thread, else the thread's root */
+	const char *subject;		/* thread roots only */
+	const char *body;
+	const char *prescription_id;	/* optional links, may be NULL */
+	const char *appointment_id;
+};
+
+/* Stores `m` in the recipient's inbox and the sender's outbox and raises
+ * the recipient's unread count, in one statement. Routing is auto without
+ * a sender, reply with a root, direct otherwise. Returns the new message's
+ * id (in `a`), or NULL if the database failed or the recipient does not
+ * exist. Does not check who may write to whom: see msg_may_write(). */
+const char *msg_post(struct db *db, struct arena *a, const struct msg_new *m);
+
+/* Posts a message written by carebox itself (a prescription was issued, an
+ * appointment moved) into `recipient_id`'s inbox. Returns the id or NULL. */
+const char *msg_post_auto(struct db *db, struct arena *a, const char *recipient_id,
+			  const char *subject, const char *body,
+			  const char *prescription_id, const char *appointment_id);
+
+/* 1 if `sender_id` may write to `recipient_id`: a patient to the doctors
+ * and admins of a clinic they are a patient of; staff to the patients and
+ * staff of their clinics; both active, never oneself. 0 if not, -1 if the
+ * database failed. */
+int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id);
+
+/* The people `user_id` may write to, as a list of maps {id, name, role,
+ * selected} ordered by name, `selected_id` marked. Returns the list, or
+ * NULL if the database failed. */
+struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
+			  const char *selected_id);
+
+/* The root of the thread of message `id` if `user_id` sent or received
+ * that message (into *root, in `a`). Returns 1 if visible, 0 if not (an
+ * unknown id included: answer 404), -1 if the database failed. */
+int msg_thread_root(struct db *db, struct arena *a, const char *id,
+		    const char *user_id, const char **root);
+
+/* Marks `user_id`'s unread messages of the thread `root_id` read (now) and
+ * lowers their unread count to match. Returns 0 or -1. */
+int msg_read_thread(struct db *db, const char *user_id, const char *root_id);
+
+/* Marks message `id` unread again if `user_id` received it; raises the
+ * count. Returns 1 if done (or it was unread already), 0 if the message is
+ * not one `user_id` received, -1 on a database failure. */
+int msg_mark_unread(struct db *db, const char *user_id, const char *id);
+
+/* Archives (archived = 1) or brings back (0) `user_id`'s received messages
+ * of the thread `root_id`, keeping the count exact (archived messages do
+ * not count as unread). Returns 0 or -1. */
+int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
+		       int archived);
+
+/* Checks a message body: 1..20,000 characters once trimmed, valid UTF-8,
+ * no control characters but tab and line breaks. Returns a message for
+ * the form, or NULL if it is fine. */
+const char *msg_body_problem(const char *body);
+
+/* Checks a subject: 1..200 characters, one line. Message or NULL. */
+const char *msg_subject_problem(const char *subject);
+
+/* Claims the one-time token of a compose or reply form for `user_id`.
+ * Returns 1 the first time, 0 if it was used already (a reload: do not
+ * send again) or is not a token we issue, -1 on a database failure. Call it in the transaction that
+ * stores the message, so a failed send leaves the token unused. */
+int msg_claim_form_token(struct db *db, const char *user_id, const char *token);
+
+#endif
