@@ -1,0 +1,171 @@
+/* test_msg.c - the messaging core (msg.c) against a real PostgreSQL: who may
+ * write to whom, auto messages, and the unread counter under a random mix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "db.h"
+#include "msg.h"
+#include "route.h"
+#include "../unit/tap.h"
+
+static struct db *DB;
+static struct arena *A;
+
+/* Runs SQL with parameters through the app's connection; returns the first
+ * column of the first row (arena copy), or NULL. Aborts on failure. */
+static const char *q(const char *sql, int n, const char *const *p)
+{
+	PGresult *res = PQexecParams(db_conn(DB), sql, n, NULL, p, NULL, NULL, 0);
+	const char *v = NULL;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "SQL failed: %s\n%s\n", sql, PQresultErrorMessage(res));
+		exit(2);
+	}
+	if (PQntuples(res) > 0)
+		v = arena_strdup(A, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Creates a user of `role` in clinic `clinic` (made if new); returns the id. */
+static const char *user(const char *role, const char *clinic, const char *name)
+{
+	const char *p[3] = { role, clinic, name };
+
+	return q("WITH c AS (INSERT INTO clinics (name) VALUES ($2)"
+		 " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
+		 " u AS (INSERT INTO users (email, first_name, last_name, role)"
+		 " VALUES ($3 || '-' || gen_random_uuid() || '@db.test', $3, 'Test', $1::user_role)"
+		 " RETURNING id),"
+		 " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u)"
+		 " SELECT id FROM u", 3, p);
+}
+
+static long counter(const char *uid)
+{
+	return atol(q("SELECT unread_count FROM inboxes WHERE user_id = $1", 1, &uid));
+}
+
+static long real_unread(const char *uid)
+{
+	return atol(q("SELECT count(*) FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
+		      " WHERE i.user_id = $1 AND NOT m.read AND NOT m.archived", 1, &uid));
+}
+
+static void test_rules(void)
+{
+	const char *pat = user("patient", "Rules Clinic", "pat");
+	const char *pat2 = user("patient", "Rules Clinic", "pat2");
+	const char *doc = user("doctor", "Rules Clinic", "doc");
+	const char *adm = user("admin", "Rules Clinic", "adm");
+	const char *far = user("doctor", "Far Clinic", "far");
+
+	ok(msg_may_write(DB, pat, doc) == 1, "a patient may write to a doctor of their clinic");
+	ok(msg_may_write(DB, pat, adm) == 1, "a patient may write to an admin of their clinic");
+	ok(msg_may_write(DB, doc, pat) == 1, "a doctor may write to a patient of the clinic");
+	ok(msg_may_write(DB, doc, adm) == 1, "staff may write to colleagues");
+	ok(msg_may_write(DB, pat, pat2) == 0, "a patient may not write to another patient");
+	ok(msg_may_write(DB, pat, far) == 0, "nobody writes across clinics");
+	ok(msg_may_write(DB, doc, doc) == 0, "nobody writes to themself");
+	q("UPDATE users SET active = false WHERE id = $1", 1, &adm);
+	ok(msg_may_write(DB, pat, adm) == 0, "nobody writes to a deactivated user");
+	{
+		struct tv *list = msg_recipients(DB, A, pat, doc);
+
+		ok(list && list->u.list.n == 1, "the patient is offered exactly the one active doctor");
+	}
+}
+
+static void test_auto(void)
+{
+	const char *pat = user("patient", "Auto Clinic", "autopat");
+	const char *id = msg_post_auto(DB, A, pat, "Your prescription is ready",
+				       "Download it from the prescriptions page.", NULL, NULL);
+	const char *root;
+
+	ok(id != NULL, "an auto message is posted");
+	is_str(q("SELECT routing::text || ' ' || (outbox_id IS NULL) FROM messages WHERE id = $1",
+		 1, &id), "auto true", "it is routed auto, from no outbox");
+	ok(counter(pat) == 1, "the recipient's unread count rose to 1");
+	ok(msg_thread_root(DB, A, id, pat, &root) == 1 && strcmp(root, id) == 0,
+	   "the recipient sees it, as its own thread");
+	ok(msg_post_auto(DB, A, "00000000-0000-4000-8000-000000000000", "s", "b", NULL, NULL) == NULL,
+	   "posting to nobody stores nothing");
+}
+
+/* The counter stays equal to a real count through a seeded random mix of
+ * every operation that changes it. */
+static void test_counter(void)
+{
+	const char *u[4] = {
+		user("doctor", "Count Clinic", "c0"), user("doctor", "Count Clinic", "c1"),
+		user("patient", "Count Clinic", "c2"), user("admin", "Count Clinic", "c3"),
+	};
+	const char *mine[400];
+	const char *owner[400];
+	int n = 0, drift = 0;
+
+	srand(42);
+	for (int step = 0; step < 600; step++) {
+		int op = rand() % 6, a = rand() % 4, b = (a + 1 + rand() % 3) % 4;
+		const char *root;
+
+		if (op == 0 || n == 0) {
+			struct msg_new m = { u[a], u[b], NULL, "subject", "body", NULL, NULL };
+
+			if (n < 400 && (mine[n] = msg_post(DB, A, &m)))
+				owner[n++] = u[b];
+			continue;
+		}
+		int k = rand() % n;
+
+		if (msg_thread_root(DB, A, mine[k], owner[k], &root) != 1)
+			continue;
+		if (op == 1)
+			msg_read_thread(DB, owner[k], root);
+		else if (op == 2)
+			msg_mark_unread(DB, owner[k], mine[k]);
+		else if (op == 3 || op == 4)
+			msg_archive_thread(DB, owner[k], root, op == 3);
+		else if (n < 400) {
+			const char *from = owner[k];
+			const char *to = strcmp(q("SELECT i.user_id::text FROM messages m JOIN inboxes i"
+						  " ON i.id = m.inbox_id WHERE m.id = $1", 1, &root), from)
+				? q("SELECT i.user_id::text FROM messages m JOIN inboxes i"
+				    " ON i.id = m.inbox_id WHERE m.id = $1", 1, &root)
+				: q("SELECT o.user_id::text FROM messages m JOIN outboxes o"
+				    " ON o.id = m.outbox_id WHERE m.id = $1", 1, &root);
+			struct msg_new m = { from, to, root, NULL, "a reply", NULL, NULL };
+
+			if ((mine[n] = msg_post(DB, A, &m)))
+				owner[n++] = to;
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		drift += counter(u[i]) != real_unread(u[i]);
+	ok(n > 100, "the mix sent %d messages", n);
+	ok(drift == 0, "every unread_count equals a real count after 600 random operations");
+	ok(msg_mark_unread(DB, u[0], mine[0]) == (strcmp(owner[0], u[0]) == 0),
+	   "mark unread works only for the recipient");
+}
+
+int main(void)
+{
+	const char *url = getenv("CAREBOX_DATABASE_URL");
+
+	A = arena_new(1 << 16);
+	DB = db_new(url ? url : "", 5000, route_stmts);
+	if (db_ensure(DB) < 0) {
+		puts("not ok 1 - cannot connect to the test database");
+		return 1;
+	}
+	test_rules();
+	test_auto();
+	test_counter();
+	db_free(DB);
+	arena_free(A);
+	return tap_done();
+}
