@@ -119,15 +119,22 @@ int db_ensure(struct db *db)
 	return 0;
 }
 
-PGresult *db_exec(struct db *db, const char *name, int n,
-		  const char *const *params)
+PGresult *db_exec_binary(struct db *db, const char *name, int n,
+			 const char *const *params, const int *lengths,
+			 const int *formats, int result_format)
 {
 	if (db->conn == NULL) {
 		db->sqlstate[0] = '\0';
 		return NULL;
 	}
-	return db_check(db, PQexecPrepared(db->conn, name, n, params, NULL,
-					   NULL, 0), name);
+	return db_check(db, PQexecPrepared(db->conn, name, n, params, lengths,
+					   formats, result_format), name);
+}
+
+PGresult *db_exec(struct db *db, const char *name, int n,
+		  const char *const *params)
+{
+	return db_exec_binary(db, name, n, params, NULL, NULL, 0);
 }
 
 int db_command(struct db *db, const char *sql)

@@ -34,6 +34,16 @@ int db_ensure(struct db *db);
 PGresult *db_exec(struct db *db, const char *name, int n,
 		  const char *const *params);
 
+/* db_exec() for binary data: parameter i is `lengths[i]` bytes in format
+ * `formats[i]` (0 text, 1 binary, e.g. raw bytes for a bytea), and the
+ * result comes back in `result_format` (1: binary for every column; text
+ * columns are then their bytes, a bytea its raw bytes, as PQgetvalue()
+ * and PQgetlength() give them). NULL lengths/formats mean all text. Same
+ * ownership and failure rules as db_exec(). */
+PGresult *db_exec_binary(struct db *db, const char *name, int n,
+			 const char *const *params, const int *lengths,
+			 const int *formats, int result_format);
+
 /* Runs a constant SQL command without parameters (BEGIN, COMMIT, ...).
  * Returns 0 on success, -1 on failure (logged). */
 int db_command(struct db *db, const char *sql);

@@ -8,9 +8,10 @@
 #include "buf.h"
 #include "db.h"
 #include "http_parse.h"
+#include "multipart.h"
 #include "tpl.h"
 
-#define HTTP_MAX_BODY (1024 * 1024)	/* urlencoded forms */
+#define HTTP_MAX_BODY (1024 * 1024)	/* urlencoded forms; uploads: MULTIPART_MAX_BODY */
 #define HTTP_MAX_PARAMS 4		/* path parameters of one route */
 
 struct user;
@@ -37,7 +38,9 @@ struct req {
 	const char *body;		/* NUL-terminated, body_len bytes */
 	size_t body_len;
 	struct kvlist query;
-	struct kvlist form;		/* urlencoded POST bodies */
+	struct kvlist form;		/* POST fields (urlencoded or multipart) */
+	struct upload *uploads;		/* files of a multipart POST (UPLOADS routes) */
+	size_t nuploads;
 	struct kvlist cookies;
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
 	int nparams;

@@ -275,8 +275,8 @@ static const char *part_headers(struct mp *m, const char **s, struct part *pt)
 	struct span line;
 	int has_cd = 0;
 
-	if (m->end - p > MULTIPART_MAX_HEAD + 1)
-		limit = p + MULTIPART_MAX_HEAD + 1;
+	if (m->end - p > MULTIPART_MAX_HEAD + 2)
+		limit = p + MULTIPART_MAX_HEAD + 2;	/* and the empty line */
 	memset(pt, 0, sizeof(*pt));
 	for (;;) {
 		if ((p = header_line(m, p, limit, &line, &err)) == NULL)
@@ -453,7 +453,7 @@ const char *multipart_parse(struct arena *a, const char *content_type,
 {
 	struct mp m = { .a = a, .end = body + len, .fields = fields, .status = 400 };
 	const char *err = NULL, *p;
-	struct span b;
+	struct span b = { NULL, 0 };
 	int last = 0;
 
 	fields->n = 0;

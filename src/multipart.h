@@ -12,7 +12,7 @@
 #define MULTIPART_MAX_FILE 10485760			/* 10 MiB per file */
 #define MULTIPART_MAX_BODY (5 * MULTIPART_MAX_FILE + 1024 * 1024)
 #define MULTIPART_MAX_BOUNDARY 70			/* RFC 2046 */
-#define MULTIPART_MAX_HEAD 8192				/* the header block of one part */
+#define MULTIPART_MAX_HEAD 8192				/* header lines of one part */
 #define MULTIPART_MAX_FILENAME 255			/* bytes, after cleaning */
 
 /* One uploaded file. `field` and `filename` are NUL-terminated arena

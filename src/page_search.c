@@ -1,4 +1,161 @@
-/* page_search.c - placeholder until written. */
+/* page_search.c - GET /search?q=: full-text search over the viewer's own
+ * messages (sent or received), newest first, keyset-paged like the inbox. */
 #include "page.h"
-const struct db_stmt page_search_stmts[] = { { NULL, NULL } };
-int page_search_get(struct req *r) { (void)r; return 404; }
+
+#include <string.h>
+
+#include "msg.h"
+#include "sess.h"
+
+#define SEARCH_MAX 200		/* characters of a query */
+
+/* ts_headline marks the hits with \x02 ... \x03: bodies never contain
+ * control characters (msg_body_problem refuses them), so the markers are
+ * unambiguous and search_snippet() can escape the text around them. (Its
+ * parser drops what looks like an HTML tag from the snippet; the text
+ * between stays.) */
+#define SEARCH_SQL(before) \
+	"SELECT m.id, coalesce(m.parent_id, m.id), to_char(m.created_at, 'DD Mon YYYY HH24:MI')," \
+	" coalesce(nullif(btrim(su.first_name || ' ' || su.last_name), ''), su.email, 'carebox')," \
+	" coalesce(nullif(btrim(ru.first_name || ' ' || ru.last_name), ''), ru.email)," \
+	" rt.subject, ts_headline('simple', m.body, q," \
+	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0')" \
+	" FROM websearch_to_tsquery('simple', $2) q, messages m" \
+	" JOIN inboxes i ON i.id = m.inbox_id JOIN users ru ON ru.id = i.user_id" \
+	" LEFT JOIN outboxes o ON o.id = m.outbox_id LEFT JOIN users su ON su.id = o.user_id" \
+	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
+	" WHERE m.search @@ q AND (i.user_id = $1 OR o.user_id = $1)" before \
+	" ORDER BY m.created_at DESC, m.id DESC LIMIT 11"
+
+const struct db_stmt page_search_stmts[] = {
+	{ "search_first", SEARCH_SQL("") },
+	{ "search_before", SEARCH_SQL(" AND (m.created_at, m.id) <"
+				      " (SELECT created_at, id FROM messages WHERE id = $3)") },
+	{ NULL, NULL }
+};
+
+/* The HTML of a ts_headline snippet: the text escaped with buf_put_html,
+ * each \x02 ... \x03 hit wrapped in <mark>...</mark> (always balanced).
+ * Returns an arena string. */
+static const char *search_snippet(struct arena *a, const char *s)
+{
+	struct buf b = BUF_INIT;
+	const char *out;
+	int open = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, "\x02\x03");
+
+		buf_put_html(&b, s, n);
+		s += n;
+		if (*s == '\x02' && !open) {
+			buf_puts(&b, "<mark>");
+			open = 1;
+		} else if (*s == '\x03' && open) {
+			buf_puts(&b, "</mark>");
+			open = 0;
+		}
+		if (*s)
+			s++;
+	}
+	if (open)
+		buf_puts(&b, "</mark>");
+	out = arena_strdup(a, b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
+/* One hit as the template sees it. */
+static struct tv *search_row(struct arena *a, PGresult *res, int i)
+{
+	struct tv *m = tv_map(a);
+
+	tv_set_str(a, m, "id", arena_strdup(a, PQgetvalue(res, i, 0)));
+	tv_set_str(a, m, "root", arena_strdup(a, PQgetvalue(res, i, 1)));
+	tv_set_str(a, m, "time", arena_strdup(a, PQgetvalue(res, i, 2)));
+	tv_set_str(a, m, "sender", arena_strdup(a, PQgetvalue(res, i, 3)));
+	tv_set_str(a, m, "recipient", arena_strdup(a, PQgetvalue(res, i, 4)));
+	tv_set_str(a, m, "subject", arena_strdup(a, PQgetvalue(res, i, 5)));
+	/* HTML built by search_snippet() from escaped text: the one value
+	 * the template prints raw ({{{snippet_html}}}). */
+	tv_set_str(a, m, "snippet_html", search_snippet(a, PQgetvalue(res, i, 6)));
+	return m;
+}
+
+/* The address of a page of results for `q`: the first page, or with
+ * `before` (a message id, or NULL) the page after it. Arena string; the
+ * template escapes it for the attribute. */
+static const char *search_link(struct arena *a, const char *q, const char *before)
+{
+	struct buf b = BUF_INIT;
+	const char *link;
+
+	buf_puts(&b, "/search?q=");
+	buf_put_urlarg(&b, q, strlen(q));
+	if (before) {
+		buf_puts(&b, "&before=");
+		buf_puts(&b, before);
+	}
+	link = arena_strdup(a, b.data);
+	buf_free(&b);
+	return link;
+}
+
+/* Runs the search for `q` (after message `before`, or NULL) and puts the
+ * hits and paging into the view. Returns 0 or an error status. */
+static int search_run(struct req *r, const char *q, const char *before)
+{
+	const char *p[3] = { r->user->id, q, before };
+	PGresult *res = db_exec(r->db, before ? "search_before" : "search_first",
+				before ? 3 : 2, p);
+	struct tv *rows;
+	int n;
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	rows = tv_set(r->arena, r->view, "results", tv_list(r->arena));
+	n = PQntuples(res);
+	for (int i = 0; i < n && i < MSG_PAGE; i++)
+		tv_push(r->arena, rows, search_row(r->arena, res, i));
+	if (n > MSG_PAGE)
+		tv_set_str(r->arena, r->view, "older",
+			   search_link(r->arena, q, PQgetvalue(res, MSG_PAGE - 1, 0)));
+	if (before)
+		tv_set_str(r->arena, r->view, "newest", search_link(r->arena, q, NULL));
+	PQclear(res);
+	tv_set_bool(r->arena, r->view, "has_results", n > 0);
+	tv_set_bool(r->arena, r->view, "has_paging", before != NULL || n > MSG_PAGE);
+	return 0;
+}
+
+/* Characters (not bytes) of the UTF-8 string `s`. */
+static size_t search_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+int page_search_get(struct req *r)
+{
+	const char *q = http_query(r, "q"), *before = http_query(r, "before");
+	int status = 200;
+
+	if (before && !uuid_valid(before, strlen(before)))
+		return 400;
+	tv_set_str(r->arena, r->view, "title", "Search");
+	tv_set_str(r->arena, r->view, "q", q ? q : "");
+	if (q && search_chars(q) > SEARCH_MAX) {
+		tv_set_str(r->arena, r->view, "q_error",
+			   "Search for at most 200 characters: a few words are enough.");
+		status = 400;
+	} else if (q && strspn(q, " \t\r\n") < strlen(q)) {
+		tv_set_bool(r->arena, r->view, "searched", 1);
+		if ((status = search_run(r, q, before)))
+			return status;
+		status = 200;
+	}
+	return http_render_status(r, "search", status);
+}

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "attachment.h"
 #include "audit.h"
 #include "msg.h"
 #include "page.h"
@@ -39,6 +40,7 @@ static const struct route routes[] = {
 	{ "/messages/{id}/archive",	NULL,			page_archive_post,		ROLE_ANY },
 	{ "/messages/{id}/unarchive",	NULL,			page_unarchive_post,		ROLE_ANY },
 	{ "/search",			page_search_get,	NULL,				ROLE_ANY },
+	{ "/attachments/{id}",		page_attachment_get,	NULL,				ROLE_ANY },
 };
 
 const struct db_stmt *const route_stmts[] = {
@@ -55,6 +57,7 @@ const struct db_stmt *const route_stmts[] = {
 	page_inbox_stmts,
 	page_message_stmts,
 	page_search_stmts,
+	attachment_stmts,
 	NULL
 };
 

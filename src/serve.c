@@ -120,13 +120,21 @@ static int content_type_is(const char *ct, const char *want)
 	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Parses the query string and cookies, and checks the declared body size.
- * Returns 0, or an error status (400, 413) with the message in *msg. */
+/* 1 if the request declares a multipart/form-data body (file uploads). */
+static int req_multipart(const struct req *r)
+{
+	return content_type_is(r->content_type, "multipart/form-data");
+}
+
+/* Parses the query string and cookies, and checks the declared body size:
+ * HTTP_MAX_BODY, or MULTIPART_MAX_BODY for uploads. Returns 0, or an error
+ * status (400, 413) with the message in *msg. */
 static int req_read_head(struct req *r, FCGX_Request *fr, const char **msg)
 {
 	const char *qs = FCGX_GetParam("QUERY_STRING", fr->envp);
 	const char *cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	long max = req_multipart(r) ? MULTIPART_MAX_BODY : HTTP_MAX_BODY;
 	char *end;
 	long len;
 
@@ -139,7 +147,7 @@ static int req_read_head(struct req *r, FCGX_Request *fr, const char **msg)
 		*msg = "The request had an invalid length.";
 		return 400;
 	}
-	if (len > HTTP_MAX_BODY) {
+	if (len > max) {
 		*msg = "What you sent is too large.";
 		return 413;
 	}
@@ -147,18 +155,32 @@ static int req_read_head(struct req *r, FCGX_Request *fr, const char **msg)
 	return 0;
 }
 
-/* Reads and parses the body of a POST (its size already checked). Returns
- * 0, or an error status (400, 415) with the message in *msg. */
-static int req_read_body(struct req *r, FCGX_Request *fr, const char **msg)
+/* Reads and parses the body of a POST to route `rt` (its size already
+ * checked): urlencoded into r->form; multipart, only where the route takes
+ * UPLOADS, into r->form and r->uploads (pointing into r->body). Returns 0,
+ * or an error status (400, 413, 415) with the message in *msg. */
+static int req_read_body(struct req *r, FCGX_Request *fr, const struct route *rt,
+			 const char **msg)
 {
-	char *body = arena_alloc(r->arena, r->body_len + 1);
+	int multipart = req_multipart(r), status = 0;
+	char *body;
 
+	if (multipart && !(rt->access & UPLOADS)) {
+		*msg = "This page does not accept files.";
+		return 415;	/* before reading what may be 50 MB */
+	}
+	body = arena_alloc(r->arena, r->body_len + 1);
 	if (FCGX_GetStr(body, (int)r->body_len, fr->in) != (int)r->body_len) {
 		*msg = "The request body was cut short.";
 		return 400;
 	}
 	body[r->body_len] = '\0';
 	r->body = body;
+	if (multipart) {
+		*msg = multipart_parse(r->arena, r->content_type, body, r->body_len,
+				       &r->form, &r->uploads, &r->nuploads, &status);
+		return status;
+	}
 	if (!content_type_is(r->content_type, "application/x-www-form-urlencoded")) {
 		*msg = "This page only accepts ordinary form submissions.";
 		return 415;
@@ -187,7 +209,7 @@ static void req_handle(struct req *r, FCGX_Request *fr)
 			http_header(r, "Allow", allow);
 		return;
 	}
-	if (r->method == M_POST && (status = req_read_body(r, fr, &msg))) {
+	if (r->method == M_POST && (status = req_read_body(r, fr, rt, &msg))) {
 		http_error(r, status, msg);
 		return;
 	}

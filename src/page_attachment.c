@@ -1,0 +1,214 @@
+/* page_attachment.c - files attached to messages: checked by content, stored, listed on threads, downloaded. */
+#include "attachment.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "multipart.h"
+#include "sess.h"
+
+/* Who may see a message's files: its recipient (inbox) and its sender
+ * (outbox; none for messages carebox wrote). $2 is the user. */
+#define VISIBLE \
+	" FROM attachments a JOIN messages m ON m.id = a.message_id" \
+	" JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id" \
+	" WHERE (i.user_id = $2 OR o.user_id = $2)"
+#define LIST_COLUMNS "SELECT a.id, a.message_id, a.filename, a.size"
+#define LIST_ORDER " ORDER BY a.created_at, a.id"
+
+const struct db_stmt attachment_stmts[] = {
+	/* clock_timestamp(), not now(): the files of one message keep the
+	 * order they were sent in, though stored in one transaction. */
+	{ "attachment_insert",
+	  "INSERT INTO attachments (message_id, filename, content_type, size, data, created_at)"
+	  " VALUES ($1, $2, $3, $4, $5, clock_timestamp())" },
+	{ "attachment_thread",
+	  LIST_COLUMNS VISIBLE " AND (m.id = $1 OR m.parent_id = $1)" LIST_ORDER },
+	{ "attachment_message",
+	  LIST_COLUMNS VISIBLE " AND m.id = $1" LIST_ORDER },
+	/* Asked for in binary: the bytes of the file as they are. */
+	{ "attachment_get",
+	  "SELECT a.filename, a.content_type, a.data" VISIBLE " AND a.id = $1" },
+	{ NULL, NULL }
+};
+
+/* Checks one upload by content; on a problem appends a sentence naming it
+ * to `errors` and returns 0, else returns 1. */
+static int attachment_ok(const struct upload *u, struct buf *errors)
+{
+	const char *problem = NULL;
+
+	if (u->len == 0)
+		problem = " is empty.";
+	else if (multipart_sniff(u->data, u->len) == NULL)
+		problem = " is not a PDF, PNG, JPEG or plain text file.";
+	if (problem == NULL)
+		return 1;
+	if (errors->len)
+		buf_putc(errors, ' ');
+	buf_puts(errors, u->filename);
+	buf_puts(errors, problem);
+	return 0;
+}
+
+int attachment_check_all(struct req *r, struct buf *errors)
+{
+	int good = 1;
+
+	for (size_t i = 0; i < r->nuploads; i++)
+		good &= attachment_ok(&r->uploads[i], errors);
+	return good ? 0 : 422;
+}
+
+/* Inserts upload `u` as an attachment of `message_id`, its bytes as a
+ * binary parameter. Returns 0 or a database failure status. */
+static int attachment_insert(struct req *r, const char *message_id,
+			     const struct upload *u)
+{
+	char size[24];
+	const char *p[5] = { message_id, u->filename, multipart_sniff(u->data, u->len),
+			     size, u->data };
+	const int lengths[5] = { 0, 0, 0, 0, (int)u->len };
+	const int formats[5] = { 0, 0, 0, 0, 1 };
+	PGresult *res;
+
+	snprintf(size, sizeof(size), "%zu", u->len);
+	res = db_exec_binary(r->db, "attachment_insert", 5, p, lengths, formats, 0);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	return 0;
+}
+
+int attachment_store_all(struct req *r, const char *message_id, struct buf *errors)
+{
+	int status = attachment_check_all(r, errors);
+
+	for (size_t i = 0; i < r->nuploads && status == 0; i++)
+		status = attachment_insert(r, message_id, &r->uploads[i]);
+	return status;
+}
+
+/* A file size for people: "1 byte", "912 bytes", "48 KB", "2.4 MB"
+ * (arena). */
+static const char *attachment_size(struct arena *a, long n)
+{
+	if (n < 1024)
+		return arena_printf(a, "%ld byte%s", n, n == 1 ? "" : "s");
+	if (n < 1024 * 1024)
+		return arena_printf(a, "%ld KB", (n + 1023) / 1024);
+	return arena_printf(a, "%.1f MB", n / (1024.0 * 1024.0));
+}
+
+/* The map in the list `messages` whose "id" is `id`, or NULL. */
+static struct tv *message_map(struct tv *messages, const char *id)
+{
+	for (size_t i = 0; i < messages->u.list.n; i++) {
+		struct tv *v = tv_get(messages->u.list.items[i], "id");
+
+		if (v && v->kind == TV_STR && v->u.str.len == strlen(id) &&
+		    memcmp(v->u.str.s, id, v->u.str.len) == 0)
+			return messages->u.list.items[i];
+	}
+	return NULL;
+}
+
+/* Gives every map of the list `messages` an empty "attachments" list (so
+ * a message without files never sees another context's), then adds the
+ * rows of `res` (id, message id, filename, size) to the lists of their
+ * messages, matched by "id"; or all of them to `only`, if not NULL, whose
+ * list is then the one `messages` holds. */
+static void attachment_rows(struct req *r, PGresult *res, struct tv *messages,
+			    struct tv *only)
+{
+	struct arena *a = r->arena;
+
+	for (size_t i = 0; i < messages->u.list.n; i++)
+		tv_set(a, messages->u.list.items[i], "attachments", tv_list(a));
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct tv *msg = only ? only : message_map(messages, PQgetvalue(res, i, 1));
+		struct tv *f = tv_map(a);
+
+		if (msg == NULL)
+			continue;
+		tv_set_str(a, f, "id", arena_strdup(a, PQgetvalue(res, i, 0)));
+		tv_set_str(a, f, "filename", arena_strdup(a, PQgetvalue(res, i, 2)));
+		tv_set_str(a, f, "size", attachment_size(a, atol(PQgetvalue(res, i, 3))));
+		tv_push(a, tv_get(msg, "attachments"), f);
+	}
+}
+
+/* Runs the list statement `stmt` for `id` and the user, and fills the
+ * "attachments" lists of `messages` (or `only`: see attachment_rows()).
+ * Returns 0 or a failure status. */
+static int attachment_list(struct req *r, const char *stmt, const char *id,
+			   struct tv *messages, struct tv *only)
+{
+	const char *p[2] = { id, r->user->id };
+	PGresult *res = db_exec(r->db, stmt, 2, p);
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	attachment_rows(r, res, messages, only);
+	PQclear(res);
+	return 0;
+}
+
+int attachment_view_thread(struct req *r, const char *root_id, struct tv *messages)
+{
+	return attachment_list(r, "attachment_thread", root_id, messages, NULL);
+}
+
+int attachment_view(struct req *r, struct tv *message_tv, const char *message_id)
+{
+	struct tv *one = tv_list(r->arena);
+
+	tv_push(r->arena, one, message_tv);
+	return attachment_list(r, "attachment_message", message_id, one, message_tv);
+}
+
+/* The Content-Disposition value that makes `filename` (UTF-8) a download:
+ * filename="..." in plain ASCII (one '_' for each character outside
+ * printable ASCII and for '"', '\' and '%'), then the exact name as
+ * filename*=UTF-8''<percent-encoded> (RFC 6266). In the arena. */
+static const char *attachment_disposition(struct arena *a, const char *filename)
+{
+	struct buf b = BUF_INIT;
+	const char *out;
+
+	buf_puts(&b, "attachment; filename=\"");
+	for (const unsigned char *p = (const unsigned char *)filename; *p; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;	/* the rest of a UTF-8 character */
+		buf_putc(&b, *p < 0x20 || *p >= 0x7f || strchr("\"\\%", *p) ? '_' : (char)*p);
+	}
+	buf_puts(&b, "\"; filename*=UTF-8''");
+	buf_put_urlarg(&b, filename, strlen(filename));
+	out = arena_strdup(a, b.data);
+	buf_free(&b);
+	return out;
+}
+
+int page_attachment_get(struct req *r)
+{
+	const char *p[2] = { r->params[0], r->user->id };
+	PGresult *res = db_exec_binary(r->db, "attachment_get", 2, p, NULL, NULL, 1);
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 404;
+	}
+	r->content_type_out = arena_strndup(r->arena, PQgetvalue(res, 0, 1),
+					    (size_t)PQgetlength(res, 0, 1));
+	http_header(r, "Content-Disposition", attachment_disposition(r->arena,
+		    arena_strndup(r->arena, PQgetvalue(res, 0, 0),
+				  (size_t)PQgetlength(res, 0, 0))));
+	buf_reset(r->body_out);
+	buf_put(r->body_out, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+	PQclear(res);
+	r->status = 200;
+	return 200;
+}
