@@ -24,7 +24,7 @@ SELECT :clinics * :per_clinic AS users,
        :messages - round(:messages * 0.7)::int AS replies,
        2 * :clinics AS busy,
        clock_timestamp() AS t0 \gset
-SELECT :roots * 260 / 700 AS busy_roots \gset
+SELECT :roots * 245 / 700 AS busy_roots \gset
 
 SET work_mem = '256MB';
 SET maintenance_work_mem = '512MB';
@@ -188,6 +188,13 @@ AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
 SELECT string_agg(format('DROP INDEX %I', name), '; ') AS drops FROM gen_indexes \gset
 :drops;
 
+-- Foreign keys are not checked row by row (a third of the load time) when
+-- we may switch the triggers off: the check after the load does it at once.
+SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user \gset
+\if :superuser
+SET session_replication_role = replica;
+\endif
+
 INSERT INTO messages (id, inbox_id, outbox_id, parent_id, subject, body, routing, status,
 		      read, read_at, archived, created_at, updated_at)
 SELECT g.id, ru.inbox_id, su.outbox_id, g.parent,
@@ -198,6 +205,16 @@ SELECT g.id, ru.inbox_id, su.outbox_id, g.parent,
 FROM gen_msg g
 JOIN gen_users su ON su.idx = g.snd JOIN gen_users ru ON ru.idx = g.rcp
 JOIN gen_bodies b ON b.i = g.bi JOIN gen_subjects s ON s.i = g.si;
+
+RESET session_replication_role;
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM messages m LEFT JOIN inboxes i ON i.id = m.inbox_id
+		   LEFT JOIN outboxes o ON o.id = m.outbox_id LEFT JOIN messages p ON p.id = m.parent_id
+		   WHERE i.id IS NULL OR (m.outbox_id IS NOT NULL AND o.id IS NULL)
+		   OR (m.parent_id IS NOT NULL AND p.id IS NULL)) THEN
+		RAISE EXCEPTION 'gen.sql: a message refers to a missing inbox, outbox or parent';
+	END IF;
+END $$;
 
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0')::numeric, 1) AS el \gset
 \warn gen: messages inserted (:el s)
@@ -234,6 +251,20 @@ INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
 SELECT sha256(decode(encode(sha256(convert_to('bench-' || n, 'UTF8')), 'hex'), 'hex')), id,
        encode(sha256(convert_to('bench-csrf-' || n, 'UTF8')), 'hex'), now() + interval '1 day'
 FROM gen_bench;
+
+-- Other users' sessions: one per user on average, from the last 30 days
+-- (sess_prune only clears a user's old ones at their next login); a tenth
+-- of them are live.
+INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+SELECT sha256(convert_to('gen-session-' || n, 'UTF8')), u.id,
+       encode(sha256(convert_to('gen-csrf-' || n, 'UTF8')), 'hex'), c,
+       CASE WHEN live THEN now() - interval '20 minutes' * random()
+	    ELSE c + interval '3 hours' * random() END, c + interval '12 hours'
+FROM (SELECT n, floor(random() * :users)::int AS idx, n <= :users / 10 AS live,
+	     CASE WHEN n <= :users / 10 THEN now() - interval '2 hours' * random()
+		  ELSE now() - interval '12 hours' - interval '30 days' * random() END AS c
+      FROM generate_series(1, :users) n) x
+JOIN gen_users u ON u.idx = x.idx;
 
 ANALYZE;
 

@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attachment.h"
 #include "auth.h"
 #include "msg.h"
 #include "sess.h"
-#ifdef CAREBOX_ATTACHMENTS
-#include "attachment.h"
-#endif
 
-#define PERSON(u) "coalesce(nullif(btrim(" u ".first_name || ' ' || " u ".last_name), ''), " u ".email"
+/* A user's display name from table alias `u`, as the message lists show it;
+ * the coalesce( is left open for the caller to add a fallback and close. */
+#define PERSON(u) \
+	"coalesce(nullif(btrim(" u ".first_name || ' ' || " u ".last_name), ''), " u ".email"
 
 const struct db_stmt page_message_stmts[] = {
 	/* The root's subject and, seen from $2, the other party of the
@@ -38,23 +39,18 @@ const struct db_stmt page_message_stmts[] = {
 
 static const char *const compose_fields[] = { "subject", NULL };
 
-/*
- * Attachments: the only three places this page touches them (attachment.h).
- * Until CAREBOX_ATTACHMENTS is defined (the /attachments/{id} route and
- * attachment_stmts in route.c), they do nothing and the forms take no files.
- */
-#ifdef CAREBOX_ATTACHMENTS
-#define FILES_ENABLED 1
-
-/* Attachments 1/3: checks the uploaded files before anything is stored;
- * on a problem puts "attachment_error" into the view. Returns 0 or 422. */
+/* Attachments 1/3 (files_check, files_store and the list in thread_page
+ * are the only places this page handles files): checks the uploaded files
+ * before anything is stored; on a problem puts "attachment_error" into the
+ * view. Returns 0 or 422. */
 static int files_check(struct req *r)
 {
 	struct buf errors = BUF_INIT;
 	int status = attachment_check_all(r, &errors);
 
 	if (status)
-		tv_set_str(r->arena, r->view, "attachment_error", arena_strdup(r->arena, errors.data));
+		tv_set_str(r->arena, r->view, "attachment_error",
+			   arena_strdup(r->arena, errors.data ? errors.data : ""));
 	buf_free(&errors);
 	return status;
 }
@@ -68,7 +64,8 @@ static int files_store(struct req *r, const char *id)
 	int status = attachment_store_all(r, id, &errors);
 
 	if (status == 422) {
-		tv_set_str(r->arena, r->view, "attachment_error", arena_strdup(r->arena, errors.data));
+		tv_set_str(r->arena, r->view, "attachment_error",
+			   arena_strdup(r->arena, errors.data ? errors.data : ""));
 		if (db_command(r->db, "ROLLBACK") < 0)
 			status = db_failure_status(r->db);
 	}
@@ -76,33 +73,13 @@ static int files_store(struct req *r, const char *id)
 	return status;
 }
 
-/* Attachments 3/3: gives each message map of `messages` (thread `root`)
- * its "attachments" list. Returns 0 or an error status. */
-static int files_view(struct req *r, const char *root, struct tv *messages)
-{
-	return attachment_view_thread(r, root, messages);
-}
-#else
-#define FILES_ENABLED 0
-
-static int files_check(struct req *r) { (void)r; return 0; }
-static int files_store(struct req *r, const char *id) { (void)r; (void)id; return 0; }
-static int files_view(struct req *r, const char *root, struct tv *messages)
-{
-	(void)r; (void)root; (void)messages;
-	return 0;
-}
-#endif
-
-/* Puts a fresh one-time form token into the view as "form_token", and
- * whether the forms take files ("uploads"). */
+/* Puts a fresh one-time form token into the view as "form_token". */
 static void form_view(struct req *r)
 {
 	char token[TOKEN_HEX + 1];
 
 	auth_token(token);
 	tv_set_str(r->arena, r->view, "form_token", arena_strdup(r->arena, token));
-	tv_set_bool(r->arena, r->view, "uploads", FILES_ENABLED);
 }
 
 /* The posted "body" trimmed, with CRLF line breaks made LF (browsers send
@@ -327,8 +304,10 @@ static int thread_page(struct req *r, const char *root, int status)
 	const char *other;
 	int err;
 
-	if ((err = thread_head(r, root, &other)) || (err = thread_messages(r, root)) ||
-	    (err = files_view(r, root, tv_get(r->view, "messages"))))
+	if ((err = thread_head(r, root, &other)) || (err = thread_messages(r, root)))
+		return err;
+	/* Attachments 3/3: each message's files, with their download links. */
+	if ((err = attachment_view_thread(r, root, tv_get(r->view, "messages"))))
 		return err;
 	tv_set_str(r->arena, r->view, "root", root);
 	tv_set_bool(r->arena, r->view, "can_reply", other != NULL);

@@ -1,6 +1,7 @@
 // messages.test.js - a browser journey (JavaScript off): a patient writes to
-// their doctor, the doctor sees the unread count, reads and replies, the
-// patient sees the reply and the read receipt, and search finds the message.
+// their doctor with a file attached, the doctor sees the unread count, reads
+// and replies, the patient sees the reply and the read receipt, and search
+// finds the message.
 'use strict';
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -32,12 +33,9 @@ test('a patient and a doctor exchange messages through the forms', async () => {
     await page.getByLabel('To', { exact: true }).selectOption({ label: 'Amir Bakr (doctor)' });
     await page.getByLabel('Subject').fill('Allergy question');
     await page.getByLabel('Message').fill(`Is ${word} safe for me?\nI react to pollen.`);
-    const files = page.locator('input[type=file]');
-    if (await files.count()) {
-      await files.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('pollen: yes\n') });
-    }
-    // TODO(lead): once attachments are wired (CAREBOX_ATTACHMENTS), the file
-    // above is sent; the doctor's check below then expects its link.
+    await page.getByLabel(/Attach files/).setInputFiles({
+      name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('pollen: yes\n'),
+    });
     await page.getByRole('button', { name: 'Send' }).click();
     thread = new URL(page.url()).pathname;
     assert.match(thread, /^\/messages\/[0-9a-f-]{36}$/);
@@ -53,9 +51,7 @@ test('a patient and a doctor exchange messages through the forms', async () => {
     assert.doesNotMatch(await page.locator('header nav').textContent(), /unread/);
     const body = await page.locator('.thread .body').first().textContent();
     assert.equal(body, `Is ${word} safe for me?\nI react to pollen.`, 'line breaks kept');
-    if (await page.locator('input[type=file]').count()) {
-      assert.equal(await page.getByRole('link', { name: 'notes.txt' }).count(), 1, 'the attachment is listed');
-    }
+    assert.equal(await page.getByRole('link', { name: 'notes.txt' }).count(), 1, 'the attachment is listed');
     await page.getByLabel('Your reply').fill('Yes, in small amounts.');
     await page.getByRole('button', { name: 'Send reply' }).click();
     assert.equal(new URL(page.url()).pathname, thread);
