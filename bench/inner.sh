@@ -1,38 +1,116 @@
-# bench/inner.sh - the body of bench/run.sh, inside pg_virtualenv.
+# bench/inner.sh - the body of bench/run.sh, inside pg_virtualenv: loads the
+# data set of bench/gen.sql, explains the page queries (bench/explain.sh),
+# then loads the pages of the busiest user with wrk through nginx, next to a
+# minimal FastCGI responder serving the same /inbox bytes, and watches the
+# workers' memory over a soak of /inbox. Everything is bounded in time.
 set -eu
+STACK_VAR=${STACK_VAR:-$BUILDDIR/bench/var}	# not tests/var: make check uses that
+OUT=${BENCH_OUT:-$BUILDDIR/bench/out}
 . "$SRCDIR/tests/stack"
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
-stack_start >/dev/null
+SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-100000}
+SOAK_MAX_SECONDS=${BENCH_SOAK_MAX_SECONDS:-240}
+rm -rf "$OUT" && mkdir -p "$OUT"
+rc=0
+
+echo "carebox $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores," \
+	"PostgreSQL $(psql -X -At -c 'SHOW server_version' postgres), shared_buffers" \
+	"$(psql -X -At -c 'SHOW shared_buffers' postgres)"
+
+# The data set.
+createdb carebox_test
+CAREBOX_DATABASE_URL="dbname=carebox_test" "$BUILDDIR/carebox-admin" -d "$SRCDIR" migrate >"$OUT/migrate.log"
+t0=$(date +%s.%N)
+psql -X -q -At -F "$(printf '\t')" -v ON_ERROR_STOP=1 -d carebox_test \
+	-f "$SRCDIR/bench/gen.sql" >"$OUT/gen.out" 2>"$OUT/gen.log" || { cat "$OUT/gen.log"; exit 1; }
+t1=$(date +%s.%N)
+sed 's/^/  /' "$OUT/gen.log"
+echo "gen.sql: $(echo "$t1 - $t0" | bc) s; $(psql -X -At -d carebox_test -c \
+	"SELECT pg_size_pretty(pg_database_size(current_database()))") database"
+val() { awk -F '\t' -v k="$1" -v w="$2" '$1 == k && $2 == w { print $3 }' "$OUT/gen.out"; }
+TOKEN=$(val token busiest) BEFORE=$(val before busiest) ROOT=$(val root busiest) WORD=$(val word search)
+echo "busiest user $(val user busiest): $(val received busiest) messages received;" \
+	"typical patient: $(val received typical); a busy doctor: $(val received busy)"
+
+# The query plans.
+echo
+echo "== EXPLAIN (ANALYZE, BUFFERS) of the page queries, busiest user (bench/explain.sh)"
+(cd "$OUT" && BUILDDIR="$BUILDDIR" SRCDIR="$SRCDIR" sh "$SRCDIR/bench/explain.sh" carebox_test "$OUT/explain") ||
+	{ rc=$?; echo "explain.sh: exit $rc"; }
+
+# The stack, on that database; the bench sessions must not have idled out.
+psql -X -q -d carebox_test -c "UPDATE sessions SET last_seen_at = now(), expires_at = now() + interval '1 day'
+	WHERE token_hash = sha256(decode('$TOKEN', 'hex'))"
+STACK_KEEP_DB=1 stack_start >/dev/null
 U="$STACK_URL"
+COOKIE="Cookie: carebox_session=$TOKEN"
 
-# Worker RSS in KiB, one number per worker of the carebox master.
-rss() {
-	for p in $(ps -o pid= --ppid "$STACK_APP_PID"); do
-		awk '/^VmRSS/ { printf "%s ", $2 }' "/proc/$p/status"
-	done
+# Memory of the app: per process VmRSS, VmHWM (peak RSS) and Pss (RSS with
+# shared pages divided among their users), in KiB, and the sum of each.
+mem() {
+	echo "memory $1 (KiB):"
+	for p in "$STACK_APP_PID" $(ps -o pid= --ppid "$STACK_APP_PID"); do
+		[ "$p" = "$STACK_APP_PID" ] && who=master || who="worker:$p"
+		awk -v who="$who" '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } /^Pss:/ { s = $2 }
+			END { printf "  %-14s VmRSS %7d  VmHWM %7d  Pss %7d\n", who, r, h, s }' \
+			"/proc/$p/status" "/proc/$p/smaps_rollup"
+	done | tee "$OUT/mem.tmp"
+	awk '{ r += $3; h += $5; s += $7 } END { printf "  %-14s VmRSS %7d  VmHWM %7d  Pss %7d\n", "whole app", r, h, s }' "$OUT/mem.tmp"
 }
 
-# One wrk run: prints "path req/s p50 p99".
+# One wrk run: "path req/s p50 p99", then the status codes and errors.
+# Afterwards waits until the app has drained what nginx queued.
 load() {
-	wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency ${2:+-H "$2"} "$U$1" >"$STACK_VAR/wrk.out"
-	awk -v path="$1" '/Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
-		END { printf "%-28s %10s req/s   p50 %8s   p99 %8s\n", path, rps, p50, p99 }' "$STACK_VAR/wrk.out"
+	wrk -t2 -c"$CONNS" -d"${2:-$SECONDS_EACH}s" --timeout 30s --latency -H "$COOKIE" "$U$1" >"$OUT/wrk.out" 2>&1 || true
+	awk -v path="$1" 'BEGIN { gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", path) } /Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
+		/requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /Socket errors/ { err = $0 }
+		END { printf "%-26s %9s req/s   p50 %8s   p99 %8s   %s requests, %s non-2xx/3xx%s\n",
+			path, rps, p50, p99, n, bad + 0, err == "" ? "" : ";" err }' "$OUT/wrk.out"
+	awk '/Requests\/sec/ { print $2 }' "$OUT/wrk.out" >"$OUT/rps"
+	awk '/requests in/ { print $1 }' "$OUT/wrk.out" >"$OUT/count"
+	curl -s -o /dev/null -m 120 "$U/healthz" || true
 }
 
-echo "carebox $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores, wrk -c$CONNS -d${SECONDS_EACH}s through nginx"
-echo "worker RSS before (KiB): $(rss)"
+# What each page answers, once (this also warms the workers' plans).
+echo
+echo "== pages of the busiest user through nginx (first response: status, bytes, time)"
+for path in /inbox "/inbox?before=$BEFORE" "/messages/$ROOT" "/search?q=$WORD"; do
+	curl -s -o "$OUT/page.html" -w "  %{http_code} %{size_download} B %{time_total} s  $path\n" -m 60 -H "$COOKIE" "$U$path"
+done
+curl -s -o "$OUT/inbox.html" -H "$COOKIE" "$U/inbox"
+grep -q 'carebox' "$OUT/inbox.html" || echo "  odd: the /inbox page does not look like carebox's"
+
+echo
+mem "before the runs"
+echo "wrk -t2 -c$CONNS -d${SECONDS_EACH}s through nginx on 127.0.0.1:"
 load /healthz
-load /login
-curl -s "$U/login" >"$STACK_VAR/login.html"
-echo "worker RSS after (KiB):  $(rss)"
+load /inbox
+INBOX_RPS=$(cat "$OUT/rps")
+load "/inbox?before=$BEFORE"
+load "/messages/$ROOT"
+load "/search?q=$WORD"
+mem "after the runs"
+
+# The soak: bounded runs of /inbox until SOAK_REQUESTS or SOAK_MAX_SECONDS.
+echo
+echo "soak: /inbox until $SOAK_REQUESTS requests or ${SOAK_MAX_SECONDS}s, worker Pss after each run (KiB)"
+done_n=0 start=$(date +%s)
+while [ "$done_n" -lt "$SOAK_REQUESTS" ] && [ $(($(date +%s) - start)) -lt "$SOAK_MAX_SECONDS" ]; do
+	load /inbox 15 | sed 's/^/  /'
+	done_n=$((done_n + $(cat "$OUT/count")))
+	echo "    total $done_n requests; Pss:$(for p in $(ps -o pid= --ppid "$STACK_APP_PID"); do
+		awk '/^Pss:/ { printf " %d", $2 }' "/proc/$p/smaps_rollup"; done)"
+done
+[ "$done_n" -ge "$SOAK_REQUESTS" ] || echo "  soak stopped by its time bound at $done_n requests"
+mem "after the soak"
 stack_stop
 
-# The baseline: the same /login bytes from a minimal responder, same nginx.
+# The baseline: the same /inbox bytes from a minimal responder, same nginx.
 "$SRCDIR/scripts/nginx-conf" "$STACK_VAR" "$STACK_PORT" "$SRCDIR/static" \
 	<"$SRCDIR/nginx.conf" >"$STACK_VAR/nginx.conf"
 rm -f "$STACK_VAR/carebox.sock"
-python3 - "$STACK_VAR/carebox.sock" "$BUILDDIR/bench/fcgi_static" "$STACK_VAR/login.html" <<'PY' &
+python3 - "$STACK_VAR/carebox.sock" "$BUILDDIR/bench/fcgi_static" "$OUT/inbox.html" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(1024)
 os.dup2(s.fileno(), 0)
@@ -45,9 +123,14 @@ BASE_PID=$!
 "$CAREBOX_NGINX" -p "$STACK_VAR" -c "$STACK_VAR/nginx.conf" -g 'daemon off;' 2>/dev/null &
 NG=$!
 sleep 0.5
-echo "baseline (same bytes from memory, 2 processes):"
-load /login
+echo
+echo "baseline (the same $(wc -c <"$OUT/inbox.html")-byte /inbox page from memory, 2 processes):"
+load /inbox
+BASE_RPS=$(cat "$OUT/rps")
 kill "$NG"
 pkill -P "$BASE_PID" 2>/dev/null || true
 kill "$BASE_PID" 2>/dev/null || true
 wait 2>/dev/null || true
+echo "/inbox of the busiest user vs baseline: $(echo "scale=4; $INBOX_RPS / $BASE_RPS" | bc) of the baseline's requests/s"
+echo "outputs (plans, wrk, gen.out): $OUT"
+exit "$rc"
