@@ -43,6 +43,7 @@ struct req {
 	size_t nuploads;
 	struct kvlist cookies;
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
+	unsigned access;		/* the route's access rule (route.h) */
 	int nparams;
 
 	/* who is asking (sess.c); NULL for a visitor */

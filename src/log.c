@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 static const char *log_prog = "carebox";
+static int log_pid;
 
 void log_init(const char *prog)
 {
 	log_prog = prog;
+	log_pid = (int)getpid();
 }
 
 /* Writes the line in one call so that lines of concurrent workers sharing
@@ -17,7 +19,8 @@ void log_init(const char *prog)
 static void log_vwrite(const char *fmt, va_list ap)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s[%d]: ", log_prog, (int)getpid());
+	int n = snprintf(line, sizeof(line), "%s[%d]: ", log_prog,
+			 log_pid ? log_pid : (int)getpid());
 
 	if (n < 0)
 		return;

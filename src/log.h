@@ -2,7 +2,8 @@
 #ifndef CAREBOX_LOG_H
 #define CAREBOX_LOG_H
 
-/* Sets the program name printed before each line. */
+/* Sets the program name printed before each line and notes the process
+ * id; a forked process calls it again. */
 void log_init(const char *prog);
 
 /* Prints "prog[pid]: message\n" to stderr in one write. */

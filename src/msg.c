@@ -24,14 +24,20 @@ const struct db_stmt msg_stmts[] = {
 	  " JOIN memberships mr ON mr.user_id = r.id AND mr.clinic_id = ms.clinic_id"
 	  " WHERE s.id = $1 AND s.active"
 	  " AND (s.role <> 'patient' OR r.role <> 'patient'))" },
+	/* Driven by the sender's memberships; the chosen person ($3) first,
+	 * so it is always among the rows; $2 narrows by name or e-mail. */
 	{ "msg_recipients",
-	  "SELECT DISTINCT r.id, coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''),"
-	  " r.email), r.role::text, lower(r.last_name), lower(r.first_name)"
-	  " FROM users s JOIN memberships ms ON ms.user_id = s.id"
-	  " JOIN memberships mr ON mr.clinic_id = ms.clinic_id"
-	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> s.id"
-	  " WHERE s.id = $1 AND (s.role <> 'patient' OR r.role <> 'patient')"
-	  " ORDER BY lower(r.last_name), lower(r.first_name), r.id" },
+	  "SELECT id, name, role FROM (SELECT DISTINCT r.id,"
+	  " coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''), r.email) AS name,"
+	  " r.role::text AS role, lower(r.last_name) AS l, lower(r.first_name) AS f,"
+	  " r.id::text = $3 AS chosen"
+	  " FROM memberships ms JOIN memberships mr ON mr.clinic_id = ms.clinic_id"
+	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> ms.user_id"
+	  " WHERE ms.user_id = $1"
+	  " AND ((SELECT role FROM users WHERE id = $1) <> 'patient' OR r.role <> 'patient')"
+	  " AND ($2 = '' OR r.id::text = $3 OR strpos(lower(r.first_name || ' ' || r.last_name"
+	  " || ' ' || r.email), lower($2)) > 0)) x"
+	  " ORDER BY chosen DESC, l, f, id LIMIT 101" },
 	{ "msg_thread_root",
 	  "SELECT coalesce(m.parent_id, m.id) FROM messages m"
 	  " JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id"
@@ -108,15 +114,19 @@ int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id
 }
 
 struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
-			  const char *selected_id)
+			  const char *selected_id, const char *find, int *more)
 {
-	PGresult *res = db_exec(db, "msg_recipients", 1, &user_id);
+	const char *p[3] = { user_id, find ? find : "", selected_id ? selected_id : "" };
+	PGresult *res = db_exec(db, "msg_recipients", 3, p);
 	struct tv *list;
+	int n;
 
 	if (res == NULL)
 		return NULL;
 	list = tv_list(a);
-	for (int i = 0; i < PQntuples(res); i++) {
+	n = PQntuples(res);
+	*more = n > MSG_RECIPIENTS_MAX;
+	for (int i = 0; i < n && i < MSG_RECIPIENTS_MAX; i++) {
 		struct tv *m = tv_map(a);
 		const char *id = arena_strdup(a, PQgetvalue(res, i, 0));
 

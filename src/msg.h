@@ -9,6 +9,7 @@
 #define MSG_BODY_MAX 20000	/* characters */
 #define MSG_SUBJECT_MAX 200	/* characters */
 #define MSG_PAGE 10		/* messages per inbox page */
+#define MSG_RECIPIENTS_MAX 100	/* people offered at once in the compose form */
 
 extern const struct db_stmt msg_stmts[];
 
@@ -43,10 +44,12 @@ const char *msg_post_auto(struct db *db, struct arena *a, const char *recipient_
 int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id);
 
 /* The people `user_id` may write to, as a list of maps {id, name, role,
- * selected} ordered by name, `selected_id` marked. Returns the list, or
- * NULL if the database failed. */
+ * selected} ordered by name, `selected_id` first and marked; only those
+ * whose name or e-mail contains `find` (any case) unless it is NULL or "".
+ * At most MSG_RECIPIENTS_MAX; *more is set when there are others. Returns
+ * the list, or NULL if the database failed. */
 struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
-			  const char *selected_id);
+			  const char *selected_id, const char *find, int *more);
 
 /* The root of the thread of message `id` if `user_id` sent or received
  * that message (into *root, in `a`). Returns 1 if visible, 0 if not (an

@@ -111,12 +111,18 @@ static int body_ok(struct req *r, const char *body)
  * preselected, answering `status`. */
 static int compose_form(struct req *r, const char *to, int status)
 {
-	struct tv *list = msg_recipients(r->db, r->arena, r->user->id, to);
+	const char *find = http_query(r, "find");
+	int more = 0;
+	struct tv *list = msg_recipients(r->db, r->arena, r->user->id, to, find, &more);
 
 	if (list == NULL)
 		return db_failure_status(r->db);
 	tv_set(r->arena, r->view, "recipients", list);
-	tv_set_bool(r->arena, r->view, "has_recipients", list->u.list.n > 0);
+	tv_set_bool(r->arena, r->view, "has_recipients", list->u.list.n > 0 || (find && *find));
+	tv_set_bool(r->arena, r->view, "more_recipients", more);
+	tv_set_bool(r->arena, r->view, "none_found", list->u.list.n == 0);
+	if (find)
+		tv_set_str(r->arena, r->view, "find", find);
 	tv_set_str(r->arena, r->view, "title", "Write a message");
 	form_view(r);
 	return http_render_status(r, "message_new", status);

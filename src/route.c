@@ -5,6 +5,7 @@
 
 #include "attachment.h"
 #include "audit.h"
+#include "auth.h"
 #include "msg.h"
 #include "page.h"
 #include "sess.h"
@@ -29,9 +30,9 @@ static const struct route routes[] = {
 	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
-	{ "/inbox",			page_inbox_get,		NULL,				ROLE_ANY },
-	{ "/sent",			page_sent_get,		NULL,				ROLE_ANY },
-	{ "/archive",			page_archive_get,	NULL,				ROLE_ANY },
+	{ "/inbox",			page_inbox_get,		NULL,				ROLE_ANY | SESSION_IN_QUERY },
+	{ "/sent",			page_sent_get,		NULL,				ROLE_ANY | SESSION_IN_QUERY },
+	{ "/archive",			page_archive_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/messages/new",		page_message_new_get,	NULL,				ROLE_ANY },
 	{ "/messages",			NULL,			page_message_post,		ROLE_ANY | UPLOADS },
 	{ "/messages/{id}",		page_thread_get,	NULL,				ROLE_ANY },
@@ -119,15 +120,13 @@ static int route_to_login(struct req *r)
 	return http_redirect(r, loc);
 }
 
-/* Applies the table's rules; returns 0 to run the handler or the status of
- * the answer already made. */
-static int route_guard(struct req *r, const struct route *rt)
+/* The access rule proper, once the session is known: a visitor on a page
+ * that needs a login goes to /login, a user without the role gets 403, a
+ * POST without the right CSRF token gets 403. Returns 0 or that status. */
+static int route_access(struct req *r)
 {
-	unsigned roles = rt->access & ROLE_ANY;
-	int status;
+	unsigned roles = r->access & ROLE_ANY;
 
-	if (!(rt->access & NO_SESSION) && (status = sess_load(r)))
-		return status;
 	sess_view(r);
 	if (roles && r->user == NULL)
 		return route_to_login(r);
@@ -136,6 +135,28 @@ static int route_guard(struct req *r, const struct route *rt)
 	if (r->method == M_POST && !sess_csrf_ok(r))
 		return 403;
 	return 0;
+}
+
+/* Loads the session and applies the table's rules; returns 0 to run the
+ * handler or the status of the answer already made. SESSION_IN_QUERY
+ * pages load the session with their own query (route_session). */
+static int route_guard(struct req *r, const struct route *rt)
+{
+	int status;
+
+	r->access = rt->access;
+	if (rt->access & SESSION_IN_QUERY)
+		return auth_token_valid(http_cookie(r, SESSION_COOKIE)) ? 0 : route_to_login(r);
+	if (!(rt->access & NO_SESSION) && (status = sess_load(r)))
+		return status;
+	return route_access(r);
+}
+
+int route_session(struct req *r, PGresult *res)
+{
+	int status = sess_take(r, res);
+
+	return status ? status : route_access(r);
 }
 
 int route_run(struct req *r, const struct route *rt)

@@ -10,6 +10,9 @@ typedef int (*handler_fn)(struct req *r);
 #define PUBLIC 0		/* anyone; a session is loaded if there is one */
 #define NO_SESSION 0x100	/* flag: never look at the session (health checks) */
 #define UPLOADS 0x200		/* flag: accepts multipart/form-data with files */
+#define SESSION_IN_QUERY 0x400	/* flag (GET-only pages): the handler's one query
+				 * also loads the session (SESS_SELECT) and hands
+				 * its result to route_session() before anything else */
 
 /* One page. `pattern` is a literal path whose segments may be "{id}" (a
  * UUID, stored in r->params in order). A NULL handler means the method is
@@ -34,6 +37,12 @@ const struct route *route_find(struct req *r, int *status, const char **allow);
  * /login; a user without the role gets 403; a bad CSRF token 403. Returns
  * the final status; on an error status the response holds the error page. */
 int route_run(struct req *r, const struct route *rt);
+
+/* For SESSION_IN_QUERY routes: takes the session from the handler's
+ * query result (sess_take) and applies the route's access rule exactly as
+ * route_run does for other routes. Returns 0 to go on, or the status of the
+ * answer already made (a redirect to /login, 403, or a database error). */
+int route_session(struct req *r, PGresult *res);
 
 /* Every statement of every page, for db_new(). NULL-terminated. */
 extern const struct db_stmt *const route_stmts[];

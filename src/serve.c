@@ -268,6 +268,7 @@ int serve_worker(const struct serve_config *cfg)
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, route_stmts);
 
 	worker_signals();
+	log_init("carebox");
 	/* Password hashing takes 19 MiB at a time: keep such blocks mmap'd so
 	 * they go back to the system at once instead of pinning the heap. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);

@@ -7,24 +7,14 @@
 #include "auth.h"
 
 const struct db_stmt sess_stmts[] = {
-	/* One round trip: find the live session and its user and clinic,
-	 * consume the flash, and touch last-seen at most once a minute. */
-	{ "sess_load",
-	  "WITH s AS ("
-	  " SELECT token_hash, user_id, csrf_token, flash_kind, flash_text, last_seen_at"
-	  " FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))"
-	  " AND expires_at > now() AND last_seen_at > now() - interval '30 minutes'"
-	  "), touch AS ("
-	  " UPDATE sessions x SET last_seen_at = now(), flash_kind = NULL, flash_text = NULL"
-	  " FROM s WHERE x.token_hash = s.token_hash"
-	  " AND (s.flash_kind IS NOT NULL OR s.last_seen_at < now() - interval '1 minute')"
-	  ") SELECT u.id, u.email, u.first_name, u.last_name, u.role::text, s.csrf_token,"
-	  " s.flash_kind, s.flash_text, c.id, c.name, i.unread_count"
-	  " FROM s JOIN users u ON u.id = s.user_id AND u.active"
-	  " JOIN inboxes i ON i.user_id = u.id"
-	  " LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m"
-	  "  JOIN clinics c ON c.id = m.clinic_id WHERE m.user_id = u.id"
-	  "  ORDER BY m.created_at, c.name LIMIT 1) c ON true" },
+	{ "sess_load", SESS_SELECT },
+	/* Slides the idle expiry (at most once a minute) and consumes the
+	 * flash that was shown, unless a newer one replaced it meanwhile. */
+	{ "sess_touch",
+	  "UPDATE sessions SET last_seen_at = now(),"
+	  " flash_kind = CASE WHEN flash_text = $2 THEN NULL ELSE flash_kind END,"
+	  " flash_text = CASE WHEN flash_text = $2 THEN NULL ELSE flash_text END"
+	  " WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_insert",
 	  "INSERT INTO sessions (token_hash, user_id, csrf_token)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3)" },
@@ -53,38 +43,62 @@ static const char *col(struct req *r, PGresult *res, int c)
 	return PQgetisnull(res, 0, c) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, c));
 }
 
+/* Writes last-seen and clears the flash r->flash_text. Returns 0 or an
+ * error status. */
+static int sess_touch(struct req *r)
+{
+	const char *p[2] = { r->session_token, r->flash_text };
+	PGresult *res = db_exec(r->db, "sess_touch", 2, p);
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	return 0;
+}
+
+int sess_take(struct req *r, PGresult *res)
+{
+	const char *token = http_cookie(r, SESSION_COOKIE);
+	struct user *u;
+
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
+		return 0;
+	u = arena_alloc(r->arena, sizeof(*u));
+	u->id = col(r, res, 0);
+	u->email = col(r, res, 1);
+	u->first_name = col(r, res, 2);
+	u->last_name = col(r, res, 3);
+	u->role_name = col(r, res, 4);
+	u->role = role_of(u->role_name);
+	u->csrf_token = col(r, res, 5);
+	r->flash_kind = col(r, res, 6);
+	r->flash_text = col(r, res, 7);
+	u->clinic_id = col(r, res, 8);
+	u->clinic_name = col(r, res, 9);
+	u->unread_count = atol(PQgetvalue(res, 0, 10));
+	u->inbox_id = col(r, res, 12);
+	r->user = u;
+	r->session_token = arena_strdup(r->arena, token);
+	r->csrf_token = u->csrf_token;
+	if (strcmp(PQgetvalue(res, 0, 11), "t") == 0 || r->flash_text)
+		return sess_touch(r);
+	return 0;
+}
+
 int sess_load(struct req *r)
 {
 	const char *token = http_cookie(r, SESSION_COOKIE);
-	const char *p[1] = { token };
-	struct user *u;
 	PGresult *res;
+	int status;
 
 	if (!auth_token_valid(token))
 		return 0;
-	res = db_exec(r->db, "sess_load", 1, p);
+	res = db_exec(r->db, "sess_load", 1, &token);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) == 1) {
-		u = arena_alloc(r->arena, sizeof(*u));
-		u->id = col(r, res, 0);
-		u->email = col(r, res, 1);
-		u->first_name = col(r, res, 2);
-		u->last_name = col(r, res, 3);
-		u->role_name = col(r, res, 4);
-		u->role = role_of(u->role_name);
-		u->csrf_token = col(r, res, 5);
-		r->flash_kind = col(r, res, 6);
-		r->flash_text = col(r, res, 7);
-		u->clinic_id = col(r, res, 8);
-		u->clinic_name = col(r, res, 9);
-		u->unread_count = atol(PQgetvalue(res, 0, 10));
-		r->user = u;
-		r->session_token = arena_strdup(r->arena, token);
-		r->csrf_token = u->csrf_token;
-	}
+	status = sess_take(r, res);
 	PQclear(res);
-	return 0;
+	return status;
 }
 
 /* Adds a Set-Cookie header; `secure` when the request came over HTTPS. */

@@ -24,7 +24,28 @@ struct user {
 	const char *clinic_name;
 	const char *csrf_token;
 	long unread_count;		/* of the inbox, for the navigation */
+	const char *inbox_id;
 };
+
+/* The session lookup, as the first SESS_COLUMNS columns of a statement
+ * whose $1 is the session token: the live session (idle for under 30
+ * minutes, under 12 hours old) of an active user, with the user, the
+ * clinic staff act for, the inbox and its unread count, and whether
+ * last-seen is over a minute old. sess_load runs it alone; a page that
+ * must be one round trip (the inbox) joins its own query onto it as the
+ * CTE "me" and hands the result to sess_take(). */
+#define SESS_SELECT \
+	"SELECT u.id AS user_id, u.email, u.first_name, u.last_name, u.role::text," \
+	" s.csrf_token, s.flash_kind, s.flash_text, c.id AS clinic_id, c.name AS clinic_name," \
+	" i.unread_count," \
+	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id" \
+	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
+	" JOIN inboxes i ON i.user_id = u.id" \
+	" LEFT JOIN clinics c ON c.id = (SELECT m.clinic_id FROM memberships m" \
+	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1)" \
+	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
+	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
+#define SESS_COLUMNS 13
 
 extern const struct db_stmt sess_stmts[];
 
@@ -33,6 +54,12 @@ extern const struct db_stmt sess_stmts[];
  * r->flash to the notice left for this page. Touches last-seen at most
  * once a minute. Returns 0, or 503/500 if the database failed. */
 int sess_load(struct req *r);
+
+/* Takes the session from the first SESS_COLUMNS columns of row 0 of
+ * `res` (a statement built on SESS_SELECT): sets r->user (left NULL when
+ * there is no row or no live session) and r->flash_*, and writes last-seen
+ * or consumes the flash when due. Returns 0 or an error status. */
+int sess_take(struct req *r, PGresult *res);
 
 /* Starts a new session for `user_id` (a new token: no fixation) and sets
  * the cookie; r->user is not changed (the handler redirects next). Returns

@@ -73,9 +73,14 @@ static void test_rules(void)
 	q("UPDATE users SET active = false WHERE id = $1", 1, &adm);
 	ok(msg_may_write(DB, pat, adm) == 0, "nobody writes to a deactivated user");
 	{
-		struct tv *list = msg_recipients(DB, A, pat, doc);
+		int more;
+		struct tv *list = msg_recipients(DB, A, pat, doc, NULL, &more);
 
-		ok(list && list->u.list.n == 1, "the patient is offered exactly the one active doctor");
+		ok(list && list->u.list.n == 1 && !more, "the patient is offered exactly the one active doctor");
+		list = msg_recipients(DB, A, doc, NULL, "PAT2", &more);
+		ok(list && list->u.list.n == 1, "find narrows the list by name, in any case");
+		list = msg_recipients(DB, A, doc, NULL, "nobody-like-this", &more);
+		ok(list && list->u.list.n == 0, "find can match nobody");
 	}
 }
 

@@ -483,3 +483,17 @@ test('the unread counter stays exact through a random mix of actions', async () 
   }
   assert.ok(Object.values(counts).every((v) => v > 5), `every kind of action ran: ${JSON.stringify(counts)}`);
 });
+
+test('Find narrows the people offered in the compose form', async () => {
+  const w = await world('Find');
+  const all = options((await w.doc.c.get('/messages/new')).text);
+  assert.ok(all.includes(w.pat.id) && all.includes(w.pat2.id) && all.includes(w.col.id));
+  const found = await w.doc.c.get(`/messages/new?find=${encodeURIComponent('second' + 'Find'.toLowerCase())}`);
+  assert.deepEqual(options(found.text), [w.pat2.id], 'only the matching person, any case');
+  assert.match(found.text, /name="find" value="secondfind"/, 'the search stays in its field');
+  const none = await w.doc.c.get('/messages/new?find=nobody-at-all');
+  assert.deepEqual(options(none.text), []);
+  assert.match(none.text, /Nobody you can write to matches/);
+  const chosen = await w.doc.c.get(`/messages/new?to=${w.col.id}&find=second`);
+  assert.ok(options(chosen.text).includes(w.col.id), 'the chosen person stays offered');
+});
