@@ -79,20 +79,20 @@ fi
 
 # The page queries: name, the statement it stands in for ("-": none; a
 # stand-in is skipped when that statement exists), and the parameters
-# (names of the lines above, or literals).
+# (names of the lines above, EMPTY for '', or literals).
 cat >"$out/queries" <<'EOF'
 sess_load - TOKEN
-inbox_first - USER false
-inbox_before - USER false BEFORE
-sent_first - USER false
-sent_before - USER false SENT_BEFORE
+inbox_first - TOKEN false
+inbox_before - TOKEN false BEFORE
+sent_first - TOKEN false
+sent_before - TOKEN false SENT_BEFORE
 msg_thread_root - ROOT USER
 message_head - ROOT USER
 message_thread - ROOT USER
 bench_thread message_thread ROOT
 msg_read_thread - USER ROOT
 msg_may_write - USER PEER
-msg_recipients - USER
+msg_recipients - USER EMPTY EMPTY
 search_first - USER WORD
 search_before - USER WORD SEARCH_BEFORE
 bench_search search_first WORD INBOX OUTBOX
@@ -108,7 +108,7 @@ BEGIN {
 	while ((getline line < queries) > 0) {
 		n = split(line, w, " "); q[++nq] = w[1]; instead[w[1]] = w[2]; args = ""
 		for (i = 3; i <= n; i++)
-			args = args (i > 3 ? ", " : "") "'\''" (w[i] in val ? val[w[i]] : w[i]) "'\''"
+			args = args (i > 3 ? ", " : "") "'\''" (w[i] == "EMPTY" ? "" : w[i] in val ? val[w[i]] : w[i]) "'\''"
 		qargs[w[1]] = args
 	}
 	print "\\set ON_ERROR_STOP 1"

@@ -4,44 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
 #include "attachment.h"
-#include "db.h"
+#include "dbtest.h"
 #include "sess.h"
-#include "../unit/tap.h"
 
-static struct db *DB;
-static struct arena *A;
 static const char PNG[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\0";
 static const char EXE[] = "MZ\x90\0\3\0";
-
-/* Runs SQL with text parameters on the test connection; returns the first
- * column of the first row (arena copy), or NULL. Exits on failure. */
-static const char *q(const char *sql, int n, const char *const *p)
-{
-	PGresult *res = PQexecParams(db_conn(DB), sql, n, NULL, p, NULL, NULL, 0);
-	const char *v = NULL;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "SQL failed: %s\n%s\n", sql, PQresultErrorMessage(res));
-		exit(2);
-	}
-	if (PQntuples(res) > 0)
-		v = arena_strdup(A, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
 
 /* A new user of `role` in the clinic "Attachment DB Clinic"; returns the id. */
 static const char *user(const char *role)
 {
-	return q("WITH c AS (INSERT INTO clinics (name) VALUES ('Attachment DB Clinic')"
-		 " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
-		 " u AS (INSERT INTO users (email, first_name, last_name, role)"
-		 " VALUES ('att-' || gen_random_uuid() || '@db.test', 'A', 'Test', $1::user_role)"
-		 " RETURNING id),"
-		 " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u)"
-		 " SELECT id FROM u", 1, &role);
+	return db_user(role, "Attachment DB Clinic", "att");
 }
 
 /* A read message from `from` to `to`, a reply in thread `root` if not NULL. */
@@ -202,16 +175,10 @@ static void test_download(const char *doc, const char *pat, const char *other)
 
 int main(void)
 {
-	static const struct db_stmt *const sets[] = { attachment_stmts, NULL };
-	const char *url = getenv("CAREBOX_DATABASE_URL");
 	const char *doc, *pat, *other;
 
-	A = arena_new(1 << 16);
-	DB = db_new(url ? url : "", 5000, sets);
-	if (db_ensure(DB) < 0) {
-		puts("not ok 1 - cannot connect to the test database");
+	if (dbtest_start() < 0)
 		return 1;
-	}
 	doc = user("doctor");
 	pat = user("patient");
 	other = user("patient");
@@ -219,7 +186,6 @@ int main(void)
 	test_store_and_list(doc, pat, other);
 	test_refused_store(doc, pat);
 	test_download(doc, pat, other);
-	db_free(DB);
-	arena_free(A);
+	dbtest_end();
 	return tap_done();
 }

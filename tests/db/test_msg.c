@@ -1,47 +1,14 @@
 /* test_msg.c - the messaging core (msg.c) against a real PostgreSQL: who may
  * write to whom, auto messages, and the unread counter under a random mix. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "db.h"
 #include "msg.h"
-#include "route.h"
-#include "../unit/tap.h"
+#include "dbtest.h"
 
-static struct db *DB;
-static struct arena *A;
-
-/* Runs SQL with parameters through the app's connection; returns the first
- * column of the first row (arena copy), or NULL. Aborts on failure. */
-static const char *q(const char *sql, int n, const char *const *p)
-{
-	PGresult *res = PQexecParams(db_conn(DB), sql, n, NULL, p, NULL, NULL, 0);
-	const char *v = NULL;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "SQL failed: %s\n%s\n", sql, PQresultErrorMessage(res));
-		exit(2);
-	}
-	if (PQntuples(res) > 0)
-		v = arena_strdup(A, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
-/* Creates a user of `role` in clinic `clinic` (made if new); returns the id. */
+/* Creates a user of `role` in clinic `clinic`; returns the id. */
 static const char *user(const char *role, const char *clinic, const char *name)
 {
-	const char *p[3] = { role, clinic, name };
-
-	return q("WITH c AS (INSERT INTO clinics (name) VALUES ($2)"
-		 " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
-		 " u AS (INSERT INTO users (email, first_name, last_name, role)"
-		 " VALUES ($3 || '-' || gen_random_uuid() || '@db.test', $3, 'Test', $1::user_role)"
-		 " RETURNING id),"
-		 " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u)"
-		 " SELECT id FROM u", 3, p);
+	return db_user(role, clinic, name);
 }
 
 static long counter(const char *uid)
@@ -159,18 +126,11 @@ static void test_counter(void)
 
 int main(void)
 {
-	const char *url = getenv("CAREBOX_DATABASE_URL");
-
-	A = arena_new(1 << 16);
-	DB = db_new(url ? url : "", 5000, route_stmts);
-	if (db_ensure(DB) < 0) {
-		puts("not ok 1 - cannot connect to the test database");
+	if (dbtest_start() < 0)
 		return 1;
-	}
 	test_rules();
 	test_auto();
 	test_counter();
-	db_free(DB);
-	arena_free(A);
+	dbtest_end();
 	return tap_done();
 }

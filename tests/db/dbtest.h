@@ -1,0 +1,71 @@
+/* dbtest.h - what the C database tests share: the app's own connection to the
+ * test database and small helpers to run SQL and make users. */
+#ifndef CAREBOX_DBTEST_H
+#define CAREBOX_DBTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "arena.h"
+#include "db.h"
+#include "route.h"
+#include "../unit/tap.h"
+
+static struct db *DB;
+static struct arena *A;
+
+/* Connects like a worker does (every statement prepared) to
+ * $CAREBOX_DATABASE_URL. Returns 0, or prints a failed check and returns -1. */
+static inline int dbtest_start(void)
+{
+	const char *url = getenv("CAREBOX_DATABASE_URL");
+
+	A = arena_new(1 << 16);
+	DB = db_new(url ? url : "", 5000, route_stmts);
+	if (db_ensure(DB) < 0) {
+		puts("not ok 1 - cannot connect to the test database");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs SQL with text parameters on the test connection; returns the first
+ * column of the first row (arena copy), or NULL. Exits on failure. */
+static inline const char *q(const char *sql, int n, const char *const *p)
+{
+	PGresult *res = PQexecParams(db_conn(DB), sql, n, NULL, p, NULL, NULL, 0);
+	const char *v = NULL;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "SQL failed: %s\n%s\n", sql, PQresultErrorMessage(res));
+		exit(2);
+	}
+	if (PQntuples(res) > 0)
+		v = arena_strdup(A, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Creates a user of `role` named `name` in clinic `clinic` (made if new);
+ * returns the id. */
+static inline const char *db_user(const char *role, const char *clinic, const char *name)
+{
+	const char *p[3] = { role, clinic, name };
+
+	return q("WITH c AS (INSERT INTO clinics (name) VALUES ($2)"
+		 " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
+		 " u AS (INSERT INTO users (email, first_name, last_name, role)"
+		 " VALUES ($3 || '-' || gen_random_uuid() || '@db.test', $3, 'Test', $1::user_role)"
+		 " RETURNING id),"
+		 " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u)"
+		 " SELECT id FROM u", 3, p);
+}
+
+/* Disconnects and frees what dbtest_start made. */
+static inline void dbtest_end(void)
+{
+	db_free(DB);
+	arena_free(A);
+}
+
+#endif
