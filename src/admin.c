@@ -264,6 +264,41 @@ static const char *const demo_people[][4] = {
 	{ "patient3@demo.test", "Li", "Wei", "patient" },
 };
 
+/* The demo's conversations: a patient's question with the doctor's reply
+ * (both read), an unread question for the doctor, a message from carebox;
+ * then every demo inbox's unread count, recounted. Returns 0 or -1. */
+static int demo_messages(PGconn *c)
+{
+	return run(c, "WITH p AS (SELECT u.email, i.id AS inbox, o.id AS outbox FROM users u"
+		   " JOIN inboxes i ON i.user_id = u.id JOIN outboxes o ON o.user_id = u.id"
+		   " WHERE u.email LIKE '%@demo.test'),"
+		   " root AS (INSERT INTO messages (inbox_id, outbox_id, subject, body, read, read_at,"
+		   " status, created_at) SELECT d.inbox, pt.outbox, 'Repeat prescription for my inhaler',"
+		   " E'Hello Dr Okafor,\n\nmy inhaler is nearly empty. Could I have a repeat"
+		   " prescription?\n\nThanks, Pat', true, now() - interval '2 days 3 hours', 'read',"
+		   " now() - interval '2 days 4 hours' FROM p d, p pt"
+		   " WHERE d.email = 'doctor@demo.test' AND pt.email = 'patient@demo.test' RETURNING id),"
+		   " reply AS (INSERT INTO messages (inbox_id, outbox_id, parent_id, body, routing, read,"
+		   " read_at, status, created_at) SELECT pt.inbox, d.outbox, root.id, E'Hello Pat,\n\n"
+		   "of course. I have renewed it; you can collect it at the front desk from tomorrow."
+		   "\n\nDana Okafor', 'reply', true, now() - interval '1 day', 'read',"
+		   " now() - interval '2 days' FROM p d, p pt, root"
+		   " WHERE d.email = 'doctor@demo.test' AND pt.email = 'patient@demo.test'),"
+		   " question AS (INSERT INTO messages (inbox_id, outbox_id, subject, body, created_at)"
+		   " SELECT d.inbox, pt.outbox, 'Blood test results', E'Good morning,\n\nare the"
+		   " results of last week''s blood test in yet?\n\nRosa Martinez',"
+		   " now() - interval '3 hours' FROM p d, p pt"
+		   " WHERE d.email = 'doctor@demo.test' AND pt.email = 'patient2@demo.test')"
+		   " INSERT INTO messages (inbox_id, subject, body, routing, created_at)"
+		   " SELECT p.inbox, 'Welcome to carebox', E'Your clinic now answers messages here."
+		   " Write to your doctor from Write; messages are not for emergencies.', 'auto',"
+		   " now() - interval '30 days' FROM p WHERE p.email LIKE 'patient%'", 0, NULL) < 0 ||
+	       run(c, "UPDATE inboxes i SET unread_count = (SELECT count(*) FROM messages m"
+		   " WHERE m.inbox_id = i.id AND NOT m.read AND NOT m.archived)"
+		   " WHERE i.user_id IN (SELECT id FROM users WHERE email LIKE '%@demo.test')",
+		   0, NULL) < 0 ? -1 : 0;
+}
+
 /* Loads the demo clinic unless it is there already; all in one
  * transaction. Every demo login has the password "carebox-demo". */
 static int seed_demo(PGconn *c)
@@ -313,9 +348,9 @@ static int seed_demo(PGconn *c)
 		   " ) AS h(ago, actor, subject, action, detail)"
 		   " LEFT JOIN users a ON a.email = h.actor JOIN users s ON s.email = h.subject"
 		   " WHERE c.name = $1", 1, clinic) < 0 ||
-	    run(c, "COMMIT", 0, NULL) < 0)
+	    demo_messages(c) < 0 || run(c, "COMMIT", 0, NULL) < 0)
 		goto out;
-	printf("demo data loaded: Demo Clinic with 2 doctors, 1 admin, 3 patients\n");
+	printf("demo data loaded: Demo Clinic with 2 doctors, 1 admin, 3 patients, messages\n");
 	rc = 0;
 out:
 	if (rc)
