@@ -113,12 +113,14 @@ static struct tpl_set *load_templates(const char *datadir)
 	return set;
 }
 
-static pid_t spawn(const struct serve_config *cfg, const sigset_t *oldmask)
+static pid_t spawn(const struct serve_config *cfg)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		/* Signals stay blocked until the worker has its own handlers
+		 * (worker_signals unblocks them), so none is lost or caught
+		 * by the master's handlers in between. */
 		_exit(serve_worker(cfg));
 	}
 	if (pid < 0)
@@ -158,15 +160,14 @@ static int reap(struct worker *w, int n, int stopping)
 
 /* Starts workers in empty slots; a slot whose last worker lived under a
  * second waits a second, so a crash loop cannot spin. */
-static void fill(struct worker *w, int n, const struct serve_config *cfg,
-		 const sigset_t *oldmask)
+static void fill(struct worker *w, int n, const struct serve_config *cfg)
 {
 	time_t now = time(NULL);
 
 	for (int i = 0; i < n; i++) {
 		if (w[i].pid > 0 || (w[i].started && now - w[i].started < 1))
 			continue;
-		w[i].pid = spawn(cfg, oldmask);
+		w[i].pid = spawn(cfg);
 		w[i].started = now;
 	}
 }
@@ -195,7 +196,7 @@ static int supervise(struct serve_config *cfg, int n, const char *datadir)
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
 
-	fill(w, n, cfg, &oldmask);
+	fill(w, n, cfg);
 	log_msg("started %d workers", n);
 	while (!got_stop) {
 		/* Sleeps until a signal arrives, atomically unblocking them;
@@ -217,7 +218,7 @@ static int supervise(struct serve_config *cfg, int n, const char *datadir)
 			}
 		}
 		if (!got_stop)
-			fill(w, n, cfg, &oldmask);
+			fill(w, n, cfg);
 	}
 	log_msg("stopping");
 	signal_all(w, n, SIGTERM);

@@ -55,7 +55,7 @@ const struct db_stmt msg_stmts[] = {
 	  " m AS (SELECT id, read, archived FROM messages"
 	  " WHERE id = $2 AND inbox_id = (SELECT id FROM ib)),"
 	  " u AS (UPDATE messages x SET read = false, read_at = NULL, status = 'delivered'"
-	  " FROM m WHERE x.id = m.id AND m.read RETURNING x.archived),"
+	  " FROM m WHERE x.id = m.id AND x.read RETURNING x.archived),"
 	  " c AS (UPDATE inboxes SET unread_count = unread_count + 1"
 	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM u WHERE NOT u.archived))"
 	  " SELECT count(*) FROM m" },

@@ -2,6 +2,7 @@
 #include "page.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "audit.h"
 #include "auth.h"
@@ -9,6 +10,9 @@
 
 #define ADMIN_USERS_MAX 200	/* rows the user list shows */
 #define ADMIN_AUDIT_PAGE 100	/* audit entries per page */
+#define SHARED_MESSAGE "This person also belongs to another clinic, so no single clinic " \
+	"may reset their password or lock their account; they can change their password " \
+	"themselves on their account page."
 
 /* Every statement takes the admin's clinic and only sees its members: a
  * user of another clinic is as good as absent (404, never 403). */
@@ -20,21 +24,26 @@ const struct db_stmt page_admin_stmts[] = {
 	  " WHERE u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
 	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2"
 	  " ORDER BY lower(u.last_name), lower(u.first_name), lower(u.email) LIMIT 201" },
+	/* shared: the person also belongs to another clinic, whose data an
+	 * admin of this one must not reach through a reset link or lock out. */
 	{ "admin_user",
 	  "SELECT u.id, u.first_name, u.last_name, u.email, u.role::text, u.active,"
-	  " u.password_hash IS NULL, to_char(u.created_at, 'YYYY-MM-DD')"
+	  " u.password_hash IS NULL, to_char(u.created_at, 'YYYY-MM-DD'),"
+	  " EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
 	  " FROM users u WHERE u.id = $1"
 	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)" },
 	/* Deactivation also ends every session, so it takes effect at once. */
 	{ "admin_deactivate",
-	  "WITH u AS (UPDATE users u SET active = false WHERE u.id = $1"
+	  "WITH u AS (UPDATE users u SET active = false WHERE u.id = $1 AND u.id <> $3"
 	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)"
+	  " AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
 	  " RETURNING u.id),"
 	  " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
 	  " SELECT id FROM u" },
 	{ "admin_activate",
 	  "UPDATE users u SET active = true WHERE u.id = $1"
 	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)"
+	  " AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
 	  " RETURNING u.id" },
 	/* Entries about the clinic, and clinic-less ones (logins, account
 	 * changes) by or about its members; entries another clinic recorded
@@ -60,6 +69,7 @@ static const char *const invite_fields[] = { "email", "role", NULL };
 struct admin_user {
 	const char *id, *first_name, *last_name, *email, *role, *created;
 	int active, pending;	/* pending: invited, no password yet */
+	int shared;		/* also in another clinic (admin_user_load only) */
 };
 
 /* "%text%" for ILIKE, with the LIKE wildcards and the escape character in
@@ -153,6 +163,7 @@ static int admin_user_load(struct req *r, const char *id, struct admin_user *u)
 	}
 	admin_user_row(r, res, 0, u);
 	u->created = arena_strdup(r->arena, PQgetvalue(res, 0, 7));
+	u->shared = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
 	PQclear(res);
 	return 0;
 }
@@ -168,6 +179,7 @@ int page_admin_user_get(struct req *r)
 	m = tv_set(r->arena, r->view, "subject", admin_user_view(r, &u));
 	tv_set_str(r->arena, m, "created", u.created);
 	tv_set_bool(r->arena, m, "self", strcmp(u.id, r->user->id) == 0);
+	tv_set_bool(r->arena, m, "shared", u.shared);
 	tv_set_str(r->arena, r->view, "title", *u.first_name || *u.last_name ?
 		   arena_printf(r->arena, "%s %s", u.first_name, u.last_name) : u.email);
 	return http_render(r, "admin_user");
@@ -198,6 +210,8 @@ int page_admin_reset_post(struct req *r)
 
 	if (status)
 		return status;
+	if (u.shared)
+		return admin_back(r, u.id, "error", SHARED_MESSAGE);
 	if (!u.active)
 		return admin_back(r, u.id, "error", "This account is deactivated: reactivate it "
 				  "first, then create the link.");
@@ -213,19 +227,34 @@ int page_admin_reset_post(struct req *r)
 	return http_redirect(r, admin_user_path(r, u.id));
 }
 
+/* Refuses (with a flash) what an admin may not do to user `id`: to act on
+ * someone who also belongs to another clinic. Returns 0 to go on, or the
+ * status of the answer already made (404 for a stranger). */
+static int admin_may_change(struct req *r, const char *id)
+{
+	struct admin_user u;
+	int status = admin_user_load(r, id, &u);
+
+	if (status)
+		return status;
+	return u.shared ? admin_back(r, u.id, "error", SHARED_MESSAGE) : 0;
+}
+
 int page_admin_deactivate_post(struct req *r)
 {
 	const char *id = r->params[0];
-	const char *p[2] = { id, r->user->clinic_id };
+	const char *p[3] = { id, r->user->clinic_id, r->user->id };
 	PGresult *res;
 	int found, status;
 
-	if (strcmp(id, r->user->id) == 0)
+	if (strcasecmp(id, r->user->id) == 0)
 		return admin_back(r, id, "error", "You cannot deactivate your own account; "
 				  "ask another admin of your clinic.");
+	if ((status = admin_may_change(r, id)))
+		return status;
 	if (db_command(r->db, "BEGIN") < 0)
 		return db_failure_status(r->db);
-	res = db_exec(r->db, "admin_deactivate", 2, p);
+	res = db_exec(r->db, "admin_deactivate", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	found = PQntuples(res) == 1;
@@ -243,9 +272,12 @@ int page_admin_activate_post(struct req *r)
 {
 	const char *id = r->params[0];
 	const char *p[2] = { id, r->user->clinic_id };
-	PGresult *res = db_exec(r->db, "admin_activate", 2, p);
+	PGresult *res;
 	int found, status;
 
+	if ((status = admin_may_change(r, id)))
+		return status;
+	res = db_exec(r->db, "admin_activate", 2, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	found = PQntuples(res) == 1;

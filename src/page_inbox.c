@@ -37,7 +37,9 @@
 	" WHERE m.outbox_id = (SELECT id FROM outboxes WHERE user_id = me.user_id)" \
 	" AND $2::boolean IS NOT NULL" before \
 	" ORDER BY m.created_at DESC, m.id DESC LIMIT 11"
-#define BEFORE " AND (m.created_at, m.id) < (SELECT created_at, id FROM messages WHERE id = $3)"
+#define BEFORE " AND (m.created_at, m.id) < (SELECT b.created_at, b.id FROM messages b" \
+	" WHERE b.id = $3 AND (b.inbox_id = me.inbox_id" \
+	" OR b.outbox_id = (SELECT id FROM outboxes WHERE user_id = me.user_id)))"
 
 const struct db_stmt page_inbox_stmts[] = {
 	{ "inbox_first", LIST(INBOX_ROWS("")) },

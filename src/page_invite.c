@@ -23,12 +23,18 @@ const struct db_stmt page_invite_stmts[] = {
 	  " WHERE l.token_hash = sha256(decode($1, 'hex')) AND l.kind = $2"
 	  " AND l.used_at IS NULL AND l.expires_at > now()" },
 	/* Consuming the link and using it is one statement: it works once. */
+	/* Only for an account that has no password yet, and it retires the
+	 * user's other invitation links: an older link cannot take over the
+	 * account once it is set up. */
 	{ "link_invite_accept",
 	  "WITH l AS (UPDATE one_time_links SET used_at = now()"
 	  " WHERE token_hash = sha256(decode($1, 'hex')) AND kind = 'invite'"
 	  " AND used_at IS NULL AND expires_at > now()"
-	  " AND user_id IN (SELECT id FROM users WHERE active)"
-	  " RETURNING user_id, clinic_id)"
+	  " AND user_id IN (SELECT id FROM users WHERE active AND password_hash IS NULL)"
+	  " RETURNING user_id, clinic_id),"
+	  " o AS (UPDATE one_time_links SET used_at = now()"
+	  " WHERE user_id IN (SELECT user_id FROM l) AND kind = 'invite' AND used_at IS NULL"
+	  " AND token_hash <> sha256(decode($1, 'hex')))"
 	  " UPDATE users u SET first_name = $2, last_name = $3, password_hash = $4"
 	  " FROM l WHERE u.id = l.user_id RETURNING u.id, l.clinic_id" },
 	/* A reset also retires the user's other reset links and ends every

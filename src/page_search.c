@@ -37,7 +37,9 @@
 const struct db_stmt page_search_stmts[] = {
 	{ "search_first", SEARCH_SQL("") },
 	{ "search_before", SEARCH_SQL(" AND (m.created_at, m.id) <"
-				      " (SELECT created_at, id FROM messages WHERE id = $3)") },
+				      " (SELECT b.created_at, b.id FROM messages b WHERE b.id = $3"
+				      " AND (b.inbox_id = (SELECT id FROM inboxes WHERE user_id = $1)"
+				      " OR b.outbox_id = (SELECT id FROM outboxes WHERE user_id = $1)))") },
 	{ NULL, NULL }
 };
 

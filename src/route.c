@@ -73,7 +73,13 @@ static int route_match(struct req *r, const char *pattern, const char *path)
 
 			if (!uuid_valid(path, n) || r->nparams == HTTP_MAX_PARAMS)
 				return 0;
-			r->params[r->nparams++] = arena_strndup(r->arena, path, n);
+			char *id = arena_strndup(r->arena, path, n);
+
+			/* One spelling for comparisons: ids are lower-case. */
+			for (char *c = id; *c; c++)
+				if (*c >= 'A' && *c <= 'F')
+					*c = (char)(*c - 'A' + 'a');
+			r->params[r->nparams++] = id;
 			pattern += 4;
 			path += n;
 		} else if (*pattern++ != *path++) {

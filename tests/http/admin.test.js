@@ -283,3 +283,52 @@ test('admin forms without the CSRF token are refused and change nothing', async 
   assert.equal(one('SELECT count(*) FROM one_time_links WHERE user_id = :\'p1\'', [id]), '0');
   assert.equal(one('SELECT count(*) FROM users WHERE email = :\'p1\'', [email]), '0');
 });
+
+test('an admin cannot reset, deactivate or reactivate someone who also belongs to another clinic', async () => {
+  const clinicA = `Shared A ${process.pid}-${Date.now()}`, clinicB = `Shared B ${process.pid}-${Date.now()}`;
+  const adminA = uniqueEmail('shared-admin');
+  createUser({ email: adminA, role: 'admin', clinic: clinicA });
+  const patient = uniqueEmail('shared-patient');
+  const pid = createUser({ email: patient, role: 'patient', clinic: clinicB });
+  sql(`INSERT INTO memberships (clinic_id, user_id) SELECT id, :'p1' FROM clinics WHERE name = :'p2'`, [pid, clinicA]);
+  const a = await loggedIn(adminA, `/admin/users/${pid}`);
+  const page = await a.get(`/admin/users/${pid}`);
+  assert.equal(page.status, 200, 'the admin sees the shared patient');
+  assert.doesNotMatch(page.text, /password-reset link|Deactivate/, 'but is offered no reset or deactivation');
+  for (const action of ['reset', 'deactivate', 'activate']) {
+    const r = await a.post(`/admin/users/${pid}/${action}`);
+    assert.equal(r.status, 303, action);
+    assert.match((await a.get(`/admin/users/${pid}`)).text, /also belongs to another clinic/, action);
+  }
+  assert.equal(sql(`SELECT count(*) FROM one_time_links WHERE user_id = :'p1'`, [pid])[0][0], '0', 'no link was made');
+  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [pid])[0][0], 't', 'the account stays active');
+});
+
+test('an admin cannot deactivate themself by spelling their id in capitals', async () => {
+  const email = uniqueEmail('caps-admin');
+  const id = createUser({ email, role: 'admin', clinic: `Caps ${process.pid}-${Date.now()}` });
+  const a = await loggedIn(email, `/admin/users/${id}`);
+  const r = await a.post(`/admin/users/${id.toUpperCase()}/deactivate`);
+  assert.equal(r.status, 303);
+  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [id])[0][0], 't');
+});
+
+test('once an invitation is accepted, the other invitation links of that person stop working', async () => {
+  const clinic = uniqueClinic();
+  const adminEmail = uniqueEmail('two-links-admin');
+  createUser({ email: adminEmail, role: 'admin', clinic });
+  const admin = await loggedIn(adminEmail, '/admin/invite');
+  const email = uniqueEmail('two-links');
+  const r = await admin.post('/admin/invite', { email, role: 'doctor' });
+  const first = flashLink((await admin.get(r.headers.get('location'))).text, 'invite');
+  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
+  await admin.post(`/admin/users/${id}/reset`);
+  const second = flashLink((await admin.get(`/admin/users/${id}`)).text, 'invite');
+  assert.notEqual(first.token, second.token);
+  const d = new Client();
+  await d.get(second.path);
+  const ok = await d.post('/invite', { token: second.token, first_name: 'Ola', last_name: 'Once', password: PW, password2: PW });
+  assert.equal(ok.status, 303);
+  const thief = new Client();
+  assert.equal((await thief.get(first.path)).status, 404, 'the older link is dead too');
+});

@@ -165,7 +165,7 @@ test('sending the same form twice (a reload) stores one message', async () => {
   assert.match((await w.pat.c.get('/sent')).text, /This message was already sent\./);
   assert.equal(sentCount(w.pat.id), sent + 1);
   const none = await w.pat.c.post('/messages', { ...fields, form_token: 'nope' });
-  assert.equal(none.status, 303, 'a form without a valid token sends nothing');
+  assert.equal(none.status, 400, 'a form without a valid token is refused, not reported as sent');
   assert.equal(sentCount(w.pat.id), sent + 1);
 });
 
