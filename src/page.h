@@ -41,6 +41,12 @@ int page_name_ok(struct req *r, const char *field, const char *value);
 int page_person_ok(struct req *r, const char *email, const char *first,
 		   const char *last);
 
+/* Commits the request's transaction. Returns 0 or an error status. */
+static inline int page_commit(struct req *r)
+{
+	return db_command(r->db, "COMMIT") < 0 ? db_failure_status(r->db) : 0;
+}
+
 /* page_account.c: /account (name, e-mail, password, log out everywhere) */
 extern const struct db_stmt page_account_stmts[];
 int page_account_get(struct req *r);
@@ -71,9 +77,11 @@ int page_link_flash(struct req *r, const char *what, const char *link);
 
 /* Creates an invited user (no password yet) with `email`, names and `role`
  * ("patient", "doctor", "admin"), a membership of the logged-in user's
- * clinic and an invitation link, all in one transaction. Sets *id and
- * *link (arena). Returns 0, 1 if the e-mail address is taken (nothing
- * stored), or an error status. */
+ * clinic and an invitation link, in a transaction it leaves OPEN on
+ * success, so the caller records the audit entry and the flash in it and
+ * then calls page_commit(). Sets *id and *link (arena). Returns 0, 1 if
+ * the e-mail address is taken (nothing stored), or an error status (the
+ * open transaction is rolled back at the end of the request). */
 int page_invite_user(struct req *r, const char *email, const char *first,
 		     const char *last, const char *role, const char **id,
 		     const char **link);

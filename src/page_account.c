@@ -148,13 +148,17 @@ int page_account_password_post(struct req *r)
 		return account_form(r, status ? status : 422);
 	if (auth_hash(http_form(r, "password"), hash) < 0)
 		return 500;
+	/* The change, its audit entry and the notice stand or fall together. */
+	if (db_command(r->db, "BEGIN") < 0)
+		return db_failure_status(r->db);
 	res = db_exec(r->db, "account_password", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	PQclear(res);
 	if ((status = audit(r, "password changed", NULL, r->user->id, NULL)) ||
 	    (status = sess_flash(r, "ok", "Your password was changed. Every other device "
-				 "where you were logged in has been logged out.")))
+				 "where you were logged in has been logged out.")) ||
+	    (status = page_commit(r)))
 		return status;
 	return http_redirect(r, "/account");
 }

@@ -261,10 +261,9 @@ int page_admin_deactivate_post(struct req *r)
 	PQclear(res);
 	if (!found)
 		return 404;	/* the open transaction is rolled back */
-	if ((status = audit(r, "user deactivated", r->user->clinic_id, id, NULL)))
+	if ((status = audit(r, "user deactivated", r->user->clinic_id, id, NULL)) ||
+	    (status = page_commit(r)))
 		return status;
-	if (db_command(r->db, "COMMIT") < 0)
-		return db_failure_status(r->db);
 	return admin_back(r, id, "ok", "The account is deactivated and logged out everywhere.");
 }
 
@@ -277,14 +276,17 @@ int page_admin_activate_post(struct req *r)
 
 	if ((status = admin_may_change(r, id)))
 		return status;
+	if (db_command(r->db, "BEGIN") < 0)
+		return db_failure_status(r->db);
 	res = db_exec(r->db, "admin_activate", 2, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	found = PQntuples(res) == 1;
 	PQclear(res);
 	if (!found)
-		return 404;
-	if ((status = audit(r, "user reactivated", r->user->clinic_id, id, NULL)))
+		return 404;	/* the open transaction is rolled back */
+	if ((status = audit(r, "user reactivated", r->user->clinic_id, id, NULL)) ||
+	    (status = page_commit(r)))
 		return status;
 	return admin_back(r, id, "ok", "The account is active again.");
 }
@@ -328,7 +330,8 @@ int page_admin_invite_post(struct req *r)
 		return admin_invite_form(r, role, 422);
 	}
 	if (status || (status = audit(r, "invitation created", r->user->clinic_id, id, role)) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)))
+	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)) ||
+	    (status = page_commit(r)))
 		return status;
 	return http_redirect(r, admin_user_path(r, id));
 }

@@ -126,7 +126,7 @@ int page_invite_user(struct req *r, const char *email, const char *first,
 	*id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	*link = page_link_create(r, "invite", *id, r->user->clinic_id);
-	if (*link == NULL || db_command(r->db, "COMMIT") < 0)
+	if (*link == NULL)
 		return db_failure_status(r->db);
 	return 0;
 }

@@ -176,7 +176,7 @@ static int message_send(struct req *r, const struct msg_new *m, const char *sent
 		return status;
 	if ((status = sess_flash(r, "ok", fresh ? sent : "This message was already sent.")))
 		return status;
-	return db_command(r->db, "COMMIT") < 0 ? db_failure_status(r->db) : 0;
+	return page_commit(r);
 }
 
 int page_message_new_get(struct req *r)

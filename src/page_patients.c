@@ -106,7 +106,8 @@ int page_patient_new_post(struct req *r)
 		return patient_email_error(r, "There is already an account with this e-mail "
 					   "address; send the form again.");
 	if (status || (status = audit(r, "patient registered", r->user->clinic_id, id, "invited")) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)))
+	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)) ||
+	    (status = page_commit(r)))
 		return status;
 	return http_redirect(r, "/patients/new");
 }
