@@ -1,5 +1,4 @@
 /* admin.c - carebox-admin: database migrations and other operator commands. */
-#include <dirent.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "dirlist.h"
 #include "log.h"
 
 static void usage(void)
@@ -26,44 +26,6 @@ static void usage(void)
 	      "  seed-demo   load the demo clinic, its staff, patients and history (once)\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists the *.sql files of `dir`, sorted, into a malloc'd array of malloc'd
- * names (*n of them). Returns NULL on error. The caller frees both. */
-static char **list_migrations(const char *dir, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	if (d == NULL) {
-		fprintf(stderr, "carebox-admin: %s: %s\n", dir, strerror(errno));
-		return NULL;
-	}
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-
-		if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			names = realloc(names, cap * sizeof(*names));
-			if (names == NULL)
-				abort();
-		}
-		names[(*n)++] = strdup(e->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(names, *n, sizeof(*names), by_name);
-	return names ? names : calloc(1, sizeof(*names));
 }
 
 /* Reads a whole file into `out`. Returns 0 or -1. */
@@ -147,7 +109,11 @@ static int migrate(PGconn *c, const char *datadir)
 	int rc = 0;
 
 	buf_printf(&dir, "%s/sql", datadir);
-	names = list_migrations(dir.data, &n);
+	names = dir_list(dir.data, ".sql");
+	if (names == NULL)
+		fprintf(stderr, "carebox-admin: %s: %s\n", dir.data, strerror(errno));
+	while (names && names[n])
+		n++;
 	if (names == NULL ||
 	    run(c, "SET client_min_messages = warning", 0, NULL) < 0 ||
 	    run(c, "SELECT pg_advisory_lock(72173)", 0, NULL) < 0 ||
@@ -161,9 +127,8 @@ static int migrate(PGconn *c, const char *datadir)
 		if (r < 0)
 			rc = 1;
 		applied += r > 0;
-		free(names[i]);
 	}
-	free(names);
+	dir_list_free(names);
 	if (rc == 0)
 		printf("migrations: %zu applied, %zu already there\n", applied, n - applied);
 	buf_free(&dir);

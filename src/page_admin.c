@@ -2,7 +2,6 @@
 #include "page.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "audit.h"
 #include "auth.h"
@@ -41,7 +40,7 @@ const struct db_stmt page_admin_stmts[] = {
 	  " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
 	  " SELECT id FROM u" },
 	{ "admin_activate",
-	  "UPDATE users u SET active = true WHERE u.id = $1"
+	  "UPDATE users u SET active = true WHERE u.id = $1 AND u.id <> $3"
 	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)"
 	  " AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
 	  " RETURNING u.id" },
@@ -240,55 +239,49 @@ static int admin_may_change(struct req *r, const char *id)
 	return u.shared ? admin_back(r, u.id, "error", SHARED_MESSAGE) : 0;
 }
 
-int page_admin_deactivate_post(struct req *r)
+/* Runs `stmt` (admin_deactivate or admin_activate: $1 the user, $2 the
+ * clinic, $3 the admin) on the user of the path, in one transaction with
+ * its audit entry `action`, then sends the admin back with `done`. Someone
+ * outside the clinic answers 404; someone shared with another clinic gets
+ * a refusal (admin_may_change). */
+static int admin_set_active(struct req *r, const char *stmt, const char *action,
+			    const char *done)
 {
 	const char *id = r->params[0];
 	const char *p[3] = { id, r->user->clinic_id, r->user->id };
 	PGresult *res;
 	int found, status;
 
-	if (strcasecmp(id, r->user->id) == 0)
-		return admin_back(r, id, "error", "You cannot deactivate your own account; "
-				  "ask another admin of your clinic.");
 	if ((status = admin_may_change(r, id)))
 		return status;
 	if (db_command(r->db, "BEGIN") < 0)
 		return db_failure_status(r->db);
-	res = db_exec(r->db, "admin_deactivate", 3, p);
+	res = db_exec(r->db, stmt, 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	found = PQntuples(res) == 1;
 	PQclear(res);
 	if (!found)
 		return 404;	/* the open transaction is rolled back */
-	if ((status = audit(r, "user deactivated", r->user->clinic_id, id, NULL)) ||
+	if ((status = audit(r, action, r->user->clinic_id, id, NULL)) ||
 	    (status = page_commit(r)))
 		return status;
-	return admin_back(r, id, "ok", "The account is deactivated and logged out everywhere.");
+	return admin_back(r, id, "ok", done);
+}
+
+int page_admin_deactivate_post(struct req *r)
+{
+	if (strcmp(r->params[0], r->user->id) == 0)
+		return admin_back(r, r->params[0], "error", "You cannot deactivate your own "
+				  "account; ask another admin of your clinic.");
+	return admin_set_active(r, "admin_deactivate", "user deactivated",
+				"The account is deactivated and logged out everywhere.");
 }
 
 int page_admin_activate_post(struct req *r)
 {
-	const char *id = r->params[0];
-	const char *p[2] = { id, r->user->clinic_id };
-	PGresult *res;
-	int found, status;
-
-	if ((status = admin_may_change(r, id)))
-		return status;
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
-	res = db_exec(r->db, "admin_activate", 2, p);
-	if (res == NULL)
-		return db_failure_status(r->db);
-	found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
-		return 404;	/* the open transaction is rolled back */
-	if ((status = audit(r, "user reactivated", r->user->clinic_id, id, NULL)) ||
-	    (status = page_commit(r)))
-		return status;
-	return admin_back(r, id, "ok", "The account is active again.");
+	return admin_set_active(r, "admin_activate", "user reactivated",
+				"The account is active again.");
 }
 
 /* Renders the staff invitation form with `status`; `role` is preselected. */

@@ -1,13 +1,14 @@
 /* tpl.c - mustache templates: the value model, a parser to node arrays, a renderer. */
 #include "tpl.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dirlist.h"
 
 /*
  * Limits. Templates are ours, but a mistake (a partial that includes itself
@@ -1147,50 +1148,6 @@ int tpl_add_file(struct tpl_set *set, const char *name, const char *path,
 	return rc;
 }
 
-/* qsort() comparison of two `char *`. */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The NAME.mustache file names in `dir`, sorted so that errors come out
- * the same every time; a heap array of heap strings, NULL-terminated,
- * freed by free_names(). NULL with a message in `err`. */
-static char **dir_names(const char *dir, struct buf *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **v = NULL;
-	size_t n = 0;
-
-	if (d == NULL) {
-		buf_printf(err, "%s:0: cannot open directory: %s", dir, strerror(errno));
-		return NULL;
-	}
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-
-		if (e->d_name[0] == '.' || len <= 9 ||
-		    strcmp(e->d_name + len - 9, ".mustache") != 0)
-			continue;
-		v = xrealloc(v, (n + 2) * sizeof(*v));
-		v[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	v = xrealloc(v, (n + 1) * sizeof(*v));
-	v[n] = NULL;
-	qsort(v, n, sizeof(*v), cmp_str);
-	return v;
-}
-
-/* Frees what dir_names() returned. */
-static void free_names(char **v)
-{
-	for (size_t k = 0; v[k] != NULL; k++)
-		free(v[k]);
-	free(v);
-}
-
 /* Adds DIR/NAME.mustache for every file name in `names`. */
 static int add_dir(struct tpl_set *set, const char *dir, char **names, struct buf *err)
 {
@@ -1212,16 +1169,18 @@ static int add_dir(struct tpl_set *set, const char *dir, char **names, struct bu
 struct tpl_set *tpl_load_dir(const char *dir, struct buf *err)
 {
 	struct tpl_set *set;
-	char **names = dir_names(dir, err);
+	char **names = dir_list(dir, ".mustache");
 
-	if (names == NULL)
+	if (names == NULL) {
+		buf_printf(err, "%s:0: cannot open directory: %s", dir, strerror(errno));
 		return NULL;
+	}
 	set = tpl_set_new();
 	if (add_dir(set, dir, names, err) < 0 || tpl_check(set, err) < 0) {
 		tpl_set_free(set);
 		set = NULL;
 	}
-	free_names(names);
+	dir_list_free(names);
 	return set;
 }
 
