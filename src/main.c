@@ -1,5 +1,6 @@
 /* main.c - carebox: the master process that preforks and supervises workers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fcgiapp.h>
 #include <grp.h>
 #include <poll.h>
@@ -275,6 +276,9 @@ int main(int argc, char **argv)
 	cfg.listen_fd = sock ? listen_unix(sock, group) : listen_stdin();
 	if (cfg.listen_fd < 0)
 		return 1;
+	/* Workers poll, then accept; a worker that loses the race for a
+	 * connection must not block in accept() (see serve.c). */
+	fcntl(cfg.listen_fd, F_SETFL, fcntl(cfg.listen_fd, F_GETFL) | O_NONBLOCK);
 	rc = supervise(&cfg, (int)n, datadir);
 	if (sock)
 		unlink(sock);

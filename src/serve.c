@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,16 @@ static void worker_on_stop(int sig)
 	FCGX_ShutdownPending();
 }
 
-/* SIGTERM and SIGINT end the worker after the request in flight; the
- * handlers interrupt accept() (no SA_RESTART). SIGHUP is the master's. */
-static void worker_signals(void)
+/* SIGTERM and SIGINT end the worker after the request in flight. They
+ * stay blocked except while the worker waits for a connection (ppoll in
+ * worker_wait), so no system call of libfcgi or libpq is ever interrupted
+ * half-way: an interrupted accept-time check would drop nginx's
+ * connection (a 502). SIGHUP is the master's. On return *waiting is the
+ * mask to wait with (nothing blocked). */
+static void worker_signals(sigset_t *waiting)
 {
 	struct sigaction sa;
-	sigset_t all;
+	sigset_t stop;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_stop;
@@ -48,8 +53,24 @@ static void worker_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_SETMASK, &stop, NULL);
+	sigemptyset(waiting);
+}
+
+/* Waits until the listening socket has a connection or a stop signal came.
+ * Returns 1 to try accepting, 0 to stop. */
+static int worker_wait(int listen_fd, const sigset_t *waiting)
+{
+	struct pollfd pfd = { listen_fd, POLLIN, 0 };
+
+	while (!worker_stopping) {
+		if (ppoll(&pfd, 1, NULL, waiting) > 0)
+			return 1;
+	}
+	return 0;
 }
 
 static long usec_since(const struct timespec *t0)
@@ -266,8 +287,9 @@ int serve_worker(const struct serve_config *cfg)
 	struct arena *a = arena_new(64 * 1024);
 	struct buf headers = BUF_INIT, body = BUF_INIT;
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, route_stmts);
+	sigset_t waiting;
 
-	worker_signals();
+	worker_signals(&waiting);
 	log_init("carebox");
 	/* Password hashing takes 19 MiB at a time: keep such blocks mmap'd so
 	 * they go back to the system at once instead of pinning the heap. */
@@ -277,7 +299,11 @@ int serve_worker(const struct serve_config *cfg)
 		return 1;
 	}
 	db_ensure(db);
-	while (!worker_stopping && FCGX_Accept_r(&fr) == 0) {
+	/* The socket is non-blocking: the workers all wake for a connection,
+	 * one wins it, the others' accept fails at once and they wait again. */
+	while (worker_wait(cfg->listen_fd, &waiting)) {
+		if (FCGX_Accept_r(&fr) != 0)
+			continue;
 		serve_one(&fr, a, db, cfg->tpl, &headers, &body);
 		FCGX_Finish_r(&fr);
 		arena_reset(a);
