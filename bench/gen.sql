@@ -195,15 +195,19 @@ SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user \gset
 SET session_replication_role = replica;
 \endif
 
+-- With the triggers off, the load writes the people's names itself, as
+-- the messages_names trigger would (sql/0005).
 INSERT INTO messages (id, inbox_id, outbox_id, parent_id, subject, body, routing, status,
-		      read, read_at, archived, created_at, updated_at)
+		      read, read_at, archived, created_at, updated_at, sender_name, recipient_name)
 SELECT g.id, ru.inbox_id, su.outbox_id, g.parent,
        CASE WHEN g.parent IS NULL THEN s.subject END, b.body,
        CASE WHEN g.parent IS NULL THEN 'direct' ELSE 'reply' END::message_routing,
        CASE WHEN g.read_at IS NULL THEN 'delivered' ELSE 'read' END::message_status,
-       g.read_at IS NOT NULL, g.read_at, g.archived, g.at, coalesce(g.read_at, g.at)
+       g.read_at IS NOT NULL, g.read_at, g.archived, g.at, coalesce(g.read_at, g.at),
+       display_name(sn.first_name, sn.last_name, sn.email), display_name(rn.first_name, rn.last_name, rn.email)
 FROM gen_msg g
 JOIN gen_users su ON su.idx = g.snd JOIN gen_users ru ON ru.idx = g.rcp
+JOIN users sn ON sn.id = su.id JOIN users rn ON rn.id = ru.id
 JOIN gen_bodies b ON b.i = g.bi JOIN gen_subjects s ON s.i = g.si;
 
 RESET session_replication_role;

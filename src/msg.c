@@ -28,7 +28,7 @@ const struct db_stmt msg_stmts[] = {
 	 * so it is always among the rows; $2 narrows by name or e-mail. */
 	{ "msg_recipients",
 	  "SELECT id, name, role FROM (SELECT DISTINCT r.id,"
-	  " coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''), r.email) AS name,"
+	  " display_name(r.first_name, r.last_name, r.email) AS name,"
 	  " r.role::text AS role, lower(r.last_name) AS l, lower(r.first_name) AS f,"
 	  " r.id::text = $3 AS chosen"
 	  " FROM memberships ms JOIN memberships mr ON mr.clinic_id = ms.clinic_id"

@@ -49,8 +49,8 @@ const struct db_stmt page_admin_stmts[] = {
 	 * about a shared patient stay with that clinic. */
 	{ "admin_audit",
 	  "SELECT a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS TZ'), a.action,"
-	  " coalesce(nullif(btrim(ac.first_name || ' ' || ac.last_name), ''), ac.email, ''),"
-	  " coalesce(nullif(btrim(su.first_name || ' ' || su.last_name), ''), su.email, ''),"
+	  " coalesce(display_name(ac.first_name, ac.last_name, ac.email), ''),"
+	  " coalesce(display_name(su.first_name, su.last_name, su.email), ''),"
 	  " a.detail, a.address"
 	  " FROM audit_log a LEFT JOIN users ac ON ac.id = a.actor_id"
 	  " LEFT JOIN users su ON su.id = a.subject_id"

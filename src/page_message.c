@@ -10,11 +10,6 @@
 #include "msg.h"
 #include "sess.h"
 
-/* A user's display name from table alias `u`, as the message lists show it;
- * the coalesce( is left open for the caller to add a fallback and close. */
-#define PERSON(u) \
-	"coalesce(nullif(btrim(" u ".first_name || ' ' || " u ".last_name), ''), " u ".email"
-
 const struct db_stmt page_message_stmts[] = {
 	/* The root's subject and, seen from $2, the other party of the
 	 * thread (NULL when carebox wrote the root: no reply possible). */
@@ -26,12 +21,12 @@ const struct db_stmt page_message_stmts[] = {
 	 * and $2's unread count (for the navigation after reading). */
 	{ "message_thread",
 	  "SELECT m.id, to_char(m.created_at, 'DD Mon YYYY HH24:MI'), m.body,"
-	  " " PERSON("su") ", 'carebox'), " PERSON("ru") "),"
+	  " coalesce(m.sender_name, 'carebox'), m.recipient_name,"
 	  " coalesce(o.user_id = $2, false), i.user_id = $2,"
 	  " to_char(m.read_at, 'DD Mon YYYY HH24:MI'), m.archived,"
 	  " (SELECT unread_count FROM inboxes WHERE user_id = $2)"
-	  " FROM messages m JOIN inboxes i ON i.id = m.inbox_id JOIN users ru ON ru.id = i.user_id"
-	  " LEFT JOIN outboxes o ON o.id = m.outbox_id LEFT JOIN users su ON su.id = o.user_id"
+	  " FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
+	  " LEFT JOIN outboxes o ON o.id = m.outbox_id"
 	  " WHERE (m.id = $1 OR m.parent_id = $1) AND (i.user_id = $2 OR o.user_id = $2)"
 	  " ORDER BY m.created_at, m.id" },
 	{ NULL, NULL }

@@ -15,8 +15,8 @@
  * parser drops what looks like an HTML tag from the snippet; the text
  * between stays.) The viewer's boxes are scalar subqueries so the
  * planner can combine their index entries with the text index before
- * reading rows; the 11 hits are chosen first, and only they get names and
- * a ts_headline. */
+ * reading rows; the 11 hits are chosen first, and only they get their
+ * thread's subject and a ts_headline. */
 #define SEARCH_SQL(before) \
 	"WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS q)," \
 	" hit AS (SELECT m.id FROM messages m, q WHERE m.search @@ q.q" \
@@ -24,13 +24,10 @@
 	" OR m.outbox_id = (SELECT id FROM outboxes WHERE user_id = $1))" before \
 	" ORDER BY m.created_at DESC, m.id DESC LIMIT 11)" \
 	" SELECT m.id, coalesce(m.parent_id, m.id), to_char(m.created_at, 'DD Mon YYYY HH24:MI')," \
-	" coalesce(nullif(btrim(su.first_name || ' ' || su.last_name), ''), su.email, 'carebox')," \
-	" coalesce(nullif(btrim(ru.first_name || ' ' || ru.last_name), ''), ru.email)," \
+	" coalesce(m.sender_name, 'carebox'), m.recipient_name," \
 	" rt.subject, ts_headline('simple', m.body, q.q," \
 	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0')" \
 	" FROM hit JOIN messages m ON m.id = hit.id CROSS JOIN q" \
-	" JOIN inboxes i ON i.id = m.inbox_id JOIN users ru ON ru.id = i.user_id" \
-	" LEFT JOIN outboxes o ON o.id = m.outbox_id LEFT JOIN users su ON su.id = o.user_id" \
 	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
 	" ORDER BY m.created_at DESC, m.id DESC"
 

@@ -41,8 +41,8 @@ struct user {
 	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id" \
 	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
 	" JOIN inboxes i ON i.user_id = u.id" \
-	" LEFT JOIN clinics c ON c.id = (SELECT m.clinic_id FROM memberships m" \
-	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1)" \
+	" LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
+	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1) c ON true" \
 	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
 	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
 #define SESS_COLUMNS 13

@@ -1,5 +1,6 @@
 /* test_msg.c - the messaging core (msg.c) against a real PostgreSQL: who may
- * write to whom, auto messages, and the unread counter under a random mix. */
+ * write to whom, auto messages, the people's names on messages, and the
+ * unread counter under a random mix. */
 #include <string.h>
 
 #include "msg.h"
@@ -68,6 +69,33 @@ static void test_auto(void)
 	   "posting to nobody stores nothing");
 }
 
+/* The names a message carries (sql/0005) are its people's current display
+ * names: taken when it is stored, rewritten when a name or address changes,
+ * and never settable by hand. */
+static void test_names(void)
+{
+	const char *doc = user("doctor", "Names Clinic", "Nadia");
+	const char *pat = user("patient", "Names Clinic", "Paul");
+	struct msg_new m = { .sender_id = pat, .recipient_id = doc,
+			     .subject = "Names", .body = "Who am I?" };
+	const char *id = msg_post(DB, A, &m), *names, *aut;
+	const char *np[2] = { pat, doc };
+
+	names = "SELECT sender_name || ' -> ' || recipient_name FROM messages WHERE id = $1";
+	ok(id != NULL, "a message is posted");
+	is_str(q(names, 1, &id), "Paul Test -> Nadia Test", "it carries both people's names");
+	q("UPDATE users SET first_name = 'Paula', last_name = 'Rossi' WHERE id = $1", 1, &np[0]);
+	q("UPDATE users SET first_name = '', last_name = '', email = 'nadia@names.test'"
+	  " WHERE id = $1", 1, &np[1]);
+	is_str(q(names, 1, &id), "Paula Rossi -> nadia@names.test",
+	       "renaming the sender and clearing the recipient's name updates the copies");
+	q("UPDATE messages SET sender_name = 'Someone Else', recipient_name = 'x' WHERE id = $1", 1, &id);
+	is_str(q(names, 1, &id), "Paula Rossi -> nadia@names.test", "a copy cannot be set by hand");
+	aut = msg_post_auto(DB, A, pat, "Auto", "From carebox.", NULL, NULL);
+	is_str(q("SELECT coalesce(sender_name, 'none') || ' -> ' || recipient_name FROM messages"
+		 " WHERE id = $1", 1, &aut), "none -> Paula Rossi", "an auto message has no sender name");
+}
+
 /* The counter stays equal to a real count through a seeded random mix of
  * every operation that changes it. */
 static void test_counter(void)
@@ -130,6 +158,7 @@ int main(void)
 		return 1;
 	test_rules();
 	test_auto();
+	test_names();
 	test_counter();
 	dbtest_end();
 	return tap_done();
