@@ -61,12 +61,17 @@ mem() {
 
 # One wrk run: "path req/s p50 p99", then the status codes and errors.
 # Afterwards waits until the app has drained what nginx queued.
+# "steal" is the share of CPU time the hypervisor gave to other machines
+# during the run (from /proc/stat): on a shared host it moves the figures.
+cpu_times() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
 load() {
+	before=$(cpu_times)
 	wrk -t2 -c"$CONNS" -d"${2:-$SECONDS_EACH}s" --timeout 30s --latency -H "$COOKIE" "$U$1" >"$OUT/wrk.out" 2>&1 || true
-	awk -v path="$1" 'BEGIN { gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", path) } /Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
+	steal=$(echo "$before $(cpu_times)" | awk '{ printf "%.0f", ($3 > $1 ? 100 * ($4 - $2) / ($3 - $1) : 0) }')
+	awk -v path="$1" -v steal="$steal" 'BEGIN { gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", path) } /Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
 		/requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /Socket errors/ { err = $0 }
-		END { printf "%-26s %9s req/s   p50 %8s   p99 %8s   %s requests, %s non-2xx/3xx%s\n",
-			path, rps, p50, p99, n, bad + 0, err == "" ? "" : ";" err }' "$OUT/wrk.out"
+		END { printf "%-26s %9s req/s   p50 %8s   p99 %8s   %s requests, %s non-2xx/3xx, steal %s%%%s\n",
+			path, rps, p50, p99, n, bad + 0, steal, err == "" ? "" : ";" err }' "$OUT/wrk.out"
 	awk '/Requests\/sec/ { print $2 }' "$OUT/wrk.out" >"$OUT/rps"
 	awk '/requests in/ { print $1 }' "$OUT/wrk.out" >"$OUT/count"
 	curl -s -o /dev/null -m 120 "$U/healthz" || true

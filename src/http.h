@@ -44,6 +44,7 @@ struct req {
 	struct kvlist cookies;
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
 	unsigned access;		/* the route's access rule (route.h) */
+	int session_loaded;		/* by route_admit, before the body */
 	int nparams;
 
 	/* who is asking (sess.c); NULL for a visitor */

@@ -327,7 +327,8 @@ int page_thread_get(struct req *r)
 
 	if (status)
 		return status;
-	if (msg_read_thread(r->db, r->user->id, root) < 0)
+	/* Only a GET reads the thread: a HEAD (a link checker) marks nothing. */
+	if (r->method == M_GET && msg_read_thread(r->db, r->user->id, root) < 0)
 		return db_failure_status(r->db);
 	return thread_page(r, root, 200);
 }

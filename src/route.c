@@ -126,10 +126,10 @@ static int route_to_login(struct req *r)
 	return http_redirect(r, loc);
 }
 
-/* The access rule proper, once the session is known: a visitor on a page
- * that needs a login goes to /login, a user without the role gets 403, a
- * POST without the right CSRF token gets 403. Returns 0 or that status. */
-static int route_access(struct req *r)
+/* Who may come in, once the session is known: a visitor on a page that
+ * needs a login goes to /login, a user without the role gets 403. Returns
+ * 0 or that status. */
+static int route_who(struct req *r)
 {
 	unsigned roles = r->access & ROLE_ANY;
 
@@ -138,14 +138,25 @@ static int route_access(struct req *r)
 		return route_to_login(r);
 	if (roles && !(r->user->role & roles))
 		return 403;
-	if (r->method == M_POST && !sess_csrf_ok(r))
-		return 403;
 	return 0;
 }
 
-/* Loads the session and applies the table's rules; returns 0 to run the
- * handler or the status of the answer already made. SESSION_IN_QUERY
- * pages load the session with their own query (route_session). */
+/* The access rule proper: route_who, and a POST without the right CSRF
+ * token (a form field: the body has been read) gets 403. Returns 0 or
+ * that status. */
+static int route_access(struct req *r)
+{
+	int status = route_who(r);
+
+	if (status == 0 && r->method == M_POST && !sess_csrf_ok(r))
+		return 403;
+	return status;
+}
+
+/* Loads the session (unless route_admit did) and applies the table's
+ * rules; returns 0 to run the handler or the status of the answer already
+ * made. SESSION_IN_QUERY pages load the session with their own query
+ * (route_session). */
 static int route_guard(struct req *r, const struct route *rt)
 {
 	int status;
@@ -153,9 +164,31 @@ static int route_guard(struct req *r, const struct route *rt)
 	r->access = rt->access;
 	if (rt->access & SESSION_IN_QUERY)
 		return auth_token_valid(http_cookie(r, SESSION_COOKIE)) ? 0 : route_to_login(r);
-	if (!(rt->access & NO_SESSION) && (status = sess_load(r)))
+	if (!(rt->access & NO_SESSION) && !r->session_loaded && (status = sess_load(r)))
 		return status;
 	return route_access(r);
+}
+
+/* Makes the error page for a failure `status` unless the answer is made. */
+static int route_answer(struct req *r, int status)
+{
+	/* A handler that rendered its own page (a form with errors) has set
+	 * r->status itself; any other error status gets the error page. */
+	if (status >= 400 && status != r->status)
+		http_error(r, status, NULL);
+	return status;
+}
+
+int route_admit(struct req *r, const struct route *rt)
+{
+	int status;
+
+	r->access = rt->access;
+	if ((status = sess_load(r)) == 0) {
+		r->session_loaded = 1;
+		status = route_who(r);
+	}
+	return route_answer(r, status);
 }
 
 int route_session(struct req *r, PGresult *res)
@@ -171,9 +204,6 @@ int route_run(struct req *r, const struct route *rt)
 
 	if (status == 0)
 		status = r->method == M_POST ? rt->post(r) : rt->get(r);
-	/* A handler that rendered its own page (a form with errors) has set
-	 * r->status itself; any other error status gets the error page. */
-	if (status >= 400 && status != r->status)
-		http_error(r, status, NULL);
+	route_answer(r, status);
 	return r->status;
 }

@@ -38,6 +38,13 @@ const struct route *route_find(struct req *r, int *status, const char **allow);
  * the final status; on an error status the response holds the error page. */
 int route_run(struct req *r, const struct route *rt);
 
+/* For a POST of files to an UPLOADS route, before its body (up to 51 MB)
+ * is read: loads the session and lets in only who the route's roles let
+ * in (the CSRF token, a form field, is checked by route_run after the
+ * read). Returns 0 to go on, or the status of the answer made (a redirect
+ * to /login, 403, or a database error). */
+int route_admit(struct req *r, const struct route *rt);
+
 /* For SESSION_IN_QUERY routes: takes the session from the handler's
  * query result (sess_take) and applies the route's access rule exactly as
  * route_run does for other routes. Returns 0 to go on, or the status of the

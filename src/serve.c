@@ -230,11 +230,18 @@ static void req_handle(struct req *r, FCGX_Request *fr)
 			http_header(r, "Allow", allow);
 		return;
 	}
-	if (r->method == M_POST && (status = req_read_body(r, fr, rt, &msg))) {
-		http_error(r, status, msg);
+	db_ensure(r->db);
+	/* Files are read only for someone the route lets in. */
+	if (r->method == M_POST && req_multipart(r) && (rt->access & UPLOADS) &&
+	    route_admit(r, rt)) {
+		db_end_request(r->db);
 		return;
 	}
-	db_ensure(r->db);
+	if (r->method == M_POST && (status = req_read_body(r, fr, rt, &msg))) {
+		http_error(r, status, msg);
+		db_end_request(r->db);
+		return;
+	}
 	route_run(r, rt);
 	db_end_request(r->db);
 }

@@ -131,6 +131,23 @@ test('too many or too large files are refused with 413 and a clear message', asy
   assert.match(r.text, /Each file may be at most 10 MB\./);
 });
 
+test('files are read only for someone the page lets in', async () => {
+  // A broken body proves the order: were it parsed first, it would be a 400.
+  const broken = '--XyZ\r\nno colon\r\n\r\nx\r\n--XyZ--';
+  const post = (cookie) => fetch(`${BASE}/messages`, {
+    method: 'POST', redirect: 'manual', body: broken,
+    headers: { 'content-type': 'multipart/form-data; boundary=XyZ', ...(cookie ? { cookie } : {}) },
+  });
+  let res = await post(null);
+  assert.equal(res.status, 303, 'a visitor is sent to log in');
+  assert.equal(res.headers.get('location'), '/login');
+  res = await post('carebox_session=' + 'ab'.repeat(32));
+  assert.equal(res.status, 303, 'so is someone with a made-up session');
+  const c = people.patient.client;
+  res = await post([...c.jar].map(([k, v]) => `${k}=${v}`).join('; '));
+  assert.equal(res.status, 400, 'a logged-in user gets the body checked');
+});
+
 test('malformed multipart bodies and oversized plain forms are refused', async () => {
   const c = people.patient.client;
   const cookie = [...c.jar].map(([k, v]) => `${k}=${v}`).join('; ');

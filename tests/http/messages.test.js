@@ -178,6 +178,9 @@ test('opening a thread marks only the viewer\'s messages read; the sender sees r
   assert.equal(unreadCount(x.doc.id), 1);
   // The patient opening their own thread changes nothing for the doctor.
   assert.equal(sql(`SELECT read FROM messages WHERE id = :'p1'`, [root])[0][0], 'f');
+  // Nor does a HEAD of it (a link checker, a prefetch): only a GET reads.
+  assert.equal((await x.doc.c.request(`/messages/${root}`, { method: 'HEAD' })).status, 200);
+  assert.equal(unreadCount(x.doc.id), 1, 'a HEAD marks nothing read');
 
   const page = await x.doc.c.get(`/messages/${root}`);
   assert.equal(page.status, 200);
