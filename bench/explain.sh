@@ -12,7 +12,8 @@
 # under its name and planned five times with the busiest user's parameters
 # before the plan is shown, so what is shown is the plan the app runs once
 # a worker is warm (plan_cache_mode = auto may then switch to the generic
-# plan). Statements that change data run inside a savepoint rolled back.
+# plan). The few the app runs unprepared (name<TAB>sql<TAB>once: search)
+# get the custom plan their values make, as in the app. Statements that change data run inside a savepoint rolled back.
 # Every other statement of the app gets its generic plan checked too
 # (parameters NULL, not executed), as information.
 set -eu
@@ -51,6 +52,9 @@ WITH u AS (
 	SELECT coalesce(m.parent_id, m.id) AS id FROM messages m, u
 	WHERE m.inbox_id = u.inbox AND NOT m.archived
 	GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1
+), sb AS (
+	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ websearch_to_tsquery('simple', 'prescription')
+	AND (m.inbox_id = u.inbox OR m.outbox_id = u.outbox) ORDER BY m.created_at DESC, m.id DESC OFFSET 990 LIMIT 1
 )
 SELECT 'TOKEN', token FROM u
 UNION ALL SELECT 'USER', id::text FROM u
@@ -69,10 +73,10 @@ UNION ALL SELECT 'PEER', (SELECT CASE WHEN i.user_id = u.id THEN o.user_id ELSE 
 	FROM messages m JOIN inboxes i ON i.id = m.inbox_id JOIN outboxes o ON o.id = m.outbox_id
 	WHERE m.id = root.id) FROM u, root
 UNION ALL SELECT 'WORD', 'prescription'
-UNION ALL SELECT 'SEARCH_BEFORE', (SELECT m.id::text FROM messages m WHERE m.search @@ websearch_to_tsquery('simple', 'prescription')
-	AND (m.inbox_id = u.inbox OR m.outbox_id = u.outbox) ORDER BY m.created_at DESC, m.id DESC OFFSET 990 LIMIT 1) FROM u;
+UNION ALL SELECT 'SEARCH_BEFORE', id::text FROM sb
+UNION ALL SELECT 'SEARCH_BEFORE_AT', to_json(created_at) #>> '{}' FROM sb;
 SQL
-if [ "$(wc -l <"$out/params")" -ne 10 ] || grep -q ' $' "$out/params"; then
+if [ "$(wc -l <"$out/params")" -ne 11 ] || grep -q ' $' "$out/params"; then
 	echo "explain: no bench session 'bench-1' or no messages; run bench/gen.sql first" >&2
 	exit 2
 fi
@@ -87,14 +91,15 @@ inbox_before - TOKEN false BEFORE
 sent_first - TOKEN false
 sent_before - TOKEN false SENT_BEFORE
 msg_thread_root - ROOT USER
-message_head - ROOT USER
+message_open - ROOT USER
 message_thread - ROOT USER
 bench_thread message_thread ROOT
 msg_read_thread - USER ROOT
 msg_may_write - USER PEER
 msg_recipients - USER EMPTY EMPTY
-search_first - USER WORD
-search_before - USER WORD SEARCH_BEFORE
+search_boxes - USER SEARCH_BEFORE INBOX
+search_first - INBOX OUTBOX WORD
+search_before - INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
 bench_search search_first WORD INBOX OUTBOX
 EOF
 
@@ -122,7 +127,7 @@ BEGIN {
 		p = substr(s, RSTART + 1, RLENGTH - 1) + 0; if (p > maxp) maxp = p
 		s = substr(s, RSTART + RLENGTH)
 	}
-	nparams[$1] = maxp; names[++ns] = $1
+	nparams[$1] = maxp; names[++ns] = $1; once[$1] = $3 == "once"
 }
 END {
 	for (i = 1; i <= nq; i++) {
@@ -130,6 +135,8 @@ END {
 		if (instead[name] != "-" && instead[name] in nparams) continue
 		if (!(name in nparams)) { print "\\echo @@missing " name; continue }
 		print "SAVEPOINT e;"
+		# Planned for the values at hand, as db_exec_once does.
+		if (once[name]) print "SET LOCAL plan_cache_mode = force_custom_plan;"
 		print "\\o /dev/null"
 		for (k = 0; k < 5; k++) print "EXPLAIN EXECUTE " name "(" qargs[name] ");"
 		print "\\o"

@@ -131,6 +131,16 @@ PGresult *db_exec_binary(struct db *db, const char *name, int n,
 					   formats, result_format), name);
 }
 
+PGresult *db_exec_once(struct db *db, const char *name, const char *sql, int n,
+		       const char *const *params)
+{
+	if (db->conn == NULL) {
+		db->sqlstate[0] = '\0';
+		return NULL;
+	}
+	return db_check(db, PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0), name);
+}
+
 PGresult *db_exec(struct db *db, const char *name, int n,
 		  const char *const *params)
 {

@@ -34,6 +34,13 @@ int db_ensure(struct db *db);
 PGresult *db_exec(struct db *db, const char *name, int n,
 		  const char *const *params);
 
+/* Runs `sql` (named `name` in the log) unprepared, so it is planned for
+ * these very parameter values: for the rare query whose best plan depends
+ * on them (search: how common the words are). Every other query is a
+ * prepared statement. Same ownership and failure rules as db_exec(). */
+PGresult *db_exec_once(struct db *db, const char *name, const char *sql, int n,
+		       const char *const *params);
+
 /* db_exec() for binary data: parameter i is `lengths[i]` bytes in format
  * `formats[i]` (0 text, 1 binary, e.g. raw bytes for a bytea), and the
  * result comes back in `result_format` (1: binary for every column; text

@@ -122,6 +122,7 @@ int page_unarchive_post(struct req *r);
 
 /* page_search.c: GET /search?q= over the viewer's own messages */
 extern const struct db_stmt page_search_stmts[];
+extern const struct db_stmt page_search_once[];	/* run with db_exec_once */
 int page_search_get(struct req *r);
 
 #endif

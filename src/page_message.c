@@ -11,20 +11,26 @@
 #include "sess.h"
 
 const struct db_stmt page_message_stmts[] = {
-	/* The root's subject and, seen from $2, the other party of the
-	 * thread (NULL when carebox wrote the root: no reply possible). */
-	{ "message_head",
-	  "SELECT rt.subject, CASE WHEN o.user_id = $2 THEN i.user_id ELSE o.user_id END"
-	  " FROM messages rt JOIN inboxes i ON i.id = rt.inbox_id"
-	  " LEFT JOIN outboxes o ON o.id = rt.outbox_id WHERE rt.id = $1" },
+	/* If $2 sent or received message $1: its thread's root, the root's
+	 * subject and, seen from $2, the other party of the thread (NULL when
+	 * carebox wrote the root: no reply possible). No row: not theirs. */
+	{ "message_open",
+	  "SELECT rt.id, rt.subject, CASE WHEN ro.user_id = $2 THEN ri.user_id ELSE ro.user_id END"
+	  " FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
+	  " LEFT JOIN outboxes o ON o.id = m.outbox_id"
+	  " JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
+	  " JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
+	  " WHERE m.id = $1 AND (i.user_id = $2 OR o.user_id = $2)" },
 	/* The thread of root $1 oldest first, only what $2 sent or received,
-	 * and $2's unread count (for the navigation after reading). */
+	 * $2's unread count (for the navigation after reading), and whether
+	 * a message has files (a thread without any needs no file query). */
 	{ "message_thread",
 	  "SELECT m.id, to_char(m.created_at, 'DD Mon YYYY HH24:MI'), m.body,"
 	  " coalesce(m.sender_name, 'carebox'), m.recipient_name,"
 	  " coalesce(o.user_id = $2, false), i.user_id = $2,"
 	  " to_char(m.read_at, 'DD Mon YYYY HH24:MI'), m.archived,"
-	  " (SELECT unread_count FROM inboxes WHERE user_id = $2)"
+	  " (SELECT unread_count FROM inboxes WHERE user_id = $2),"
+	  " EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)"
 	  " FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
 	  " LEFT JOIN outboxes o ON o.id = m.outbox_id"
 	  " WHERE (m.id = $1 OR m.parent_id = $1) AND (i.user_id = $2 OR o.user_id = $2)"
@@ -216,23 +222,26 @@ static int thread_root(struct req *r, const char **root)
 	return found ? 0 : 404;
 }
 
-/* Looks up the thread `root`'s subject (into the view as "subject" and
- * "title") and the other party the user would reply to (*other, arena;
- * NULL for a thread carebox started). Returns 0 or an error status. */
-static int thread_head(struct req *r, const char *root, const char **other)
+/* Opens the thread of the message in the path, if the user sent or
+ * received that message: its root into *root, the subject into the view
+ * ("subject", "title"), the other party the user would reply to into
+ * *other (NULL for a thread carebox started); all in the arena. Returns
+ * 0, 404 (as thread_root) or an error status. */
+static int thread_open(struct req *r, const char **root, const char **other)
 {
-	const char *p[2] = { root, r->user->id };
-	PGresult *res = db_exec(r->db, "message_head", 2, p);
+	const char *p[2] = { r->params[0], r->user->id };
+	PGresult *res = db_exec(r->db, "message_open", 2, p);
 	const char *subject;
 
 	if (res == NULL || PQntuples(res) != 1) {
 		PQclear(res);
 		return res ? 404 : db_failure_status(r->db);
 	}
-	subject = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	*root = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	subject = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
 	tv_set_str(r->arena, r->view, "subject", subject);
 	tv_set_str(r->arena, r->view, "title", subject);
-	*other = PQgetisnull(res, 0, 1) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 1));
+	*other = PQgetisnull(res, 0, 2) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 2));
 	PQclear(res);
 	return 0;
 }
@@ -252,6 +261,7 @@ static struct tv *thread_row(struct arena *a, PGresult *res, int i)
 	tv_set_bool(a, m, "mine", mine);
 	if (mine && !PQgetisnull(res, i, 7))
 		tv_set_str(a, m, "read_at", arena_strdup(a, PQgetvalue(res, i, 7)));
+	tv_set(a, m, "attachments", tv_list(a));	/* filled by thread_page */
 	return m;
 }
 
@@ -280,9 +290,9 @@ static void thread_buttons(struct req *r, PGresult *res)
 }
 
 /* Puts the messages of thread `root` the viewer may see into the view
- * ("messages", the buttons) and refreshes the navigation's unread count.
- * Returns 0 or an error status. */
-static int thread_messages(struct req *r, const char *root)
+ * ("messages", the buttons) and refreshes the navigation's unread count;
+ * *files tells whether any has attachments. Returns 0 or an error status. */
+static int thread_messages(struct req *r, const char *root, int *files)
 {
 	const char *p[2] = { root, r->user->id };
 	PGresult *res = db_exec(r->db, "message_thread", 2, p);
@@ -291,8 +301,11 @@ static int thread_messages(struct req *r, const char *root)
 	if (res == NULL)
 		return db_failure_status(r->db);
 	list = tv_set(r->arena, r->view, "messages", tv_list(r->arena));
-	for (int i = 0; i < PQntuples(res); i++)
+	*files = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
 		tv_push(r->arena, list, thread_row(r->arena, res, i));
+		*files |= strcmp(PQgetvalue(res, i, 10), "t") == 0;
+	}
 	if (PQntuples(res) > 0) {
 		r->user->unread_count = strtol(PQgetvalue(res, 0, 9), NULL, 10);
 		sess_view(r);
@@ -302,17 +315,17 @@ static int thread_messages(struct req *r, const char *root)
 	return 0;
 }
 
-/* Renders the thread `root` with the reply form, answering `status` (422
- * when a reply came back with an error). Returns the status. */
-static int thread_page(struct req *r, const char *root, int status)
+/* Renders the thread `root` (opened by thread_open, which found `other`)
+ * with the reply form, answering `status` (422 when a reply came back with
+ * an error). Returns the status. */
+static int thread_page(struct req *r, const char *root, const char *other, int status)
 {
-	const char *other;
-	int err;
+	int err, files = 0;
 
-	if ((err = thread_head(r, root, &other)) || (err = thread_messages(r, root)))
+	if ((err = thread_messages(r, root, &files)))
 		return err;
 	/* Attachments 3/3: each message's files, with their download links. */
-	if ((err = attachment_view_thread(r, root, tv_get(r->view, "messages"))))
+	if (files && (err = attachment_view_thread(r, root, tv_get(r->view, "messages"))))
 		return err;
 	tv_set_str(r->arena, r->view, "root", root);
 	tv_set_bool(r->arena, r->view, "can_reply", other != NULL);
@@ -322,15 +335,15 @@ static int thread_page(struct req *r, const char *root, int status)
 
 int page_thread_get(struct req *r)
 {
-	const char *root;
-	int status = thread_root(r, &root);
+	const char *root, *other;
+	int status = thread_open(r, &root, &other);
 
 	if (status)
 		return status;
 	/* Only a GET reads the thread: a HEAD (a link checker) marks nothing. */
 	if (r->method == M_GET && msg_read_thread(r->db, r->user->id, root) < 0)
 		return db_failure_status(r->db);
-	return thread_page(r, root, 200);
+	return thread_page(r, root, other, 200);
 }
 
 /* Validates a reply to `other` (NULL: carebox's thread), putting
@@ -359,7 +372,7 @@ int page_reply_post(struct req *r)
 	struct msg_new m = { r->user->id, NULL, NULL, NULL, body, NULL, NULL };
 	int status;
 
-	if ((status = thread_root(r, &root)) || (status = thread_head(r, root, &other)))
+	if ((status = thread_open(r, &root, &other)))
 		return status;
 	tv_set_str(r->arena, r->view, "reply_body", body);
 	status = reply_check(r, other, body);
@@ -370,7 +383,7 @@ int page_reply_post(struct req *r)
 	if (status == 0)
 		status = message_send(r, &m, "Reply sent.", &id);
 	if (status == 422)
-		return thread_page(r, root, 422);
+		return thread_page(r, root, other, 422);
 	if (status)
 		return status;
 	return http_redirect(r, id ? arena_printf(r->arena, "/messages/%s#m-%s", root, id)

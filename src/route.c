@@ -62,6 +62,11 @@ const struct db_stmt *const route_stmts[] = {
 	NULL
 };
 
+const struct db_stmt *const route_once_stmts[] = {
+	page_search_once,
+	NULL
+};
+
 /* Matches `path` against `pattern`, segment by segment; "{id}" takes one
  * UUID segment. Stores the parameters in r->params. Returns 1 on a match. */
 static int route_match(struct req *r, const char *pattern, const char *path)

@@ -54,4 +54,7 @@ int route_session(struct req *r, PGresult *res);
 /* Every statement of every page, for db_new(). NULL-terminated. */
 extern const struct db_stmt *const route_stmts[];
 
+/* The statements run unprepared (db_exec_once), for bench/explain.sh. */
+extern const struct db_stmt *const route_once_stmts[];
+
 #endif

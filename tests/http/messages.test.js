@@ -380,6 +380,28 @@ test('search pages with ?before=, ten at a time', async () => {
   assert.doesNotMatch(second.text, /Older results/);
 });
 
+test('search merges received, archived and sent messages, newest first, across pages', async () => {
+  const x = await world('N');
+  const word = `narwhal${process.pid}x${Date.now()}`;
+  const ids = [];
+  // Every third message the doctor sends; the first two received ones get archived.
+  for (let i = 1; i <= 13; i++) {
+    ids.push(i % 3 === 0 ? await send(x.doc, x.pat, `Sent ${i}`, `${word} s${i}s`)
+      : await send(x.pat, x.doc, `Got ${i}`, `${word} g${i}g`));
+  }
+  for (const id of [ids[0], ids[1]]) assert.equal((await x.doc.c.post(`/messages/${id}/archive`)).status, 303);
+  const tags = (html) => [...html.matchAll(/<mark>[^<]+<\/mark> ([gs]\d+[gs])/g)].map((m) => m[1]);
+  const first = await x.doc.c.get(`/search?q=${word}`);
+  assert.deepEqual(tags(first.text), ['g13g', 's12s', 'g11g', 'g10g', 's9s', 'g8g', 'g7g', 's6s', 'g5g', 'g4g']);
+  const older = /href="(\/search\?q=[^"]+&amp;before=[^"]+)"/.exec(first.text);
+  assert.ok(older, 'a link to older results');
+  const second = await x.doc.c.get(decode(older[1]));
+  assert.deepEqual(tags(second.text), ['s3s', 'g2g', 'g1g'], 'the archived ones come last, in order');
+  // A page after someone else's message: 404, as for any id not one's own.
+  const theirs = await send(x.out, x.far, 'Away', `${word} away`);
+  assert.equal((await x.doc.c.get(`/search?q=${word}&before=${theirs}`)).status, 404);
+});
+
 // POSTs `fields` and `files` ([name, type, text]) as multipart/form-data.
 function postFiles(c, path, fields, files) {
   const form = new FormData();
