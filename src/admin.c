@@ -24,6 +24,10 @@ static void usage(void)
 	      "              create a user of the clinic (created if new); the password is\n"
 	      "              asked on the terminal or read as one line from standard input\n"
 	      "  seed-demo   load the demo clinic, its staff, patients and history (once)\n"
+	      "  prune [--batch N]\n"
+	      "              delete expired sessions, old form tokens, login failures and\n"
+	      "              one-time links, N rows per statement (default 1000); safe to\n"
+	      "              run while carebox serves, e.g. hourly; the audit log stays\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
@@ -44,12 +48,13 @@ static int read_file(const char *path, struct buf *out)
 }
 
 /* Runs one query with parameters; prints the error and returns -1 on
- * failure, else the number of rows. */
+ * failure, else the number of rows it returned or, for a command without
+ * RETURNING, the number of rows it changed. */
 static int run(PGconn *c, const char *sql, int n, const char *const *p)
 {
 	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
-	int rows = PQntuples(res);
+	int rows = st == PGRES_TUPLES_OK ? PQntuples(res) : atoi(PQcmdTuples(res));
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		fprintf(stderr, "carebox-admin: %s", PQresultErrorMessage(res));
@@ -323,6 +328,70 @@ out:
 	return rc;
 }
 
+/* A bounded DELETE of the rows of `table` (primary key `key`) for which
+ * `pred` holds: at most $1 rows, picked by the subquery. The predicate is
+ * repeated outside it because PostgreSQL re-checks only the outer one on a
+ * row changed meanwhile: a session touched just now then stays. */
+#define PRUNE(table, key, pred) \
+	"DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table \
+	" WHERE " pred " LIMIT $1) AND " pred
+
+/* Every row that can no longer matter, per table; the audit log is never
+ * pruned. The intervals mirror where the rows are read. */
+static const struct {
+	const char *table, *sql;
+} prune_stmts[] = {
+	/* What sess_load (sess.h) no longer takes: over 12 hours or idle 30
+	 * minutes. Live sessions are few (the app already drops a user's dead
+	 * ones at login), so this predicate has no index: one on last_seen_at
+	 * would cost every session touch its HOT update. */
+	{ "sessions", PRUNE("sessions", "token_hash",
+		"(expires_at < now() OR last_seen_at < now() - interval '30 minutes')") },
+	/* A form token stops a resend of its form. That form also carries its
+	 * session's CSRF token, so it is dead after 12 hours; a week is ample. */
+	{ "form_tokens", PRUNE("form_tokens", "token", "used_at < now() - interval '7 days'") },
+	/* Throttling counts the last 15 minutes (page_login.c, page_account.c). */
+	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '15 minutes'") },
+	/* A link works once, within an hour (page_invite.c). A dead one is kept
+	 * a week, so "did they ever use it?" can still be answered. */
+	{ "one_time_links", PRUNE("one_time_links", "token_hash",
+		"(expires_at < now() - interval '7 days' OR used_at < now() - interval '7 days')") },
+};
+
+/* Deletes the dead rows of each table in batches of --batch rows, each
+ * batch a transaction of its own, so no lock is held for long; prints the
+ * count per table. Stops at the first database error. */
+static int prune(PGconn *c, int argc, char **argv)
+{
+	const char *arg = option(argc, argv, "--batch", "1000");
+	char *end, batch[24];
+	const char *p[1] = { batch };
+	long n = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || n < 1 || n > 1000000) {
+		usage();
+		return 2;
+	}
+	snprintf(batch, sizeof(batch), "%ld", n);
+	for (size_t i = 0; i < sizeof(prune_stmts) / sizeof(prune_stmts[0]); i++) {
+		long total = 0;
+		int got;
+
+		do {
+			got = run(c, prune_stmts[i].sql, 1, p);
+			total += got > 0 ? got : 0;
+		} while (got == n);
+		if (got < 0) {
+			fprintf(stderr, "carebox-admin: prune stopped at %s (%ld rows removed)\n",
+				prune_stmts[i].table, total);
+			return 1;
+		}
+		printf("%s: %ld removed\n", prune_stmts[i].table, total);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *datadir = getenv("CAREBOX_DATADIR"), *url = getenv("CAREBOX_DATABASE_URL");
@@ -356,6 +425,8 @@ int main(int argc, char **argv)
 		rc = seed_demo(c);
 	} else if (strcmp(argv[i], "create-user") == 0) {
 		rc = create_user(c, argc - i, argv + i);
+	} else if (strcmp(argv[i], "prune") == 0) {
+		rc = prune(c, argc - i, argv + i);
 	} else {
 		usage();
 		rc = 2;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "multipart.h"
 #include "sess.h"
 
@@ -194,12 +195,20 @@ int page_attachment_get(struct req *r)
 {
 	const char *p[2] = { r->params[0], r->user->id };
 	PGresult *res = db_exec_binary(r->db, "attachment_get", 2, p, NULL, NULL, 1);
+	int status;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return 404;
+	}
+	/* Who read which file is on record before the file leaves: without
+	 * the record, no download. (A HEAD sends no file.) */
+	if (r->method == M_GET &&
+	    (status = audit(r, "attachment downloaded", NULL, NULL, r->params[0]))) {
+		PQclear(res);
+		return status;
 	}
 	r->content_type_out = arena_strndup(r->arena, PQgetvalue(res, 0, 1),
 					    (size_t)PQgetlength(res, 0, 1));

@@ -28,6 +28,75 @@ const struct db_stmt sess_stmts[] = {
 	{ NULL, NULL }
 };
 
+#define FLASH_NONCE crypto_secretbox_NONCEBYTES
+#define FLASH_MAC crypto_secretbox_MACBYTES
+
+/* Derives into `key` the key that seals the notices of the session whose
+ * cookie holds the hex `token`. Only the browser has the token (the
+ * database stores its SHA-256), so a copy of the sessions table cannot
+ * read a notice, such as a one-time link left for an admin. Returns 0, or
+ * -1 if the token is not TOKEN_HEX hex digits. The caller zeroes `key`. */
+static int flash_key(const char *token, unsigned char key[crypto_secretbox_KEYBYTES])
+{
+	static const char ctx[] = "carebox flash";
+	unsigned char raw[TOKEN_HEX / 2];
+	size_t len;
+	int ok;
+
+	ok = token && sodium_hex2bin(raw, sizeof(raw), token, strlen(token),
+				     NULL, &len, NULL) == 0 && len == sizeof(raw);
+	if (ok)
+		crypto_generichash(key, crypto_secretbox_KEYBYTES,
+				   (const unsigned char *)ctx, sizeof(ctx) - 1, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	return ok ? 0 : -1;
+}
+
+/* Seals `text` for the session `token`: base64 of a random nonce and the
+ * secretbox of the text, in the arena. Returns NULL on a bad token. */
+static const char *flash_seal(struct req *r, const char *token, const char *text)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	size_t tlen = strlen(text), blen = FLASH_NONCE + FLASH_MAC + tlen;
+	unsigned char *box = arena_alloc(r->arena, blen);
+	size_t b64 = sodium_base64_encoded_len(blen, sodium_base64_VARIANT_ORIGINAL);
+	char *out = arena_alloc(r->arena, b64);
+
+	if (flash_key(token, key) < 0)
+		return NULL;
+	randombytes_buf(box, FLASH_NONCE);
+	crypto_secretbox_easy(box + FLASH_NONCE, (const unsigned char *)text, tlen, box, key);
+	sodium_memzero(key, sizeof(key));
+	return sodium_bin2base64(out, b64, box, blen, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* Opens a notice sealed by flash_seal() for the session `token`, into the
+ * arena. Returns NULL when it does not open: another key, tampered with,
+ * or cleartext left from before notices were sealed. The caller then
+ * shows no notice; a lost notice is better than a failed page. */
+static const char *flash_open(struct req *r, const char *token, const char *sealed)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	size_t slen = strlen(sealed), blen;
+	unsigned char *box = arena_alloc(r->arena, slen + 1);
+	char *text;
+	int bad;
+
+	if (sodium_base642bin(box, slen + 1, sealed, slen, NULL, &blen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) < 0 ||
+	    blen < FLASH_NONCE + FLASH_MAC || flash_key(token, key) < 0)
+		return NULL;
+	text = arena_alloc(r->arena, blen - FLASH_NONCE - FLASH_MAC + 1);
+	bad = crypto_secretbox_open_easy((unsigned char *)text, box + FLASH_NONCE,
+					 blen - FLASH_NONCE, box, key);
+	sodium_memzero(key, sizeof(key));
+	if (bad)
+		return NULL;
+	text[blen - FLASH_NONCE - FLASH_MAC] = '\0';
+	/* A NUL inside would cut the notice short: treat it as tampering. */
+	return strlen(text) == blen - FLASH_NONCE - FLASH_MAC ? text : NULL;
+}
+
 static enum role role_of(const char *name)
 {
 	if (strcmp(name, "admin") == 0)
@@ -43,11 +112,11 @@ static const char *col(struct req *r, PGresult *res, int c)
 	return PQgetisnull(res, 0, c) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, c));
 }
 
-/* Writes last-seen and clears the flash r->flash_text. Returns 0 or an
- * error status. */
-static int sess_touch(struct req *r)
+/* Writes last-seen and clears the flash if it is still `sealed` (as
+ * stored). Returns 0 or an error status. */
+static int sess_touch(struct req *r, const char *sealed)
 {
-	const char *p[2] = { r->session_token, r->flash_text };
+	const char *p[2] = { r->session_token, sealed };
 	PGresult *res = db_exec(r->db, "sess_touch", 2, p);
 
 	if (res == NULL)
@@ -59,6 +128,7 @@ static int sess_touch(struct req *r)
 int sess_take(struct req *r, PGresult *res)
 {
 	const char *token = http_cookie(r, SESSION_COOKIE);
+	const char *sealed;
 	struct user *u;
 
 	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
@@ -72,7 +142,7 @@ int sess_take(struct req *r, PGresult *res)
 	u->role = role_of(u->role_name);
 	u->csrf_token = col(r, res, 5);
 	r->flash_kind = col(r, res, 6);
-	r->flash_text = col(r, res, 7);
+	sealed = col(r, res, 7);
 	u->clinic_id = col(r, res, 8);
 	u->clinic_name = col(r, res, 9);
 	u->unread_count = atol(PQgetvalue(res, 0, 10));
@@ -80,8 +150,10 @@ int sess_take(struct req *r, PGresult *res)
 	r->user = u;
 	r->session_token = arena_strdup(r->arena, token);
 	r->csrf_token = u->csrf_token;
-	if (strcmp(PQgetvalue(res, 0, 11), "t") == 0 || r->flash_text)
-		return sess_touch(r);
+	if (sealed)
+		r->flash_text = flash_open(r, token, sealed);
+	if (strcmp(PQgetvalue(res, 0, 11), "t") == 0 || sealed)
+		return sess_touch(r, sealed);
 	return 0;
 }
 
@@ -150,11 +222,16 @@ int sess_end(struct req *r)
 
 int sess_flash(struct req *r, const char *kind, const char *text)
 {
-	const char *p[3] = { r->session_token, kind, text };
+	const char *p[3] = { r->session_token, kind, NULL };
 	PGresult *res;
 
 	if (r->session_token == NULL)
 		return 0;
+	/* r->session_token is the token the browser sends next: after
+	 * sess_start() it is the new one, so the new session can open it. */
+	p[2] = flash_seal(r, r->session_token, text);
+	if (p[2] == NULL)
+		return 500;
 	res = db_exec(r->db, "sess_flash", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);

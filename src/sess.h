@@ -71,7 +71,10 @@ int sess_start(struct req *r, const char *user_id);
 int sess_end(struct req *r);
 
 /* Leaves a one-time notice ("ok" or "error") for the next page the user
- * sees. Returns 0 or an error status. */
+ * sees. The text is sealed with a key derived from the session token, so
+ * the database holds it only encrypted (it may carry a one-time link);
+ * sess_take() opens it, and drops a notice that does not open. Returns 0
+ * or an error status. */
 int sess_flash(struct req *r, const char *kind, const char *text);
 
 /* The CSRF token forms of this page must carry: the session's, or for a

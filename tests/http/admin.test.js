@@ -163,6 +163,53 @@ test('a reset link is shown once to the admin, lasts an hour and is audited', as
   assert.doesNotMatch((await admin.get(`/admin/users/${id}`)).text, /token=/, 'the flash shows once');
 });
 
+// The stored flash of the session `c` is logged in with ('' for none; the
+// 'x' keeps psql from printing an empty line, which sql() would drop).
+const storedFlash = (c) => one(`SELECT 'x' || coalesce(flash_text, '') FROM sessions
+  WHERE token_hash = sha256(decode(:'p1', 'hex'))`, [c.jar.get('carebox_session')]).slice(1);
+
+test('one-time links in notices are stored sealed: the database never sees the token', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  for (const [post, fields, kind] of [[`/admin/users/${id}/reset`, {}, 'reset'],
+    ['/admin/invite', { email: uniqueEmail('new'), role: 'doctor' }, 'invite']]) {
+    if (kind === 'invite') await admin.get('/admin/invite');
+    const r = await admin.post(post, fields);
+    assert.equal(r.status, 303, `POST ${post}`);
+    const stored = storedFlash(admin);
+    assert.match(stored, /^[A-Za-z0-9+/]+=*$/, 'only ciphertext in the row');
+    assert.doesNotMatch(stored, /token|link|carebox/i);
+    const link = flashLink((await follow(admin, r)).text, kind);
+    assert.ok(!stored.includes(link.token), 'the token is not in the database');
+    assert.ok(!Buffer.from(stored, 'base64').toString('hex').includes(link.token), 'not even encoded');
+    assert.equal(storedFlash(admin), '', 'consumed once shown');
+  }
+});
+
+test('a notice that does not open is dropped without an error', async () => {
+  const { clinic, admin } = await clinicWithAdmin();
+  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  const other = await clinicWithAdmin();
+  await other.admin.post(`/admin/users/${createUser({ email: uniqueEmail('o'), clinic: other.clinic })}/reset`);
+  const foreign = storedFlash(other.admin);
+  assert.notEqual(foreign, '');
+  const token = admin.jar.get('carebox_session');
+  const set = (text) => sql(`UPDATE sessions SET flash_kind = 'ok', flash_text = :'p2'
+    WHERE token_hash = sha256(decode(:'p1', 'hex'))`, [token, text]);
+  await admin.post(`/admin/users/${id}/reset`);
+  const good = storedFlash(admin);
+  const mid = good.length >> 1;
+  const flipped = good.slice(0, mid) + (good[mid] === 'A' ? 'B' : 'A') + good.slice(mid + 1);
+  for (const [text, what] of [[flipped, 'tampered'], [foreign, 'another session\'s'],
+    ['Invitation link: /invite?token=' + '0'.repeat(64), 'cleartext'], ['!!not base64', 'garbage'], ['AAAA', 'short']]) {
+    set(text);
+    const p = await admin.get(`/admin/users/${id}`);
+    assert.equal(p.status, 200, what);
+    assert.doesNotMatch(p.text, /class="flash/, `${what}: no notice`);
+    assert.equal(storedFlash(admin), '', `${what}: dropped`);
+  }
+});
+
 test('an admin invites a doctor, who sets up the account with the link', async () => {
   clearThrottle();
   const { clinic, admin } = await clinicWithAdmin();

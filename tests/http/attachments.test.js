@@ -70,6 +70,10 @@ test('the recipient and the sender download the exact bytes with safe headers', 
   const head = await fetchBytes(people.patient.client, `/attachments/${id}`, 'HEAD');
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0, 'HEAD has no body');
+  // Each download is on record: who, which file; a HEAD sends no file and is not.
+  const log = sql(`SELECT u.email FROM audit_log a JOIN users u ON u.id = a.actor_id
+    WHERE a.action = 'attachment downloaded' AND a.detail = :'p1' ORDER BY a.at, a.id`, [id]);
+  assert.deepEqual(log.map((row) => row[0]), [people.patient.email, people.doctor.email]);
 });
 
 test('anyone else gets 404, as for an unknown id; a visitor goes to log in', async () => {

@@ -1,0 +1,159 @@
+// prune.test.js - carebox-admin prune: it deletes exactly the rows that can
+// no longer matter (dead sessions, old form tokens, login failures and
+// one-time links), prints how many, and never touches the audit log.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync, spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { Client, createUser, sql, uniqueEmail } = require('../lib/harness');
+
+const ADMIN = path.join(process.env.BUILDDIR || '.', 'carebox-admin');
+
+// Runs carebox-admin prune with `args` (and `env` added to the environment);
+// returns { status, stdout, stderr }.
+function prune(args = [], env = {}) {
+  const r = spawnSync(ADMIN, ['-d', process.env.SRCDIR || '.', 'prune', ...args],
+    { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// The printed counts as { table: n }.
+function counts(stdout) {
+  const c = {};
+  for (const m of stdout.matchAll(/^(\w+): (\d+) removed$/gm)) c[m[1]] = Number(m[2]);
+  return c;
+}
+
+// Test rows of each kind: [label, SQL for when it was used or expires].
+// Labels starting with "stale" must go, "live" ones must stay.
+const SESSIONS = [
+  ['live-fresh', "now(), now() + interval '12 hours'"],
+  ['live-idle-29m', "now() - interval '29 minutes', now() + interval '1 hour'"],
+  ['stale-expired', "now() - interval '1 minute', now() - interval '1 minute'"],
+  ['stale-idle-31m', "now() - interval '31 minutes', now() + interval '1 hour'"],
+];
+const FORM_TOKENS = [
+  ['live-now', 'now()'],
+  ['live-6d', "now() - interval '6 days'"],
+  ['stale-8d', "now() - interval '8 days'"],
+];
+const FAILURES = [
+  ['live-now', 'now()'],
+  ['live-14m', "now() - interval '14 minutes'"],
+  ['stale-16m', "now() - interval '16 minutes'"],
+  ['stale-2d', "now() - interval '2 days'"],
+];
+// [label, expires_at, used_at]
+const LINKS = [
+  ['live-open', "now() + interval '1 hour'", 'NULL'],
+  ['live-used-now', "now() + interval '1 hour'", 'now()'],
+  ['live-expired-6d', "now() - interval '6 days'", 'NULL'],
+  ['live-used-6d', "now() - interval '6 days'", "now() - interval '6 days 30 minutes'"],
+  ['stale-expired-8d', "now() - interval '8 days'", 'NULL'],
+  ['stale-used-8d', "now() - interval '8 days'", "now() - interval '8 days 30 minutes'"],
+];
+
+// Inserts the rows above for the user `id`; `tag` makes them this test's.
+// (Interval literals are constants of this file; the values are params.)
+function insertRows(id, tag) {
+  for (const [label, seen] of SESSIONS) {
+    const [last, expires] = seen.split(', ');
+    sql(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES (sha256(convert_to(:'p1' || :'p2', 'UTF8')), :'p3', :'p2',
+                 ${expires} - interval '12 hours', ${last}, ${expires})`, [tag, label, id]);
+  }
+  for (const [label, at] of FORM_TOKENS)
+    sql(`INSERT INTO form_tokens (token, user_id, used_at) VALUES (:'p1' || :'p2', :'p3', ${at})`, [tag, label, id]);
+  for (const [label, at] of FAILURES)
+    sql(`INSERT INTO login_failures (email, address, at) VALUES (:'p1', :'p2', ${at})`, [tag, label]);
+  for (const [label, expires, used] of LINKS) {
+    sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
+         VALUES (sha256(convert_to(:'p1' || :'p2', 'UTF8')), 'reset', :'p3',
+                 ${expires} - interval '1 hour', ${expires}, ${used})`, [tag, label, id]);
+  }
+}
+
+// The labels of this test's rows still there, per table.
+function remaining(id, tag) {
+  const labels = (q, p) => sql(q, p).map((r) => r[0]).sort();
+  const linkLabels = LINKS.map(([l]) => l).join(',');
+  return {
+    sessions: labels(`SELECT csrf_token FROM sessions WHERE user_id = :'p1'`, [id]),
+    form_tokens: labels(`SELECT substr(token, length(:'p2') + 1) FROM form_tokens WHERE user_id = :'p1'`, [id, tag]),
+    login_failures: labels(`SELECT address FROM login_failures WHERE email = :'p1'`, [tag]),
+    one_time_links: labels(`SELECT l FROM unnest(string_to_array(:'p2', ',')) l
+      JOIN one_time_links o ON o.token_hash = sha256(convert_to(:'p1' || l, 'UTF8'))`, [tag, linkLabels]),
+  };
+}
+
+const live = (rows) => rows.map(([l]) => l).filter((l) => l.startsWith('live')).sort();
+const staleCount = (rows) => rows.filter(([l]) => l.startsWith('stale')).length;
+
+test('prune deletes exactly the dead rows of each kind and prints the counts', () => {
+  const email = uniqueEmail('prune'), tag = `${email}/`;
+  const id = createUser({ email });
+  // Whatever earlier tests left behind goes first, so the counts below are ours.
+  const first = prune();
+  assert.equal(first.status, 0, first.stderr);
+  insertRows(id, tag);
+  const audit = sql('SELECT count(*), max(id) FROM audit_log')[0];
+
+  // A batch of one row makes prune loop: the counts are sums over batches.
+  const r = prune(['--batch', '1']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, `sessions: ${staleCount(SESSIONS)} removed\n`
+    + `form_tokens: ${staleCount(FORM_TOKENS)} removed\n`
+    + `login_failures: ${staleCount(FAILURES)} removed\n`
+    + `one_time_links: ${staleCount(LINKS)} removed\n`);
+  assert.deepEqual(remaining(id, tag), {
+    sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
+    login_failures: live(FAILURES), one_time_links: live(LINKS),
+  });
+  assert.deepEqual(sql('SELECT count(*), max(id) FROM audit_log')[0], audit, 'audit log untouched');
+
+  // Nothing left to do: a second run removes nothing.
+  const again = prune();
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(counts(again.stdout),
+    { sessions: 0, form_tokens: 0, login_failures: 0, one_time_links: 0 });
+});
+
+test('a live session still works after prune', async () => {
+  const email = uniqueEmail('prune-live');
+  const id = createUser({ email });
+  const c = new Client();
+  assert.equal((await c.login(email)).status, 303);
+  assert.equal(prune().status, 0);
+  assert.equal((await c.get('/inbox')).status, 200, 'still logged in');
+  assert.equal(sql(`SELECT count(*) FROM sessions WHERE user_id = :'p1'`, [id])[0][0], '1');
+});
+
+test('prune refuses a bad --batch with the usage', () => {
+  for (const bad of ['0', '-5', 'ten', '']) {
+    const r = prune(['--batch', bad]);
+    assert.equal(r.status, 2, `--batch '${bad}'`);
+    assert.match(r.stderr, /usage: carebox-admin/);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('prune exits non-zero with the database\'s message when it fails', () => {
+  // A database without carebox's tables: the first DELETE fails.
+  const db = `carebox_prune_${process.pid}`;
+  execFileSync('createdb', [db]);
+  try {
+    const url = process.env.CAREBOX_DATABASE_URL.replace(/dbname=\S+/, `dbname=${db}`);
+    const r = prune([], { CAREBOX_DATABASE_URL: url });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /relation "sessions" does not exist/);
+    assert.match(r.stderr, /prune stopped at sessions/);
+  } finally {
+    execFileSync('dropdb', [db]);
+  }
+  const down = prune([], { CAREBOX_DATABASE_URL: 'host=/nonexistent dbname=nope' });
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /^carebox-admin: .+/);
+});
