@@ -96,8 +96,13 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 		PQclear(res);
 	}
 	PQclear(db_exec(r->db, "login_failures_clear", 1, &email));
+	/* The session and its audit entry commit together: no login goes
+	 * unrecorded. (On a failure the request's end rolls back.) */
+	if (db_command(r->db, "BEGIN") < 0)
+		return db_failure_status(r->db);
 	if ((status = sess_start(r, user_id)) ||
-	    (status = audit(r, "login", NULL, user_id, NULL)))
+	    (status = audit(r, "login", NULL, user_id, NULL)) ||
+	    (status = page_commit(r)))
 		return status;
 	return http_redirect(r, http_local_path(next) ? next : "/");
 }
