@@ -1,8 +1,9 @@
 # bench/inner.sh - the body of bench/run.sh, inside pg_virtualenv: loads the
 # data set of bench/gen.sql, explains the page queries (bench/explain.sh),
-# then loads the pages of the busiest user with wrk through nginx, next to a
-# minimal FastCGI responder serving the same /inbox bytes, and watches the
-# workers' memory over a soak of /inbox. Everything is bounded in time.
+# then loads the pages of the busiest user with wrk through nginx, watches
+# the workers' memory over a soak of /inbox, and compares /inbox, round by
+# round, with a minimal FastCGI responder serving the same bytes. Everything
+# is bounded in time.
 set -eu
 STACK_VAR=${STACK_VAR:-$BUILDDIR/bench/var}	# not tests/var: make check uses that
 OUT=${BENCH_OUT:-$BUILDDIR/bench/out}
@@ -64,11 +65,12 @@ mem() {
 # "steal" is the share of CPU time the hypervisor gave to other machines
 # during the run (from /proc/stat): on a shared host it moves the figures.
 cpu_times() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
+# load PATH [SECONDS] [BASE URL, default the app's] [LABEL]
 load() {
 	before=$(cpu_times)
-	wrk -t2 -c"$CONNS" -d"${2:-$SECONDS_EACH}s" --timeout 30s --latency -H "$COOKIE" "$U$1" >"$OUT/wrk.out" 2>&1 || true
+	wrk -t2 -c"$CONNS" -d"${2:-$SECONDS_EACH}s" --timeout 30s --latency -H "$COOKIE" "${3:-$U}$1" >"$OUT/wrk.out" 2>&1 || true
 	steal=$(echo "$before $(cpu_times)" | awk '{ printf "%.0f", ($3 > $1 ? 100 * ($4 - $2) / ($3 - $1) : 0) }')
-	awk -v path="$1" -v steal="$steal" 'BEGIN { gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", path) } /Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
+	awk -v path="${4:-$1}" -v steal="$steal" 'BEGIN { gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", path) } /Requests\/sec/ { rps = $2 } / 50% / { p50 = $2 } / 99% / { p99 = $2 }
 		/requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /Socket errors/ { err = $0 }
 		END { printf "%-26s %9s req/s   p50 %8s   p99 %8s   %s requests, %s non-2xx/3xx, steal %s%%%s\n",
 			path, rps, p50, p99, n, bad + 0, steal, err == "" ? "" : ";" err }' "$OUT/wrk.out"
@@ -91,7 +93,6 @@ mem "before the runs"
 echo "wrk -t2 -c$CONNS -d${SECONDS_EACH}s through nginx on 127.0.0.1:"
 load /healthz
 load /inbox
-INBOX_RPS=$(cat "$OUT/rps")
 load "/inbox?before=$BEFORE"
 load "/messages/$ROOT"
 load "/search?q=$WORD"
@@ -109,17 +110,21 @@ while [ "$done_n" -lt "$SOAK_REQUESTS" ] && [ $(($(date +%s) - start)) -lt "$SOA
 done
 [ "$done_n" -ge "$SOAK_REQUESTS" ] || echo "  soak stopped by its time bound at $done_n requests"
 mem "after the soak"
-stack_stop
 
-# The baseline: the same /inbox bytes from a minimal responder, same nginx,
-# two processes like the app: libfcgi's plain loop, then (-c) the same loop
-# closing connections the way carebox does. The target is set against the
-# first; the second shows what is left once the close costs nothing.
-"$SRCDIR/scripts/nginx-conf" "$STACK_VAR" "$STACK_PORT" "$SRCDIR/static" \
-	<"$SRCDIR/nginx.conf" >"$STACK_VAR/nginx.conf"
-baseline() {
-	rm -f "$STACK_VAR/carebox.sock"
-	python3 - "$STACK_VAR/carebox.sock" "$BUILDDIR/bench/fcgi_static" "$@" "$OUT/inbox.html" <<'PY' &
+# The baseline: the same /inbox bytes from a minimal responder behind the
+# same nginx.conf, two processes like the app: libfcgi's plain loop, and
+# (-c) the same loop closing connections the way carebox does. The target
+# is set against the first; the second shows what is left once the close
+# costs nothing. Both run beside carebox, each behind an nginx of its own,
+# and the rounds alternate the three, so a ratio compares runs made
+# seconds apart: on a shared host the steal time moves all figures.
+BASE_PIDS=
+base_start() {	# DIR PORT [fcgi_static options]
+	dir=$1 port=$2
+	shift 2
+	rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
+	"$SRCDIR/scripts/nginx-conf" "$dir" "$port" "$SRCDIR/static" <"$SRCDIR/nginx.conf" >"$dir/nginx.conf"
+	python3 - "$dir/carebox.sock" "$BUILDDIR/bench/fcgi_static" "$@" "$OUT/inbox.html" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(1024)
 os.dup2(s.fileno(), 0)
@@ -128,24 +133,31 @@ for _ in range(2):
         os.execv(sys.argv[2], sys.argv[2:])
 os.wait(); os.wait()
 PY
-	BASE_PID=$!
-	"$CAREBOX_NGINX" -p "$STACK_VAR" -c "$STACK_VAR/nginx.conf" -g 'daemon off;' 2>/dev/null &
-	NG=$!
-	sleep 0.5
-	load /inbox
-	kill "$NG"
-	pkill -P "$BASE_PID" 2>/dev/null || true
-	kill "$BASE_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
+	BASE_PIDS="$BASE_PIDS $!"
+	"$CAREBOX_NGINX" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>/dev/null &
+	BASE_PIDS="$BASE_PIDS $!"
 }
+base_start "$STACK_VAR/base" $((STACK_PORT + 100))
+base_start "$STACK_VAR/base-c" $((STACK_PORT + 101)) -c
+sleep 0.5
+ROUNDS=${BENCH_ROUNDS:-3}
 echo
-echo "baseline (the same $(wc -c <"$OUT/inbox.html")-byte /inbox page from memory, 2 processes):"
-baseline
-BASE_RPS=$(cat "$OUT/rps")
-echo "baseline closing connections as carebox does (fcgi_static -c):"
-baseline -c
-QUICK_RPS=$(cat "$OUT/rps")
-echo "/inbox of the busiest user: $(echo "scale=2; $INBOX_RPS / $BASE_RPS" | bc) of the baseline's requests/s;" \
-	"$(echo "scale=2; $INBOX_RPS / $QUICK_RPS" | bc) of the -c baseline's"
+echo "rounds: carebox /inbox, the baseline (the same $(wc -c <"$OUT/inbox.html")-byte page from memory) and the -c baseline, back to back:"
+for round in $(seq "$ROUNDS"); do
+	load /inbox "" "" "carebox /inbox" | sed 's/^/  /'
+	app=$(cat "$OUT/rps")
+	load /inbox "" "http://127.0.0.1:$((STACK_PORT + 100))" "baseline" | sed 's/^/  /'
+	base=$(cat "$OUT/rps")
+	load /inbox "" "http://127.0.0.1:$((STACK_PORT + 101))" "baseline -c" | sed 's/^/  /'
+	quick=$(cat "$OUT/rps")
+	echo "  round $round: carebox /inbox at $(echo "scale=2; $app / $base" | bc) of the baseline's requests/s," \
+		"$(echo "scale=2; $app / $quick" | bc) of the -c baseline's"
+done
+for p in $BASE_PIDS; do
+	pkill -P "$p" 2>/dev/null || true
+	kill "$p" 2>/dev/null || true
+done
+stack_stop
+wait 2>/dev/null || true
 echo "outputs (plans, wrk, gen.out): $OUT"
 exit "$rc"

@@ -6,7 +6,8 @@
 # A throwaway cluster gets the data set of bench/gen.sql (10,000 users, a
 # million messages), bench/explain.sh checks the page queries' plans, then
 # every load is bounded: wrk -d $BENCH_SECONDS (default 10) per page and a
-# soak of /inbox bounded by $BENCH_SOAK_MAX_SECONDS (default 240). Outputs
+# soak of /inbox bounded by $BENCH_SOAK_MAX_SECONDS (default 240), then
+# $BENCH_ROUNDS (default 3) rounds of /inbox against both baselines. Outputs
 # are kept in $BUILDDIR/bench/out. Exits non-zero if explain.sh finds a
 # page query reading a big table whole.
 set -eu
