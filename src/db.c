@@ -15,6 +15,8 @@ struct db {
 	PGconn *conn;
 	time_t last_attempt;
 	char sqlstate[6];
+	int first;		/* no statement run yet in this request */
+	int may_retry;		/* the request changes nothing (GET, HEAD) */
 };
 
 struct db *db_new(const char *conninfo, int timeout_ms,
@@ -119,26 +121,63 @@ int db_ensure(struct db *db)
 	return 0;
 }
 
+void db_begin_request(struct db *db, int may_retry)
+{
+	db->first = 1;
+	db->may_retry = may_retry;
+	db_ensure(db);
+}
+
+/* A connection the server closed while it sat idle (a database restart, a
+ * pooler's timeout) is found dead only by the next statement. If that is
+ * the first statement of a request that changes nothing, it may run again
+ * on a new connection instead of failing the page: returns 1 when `res`
+ * failed that way and the new connection is up (res is then cleared).
+ * Returns 0 otherwise, leaving `res` to db_check(). */
+static int db_stale(struct db *db, PGresult *res)
+{
+	int first = db->first;
+
+	db->first = 0;
+	if (!first || !db->may_retry || PQstatus(db->conn) != CONNECTION_BAD ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+		return 0;
+	log_msg("database connection lost; reconnecting");
+	if (db_ensure(db) < 0)
+		return 0;
+	PQclear(res);
+	return 1;
+}
+
 PGresult *db_exec_binary(struct db *db, const char *name, int n,
 			 const char *const *params, const int *lengths,
 			 const int *formats, int result_format)
 {
+	PGresult *res;
+
 	if (db->conn == NULL) {
 		db->sqlstate[0] = '\0';
 		return NULL;
 	}
-	return db_check(db, PQexecPrepared(db->conn, name, n, params, lengths,
-					   formats, result_format), name);
+	res = PQexecPrepared(db->conn, name, n, params, lengths, formats, result_format);
+	if (db_stale(db, res))
+		res = PQexecPrepared(db->conn, name, n, params, lengths, formats, result_format);
+	return db_check(db, res, name);
 }
 
 PGresult *db_exec_once(struct db *db, const char *name, const char *sql, int n,
 		       const char *const *params)
 {
+	PGresult *res;
+
 	if (db->conn == NULL) {
 		db->sqlstate[0] = '\0';
 		return NULL;
 	}
-	return db_check(db, PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0), name);
+	res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (db_stale(db, res))
+		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	return db_check(db, res, name);
 }
 
 PGresult *db_exec(struct db *db, const char *name, int n,
@@ -153,7 +192,10 @@ int db_command(struct db *db, const char *sql)
 
 	if (db->conn == NULL)
 		return -1;
-	res = db_check(db, PQexec(db->conn, sql), sql);
+	res = PQexec(db->conn, sql);
+	if (db_stale(db, res))
+		res = PQexec(db->conn, sql);
+	res = db_check(db, res, sql);
 	if (res == NULL)
 		return -1;
 	PQclear(res);

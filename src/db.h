@@ -26,6 +26,12 @@ struct db *db_new(const char *conninfo, int timeout_ms,
  * the database is down). Returns 0 when connected, -1 otherwise. */
 int db_ensure(struct db *db);
 
+/* Starts a request: connects if need be (db_ensure) and notes whether the
+ * request changes nothing (`may_retry`: GET, HEAD). For such a request the
+ * first statement, if it finds the connection closed by the server (a
+ * restart), runs once more on a new one instead of failing. */
+void db_begin_request(struct db *db, int may_retry);
+
 /* Runs the prepared statement `name` with `n` text parameters (NULL is SQL
  * NULL). Returns the result on PGRES_TUPLES_OK or PGRES_COMMAND_OK, which the
  * caller frees with PQclear(); NULL on any failure, which is logged (without

@@ -18,7 +18,7 @@
  * costs one heap read and no join. A visitor without a live session gets
  * no row at all. */
 #define LIST(rows) \
-	"WITH me AS (" SESS_SELECT ")" \
+	"WITH me AS (" SESS_SELECT_BRIEF ")" \
 	" SELECT me.*, l.* FROM me LEFT JOIN LATERAL (" rows ") l ON true" \
 	" ORDER BY l.created_at DESC, l.id DESC"
 #define ROW_COLUMNS \

@@ -230,7 +230,7 @@ static void req_handle(struct req *r, FCGX_Request *fr)
 			http_header(r, "Allow", allow);
 		return;
 	}
-	db_ensure(r->db);
+	db_begin_request(r->db, r->method != M_POST);
 	/* Files are read only for someone the route lets in. */
 	if (r->method == M_POST && req_multipart(r) && (rt->access & UPLOADS) &&
 	    route_admit(r, rt)) {

@@ -33,18 +33,22 @@ struct user {
  * clinic staff act for, the inbox and its unread count, and whether
  * last-seen is over a minute old. sess_load runs it alone; a page that
  * must be one round trip (the inbox) joins its own query onto it as the
- * CTE "me" and hands the result to sess_take(). */
-#define SESS_SELECT \
+ * CTE "me" and hands the result to sess_take(). SESS_SELECT_BRIEF leaves
+ * the clinic out (NULL), for pages that show and use none: the message
+ * lists, the pages people open most. */
+#define SESS_SELECT_OF(clinic, clinic_join) \
 	"SELECT u.id AS user_id, u.email, u.first_name, u.last_name, u.role::text," \
-	" s.csrf_token, s.flash_kind, s.flash_text, c.id AS clinic_id, c.name AS clinic_name," \
+	" s.csrf_token, s.flash_kind, s.flash_text, " clinic "," \
 	" i.unread_count," \
 	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id" \
 	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
-	" JOIN inboxes i ON i.user_id = u.id" \
-	" LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
-	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1) c ON true" \
+	" JOIN inboxes i ON i.user_id = u.id" clinic_join \
 	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
 	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
+#define SESS_SELECT SESS_SELECT_OF("c.id AS clinic_id, c.name AS clinic_name", \
+	" LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
+	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1) c ON true")
+#define SESS_SELECT_BRIEF SESS_SELECT_OF("NULL::uuid AS clinic_id, NULL::text AS clinic_name", "")
 #define SESS_COLUMNS 13
 
 extern const struct db_stmt sess_stmts[];

@@ -3,7 +3,7 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { request, postForm, pgCluster, sleep } = require('../lib/harness');
+const { request, postForm, pgCluster, sleep, sql } = require('../lib/harness');
 
 test('GET /healthz answers ok while the database is up', async () => {
   const r = await request('/healthz');
@@ -84,6 +84,21 @@ test('static files are served by nginx with long cache headers', async () => {
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/css/);
   assert.match(r.headers.get('cache-control'), /max-age=\d{6,}/);
+});
+
+test('connections the database closed are replaced without an error page', async () => {
+  // Every worker touches the database, then the server ends their sessions
+  // (as a restart or a pooler's idle timeout would). A page that changes
+  // nothing runs its statement again on a new connection.
+  await Promise.all(Array.from({ length: 8 }, () => request('/healthz')));
+  const [[n]] = sql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE application_name = 'carebox'`);
+  assert.ok(Number(n) >= 1, `sessions ended: ${n}`);
+  await sleep(100);
+  for (let i = 0; i < 4; i++) {
+    const rs = await Promise.all(Array.from({ length: 4 }, () => request('/healthz')));
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200], 'no 503 after the sessions ended');
+  }
 });
 
 test('a database restart gives 503 pages, then the workers recover', async () => {
