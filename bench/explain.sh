@@ -34,12 +34,6 @@ gcc -I"$SRCDIR/src" -I"$BUILDDIR" $(pkg-config --cflags libpq) -o "$out/stmts" \
 	"$SRCDIR/bench/stmts.c" "$BUILDDIR/libcarebox.a" \
 	$(pkg-config --libs libpq libsodium) -lfcgi -luuid
 "$out/stmts" >"$out/stmts.tsv"
-# Stand-ins for the thread and search queries, explained only while the
-# app has no statement of that name (see the list of page queries below).
-printf '%s\t%s\n' \
-	bench_thread "SELECT m.id, m.subject, m.body, m.read, m.created_at, m.inbox_id, m.outbox_id FROM messages m WHERE m.id = \$1 OR m.parent_id = \$1 ORDER BY m.created_at" \
-	bench_search "SELECT m.id, m.subject, left(m.body, 80), m.created_at FROM messages m WHERE m.search @@ websearch_to_tsquery('simple', \$1) AND (m.inbox_id = \$2 OR m.outbox_id = \$3) ORDER BY m.created_at DESC LIMIT 11" \
-	>>"$out/stmts.tsv"
 
 # The parameters: the busiest bench user (session "bench-1" of gen.sql).
 psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 -d "$db" >"$out/params" <<'SQL'
@@ -81,26 +75,23 @@ if [ "$(wc -l <"$out/params")" -ne 11 ] || grep -q ' $' "$out/params"; then
 	exit 2
 fi
 
-# The page queries: name, the statement it stands in for ("-": none; a
-# stand-in is skipped when that statement exists), and the parameters
-# (names of the lines above, EMPTY for '', or literals).
+# The page queries: name and parameters (names of the lines above, EMPTY
+# for '', or literals).
 cat >"$out/queries" <<'EOF'
-sess_load - TOKEN
-inbox_first - TOKEN false
-inbox_before - TOKEN false BEFORE
-sent_first - TOKEN false
-sent_before - TOKEN false SENT_BEFORE
-msg_thread_root - ROOT USER
-message_open - ROOT USER
-message_thread - ROOT USER
-bench_thread message_thread ROOT
-msg_read_thread - USER ROOT
-msg_may_write - USER PEER
-msg_recipients - USER EMPTY EMPTY
-search_boxes - USER SEARCH_BEFORE INBOX
-search_first - INBOX OUTBOX WORD
-search_before - INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
-bench_search search_first WORD INBOX OUTBOX
+sess_load TOKEN
+inbox_first TOKEN false
+inbox_before TOKEN false BEFORE
+sent_first TOKEN false
+sent_before TOKEN false SENT_BEFORE
+msg_thread_root ROOT USER
+message_open ROOT USER
+message_thread ROOT USER
+msg_read_thread USER ROOT
+msg_may_write USER PEER
+msg_recipients USER EMPTY EMPTY
+search_boxes USER SEARCH_BEFORE INBOX
+search_first INBOX OUTBOX WORD
+search_before INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
 EOF
 
 # One psql script: prepare everything, then per page query five plannings
@@ -111,9 +102,9 @@ BEGIN {
 	while ((getline line < params) > 0) { split(line, kv, " "); val[kv[1]] = kv[2] }
 	nq = 0
 	while ((getline line < queries) > 0) {
-		n = split(line, w, " "); q[++nq] = w[1]; instead[w[1]] = w[2]; args = ""
-		for (i = 3; i <= n; i++)
-			args = args (i > 3 ? ", " : "") "'\''" (w[i] == "EMPTY" ? "" : w[i] in val ? val[w[i]] : w[i]) "'\''"
+		n = split(line, w, " "); q[++nq] = w[1]; args = ""
+		for (i = 2; i <= n; i++)
+			args = args (i > 2 ? ", " : "") "'\''" (w[i] == "EMPTY" ? "" : w[i] in val ? val[w[i]] : w[i]) "'\''"
 		qargs[w[1]] = args
 	}
 	print "\\set ON_ERROR_STOP 1"
@@ -132,7 +123,6 @@ BEGIN {
 END {
 	for (i = 1; i <= nq; i++) {
 		name = q[i]; page[name] = 1
-		if (instead[name] != "-" && instead[name] in nparams) continue
 		if (!(name in nparams)) { print "\\echo @@missing " name; continue }
 		print "SAVEPOINT e;"
 		# Planned for the values at hand, as db_exec_once does.
@@ -140,7 +130,7 @@ END {
 		print "\\o /dev/null"
 		for (k = 0; k < 5; k++) print "EXPLAIN EXECUTE " name "(" qargs[name] ");"
 		print "\\o"
-		print "\\echo @@page " name (instead[name] == "-" ? "" : " (stand-in for " instead[name] ")")
+		print "\\echo @@page " name
 		print "EXPLAIN (ANALYZE, BUFFERS) EXECUTE " name "(" qargs[name] ");"
 		print "ROLLBACK TO e;"
 		print "SET LOCAL enable_seqscan = off;"
@@ -179,7 +169,7 @@ function flush(   i, t, seq, generic, ms) {
 	if (kind == "page") {
 		generic = 0
 		for (i = 1; i <= n; i++) if (lines[i] ~ /\$[0-9]/) generic = 1
-		printf "== %s%s (%s plan)%s%s\n", name, note, generic ? "generic" : "custom",
+		printf "== %s (%s plan)%s%s\n", name, generic ? "generic" : "custom",
 			seq == "" ? "" : "   ** SEQ SCAN on " seq " **",
 			(ms + 0 > slow) ? "   ** SLOW: " ms " ms **" : ""
 		for (i = 1; i <= n && i <= top; i++) print "   " lines[i]
@@ -198,7 +188,7 @@ function flush(   i, t, seq, generic, ms) {
 	}
 	name = ""; n = 0
 }
-/^@@/ { flush(); kind = substr($1, 3); name = $2; note = ""; if (NF > 2) { note = $0; sub(/^[^ ]+ [^ ]+/, "", note) }
+/^@@/ { flush(); kind = substr($1, 3); name = $2
 	if (kind == "missing") flush(); next }
 { lines[++n] = $0 }
 END {

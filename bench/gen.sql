@@ -257,7 +257,7 @@ SELECT sha256(decode(encode(sha256(convert_to('bench-' || n, 'UTF8')), 'hex'), '
 FROM gen_bench;
 
 -- Other users' sessions: one per user on average, from the last 30 days
--- (sess_prune only clears a user's old ones at their next login); a tenth
+-- (sess_insert only clears a user's old ones at their next login); a tenth
 -- of them are live.
 INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
 SELECT sha256(convert_to('gen-session-' || n, 'UTF8')), u.id,

@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "auth.h"
-
 #include "buf.h"
 #include "db.h"
 #include "dirlist.h"
 #include "log.h"
+#include "sess.h"
 
 static void usage(void)
 {
@@ -30,21 +30,6 @@ static void usage(void)
 	      "              run while carebox serves, e.g. hourly; the audit log stays\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
-}
-
-/* Reads a whole file into `out`. Returns 0 or -1. */
-static int read_file(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "r");
-	char chunk[8192];
-	size_t got;
-
-	if (f == NULL)
-		return -1;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_put(out, chunk, got);
-	fclose(f);
-	return 0;
 }
 
 /* Runs one query with parameters; prints the error and returns -1 on
@@ -81,7 +66,7 @@ static int apply_one(PGconn *c, const char *dir, const char *name)
 		return seen > 0 ? 0 : -1;
 	}
 	buf_printf(&path, "%s/%s", dir, name);
-	if (read_file(path.data, &sql) < 0 || sql.data == NULL) {
+	if (buf_read_file(&sql, path.data, NULL) < 0 || sql.len == 0) {
 		fprintf(stderr, "carebox-admin: cannot read %s\n", path.data);
 		goto out;
 	}
@@ -341,12 +326,11 @@ out:
 static const struct {
 	const char *table, *sql;
 } prune_stmts[] = {
-	/* What sess_load (sess.h) no longer takes: over 12 hours or idle 30
-	 * minutes. Live sessions are few (the app already drops a user's dead
-	 * ones at login), so this predicate has no index: one on last_seen_at
-	 * would cost every session touch its HOT update. */
-	{ "sessions", PRUNE("sessions", "token_hash",
-		"(expires_at < now() OR last_seen_at < now() - interval '30 minutes')") },
+	/* SESS_DEAD (sess.h): what sess_load no longer takes. Live sessions
+	 * are few (the app drops a user's dead ones at login), so this
+	 * predicate has no index: one on last_seen_at would cost every
+	 * session touch its HOT update. */
+	{ "sessions", PRUNE("sessions", "token_hash", SESS_DEAD) },
 	/* A form token stops a resend of its form. That form also carries its
 	 * session's CSRF token, so it is dead after 12 hours; a week is ample. */
 	{ "form_tokens", PRUNE("form_tokens", "token", "used_at < now() - interval '7 days'") },

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_parse.h"
 #include "log.h"
 
 #define OPS_MIN 2
@@ -81,16 +82,6 @@ int auth_equal(const char *a, const char *b)
 	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
 		return 0;
 	return n == 0 || sodium_memcmp(a, b, n) == 0;
-}
-
-/* Characters (code points) of a valid UTF-8 string. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
 }
 
 const char *auth_password_problem(const char *pw, const char *email,

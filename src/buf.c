@@ -1,6 +1,7 @@
 /* buf.c - growable byte buffer and HTML/URL escaping into it. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,29 @@ void buf_put_urlarg(struct buf *b, const char *s, size_t n)
 			buf_putc(b, hex[c & 15]);
 		}
 	}
+}
+
+int buf_read_file(struct buf *b, const char *path, struct buf *err)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+	int failed;
+
+	if (f == NULL) {
+		if (err)
+			buf_printf(err, "%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(b, chunk, n);
+	failed = ferror(f);
+	if (failed && err)
+		buf_printf(err, "%s:0: cannot read: %s", path, strerror(errno));
+	fclose(f);
+	buf_grow(b, 0);
+	b->data[b->len] = '\0';
+	return failed ? -1 : 0;
 }
 
 void buf_reset(struct buf *b)

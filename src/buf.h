@@ -32,6 +32,11 @@ void buf_put_html(struct buf *b, const char *s, size_t n);
  * segment: everything but A-Z a-z 0-9 - . _ ~ is encoded. */
 void buf_put_urlarg(struct buf *b, const char *s, size_t n);
 
+/* Appends the whole file `path`, then a NUL. Returns 0, or -1 with
+ * "PATH:0: cannot open: reason" (or "cannot read") appended to `err` when
+ * `err` is not NULL. */
+int buf_read_file(struct buf *b, const char *path, struct buf *err);
+
 /* Forgets the content, keeps the memory. */
 void buf_reset(struct buf *b);
 

@@ -149,9 +149,12 @@ static int db_stale(struct db *db, PGresult *res)
 	return 1;
 }
 
-PGresult *db_exec_binary(struct db *db, const char *name, int n,
-			 const char *const *params, const int *lengths,
-			 const int *formats, int result_format)
+/* Runs the prepared statement `name`, or with `sql` that text unprepared;
+ * once more on a new connection if db_stale() says so (at most once: it
+ * clears db->first). */
+static PGresult *db_run(struct db *db, const char *name, const char *sql, int n,
+			const char *const *params, const int *lengths,
+			const int *formats, int result_format)
 {
 	PGresult *res;
 
@@ -159,25 +162,24 @@ PGresult *db_exec_binary(struct db *db, const char *name, int n,
 		db->sqlstate[0] = '\0';
 		return NULL;
 	}
-	res = PQexecPrepared(db->conn, name, n, params, lengths, formats, result_format);
-	if (db_stale(db, res))
-		res = PQexecPrepared(db->conn, name, n, params, lengths, formats, result_format);
+	do
+		res = sql ? PQexecParams(db->conn, sql, n, NULL, params, lengths, formats, result_format)
+			  : PQexecPrepared(db->conn, name, n, params, lengths, formats, result_format);
+	while (db_stale(db, res));
 	return db_check(db, res, name);
+}
+
+PGresult *db_exec_binary(struct db *db, const char *name, int n,
+			 const char *const *params, const int *lengths,
+			 const int *formats, int result_format)
+{
+	return db_run(db, name, NULL, n, params, lengths, formats, result_format);
 }
 
 PGresult *db_exec_once(struct db *db, const char *name, const char *sql, int n,
 		       const char *const *params)
 {
-	PGresult *res;
-
-	if (db->conn == NULL) {
-		db->sqlstate[0] = '\0';
-		return NULL;
-	}
-	res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (db_stale(db, res))
-		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
-	return db_check(db, res, name);
+	return db_run(db, name, sql, n, params, NULL, NULL, 0);
 }
 
 PGresult *db_exec(struct db *db, const char *name, int n,
@@ -192,9 +194,9 @@ int db_command(struct db *db, const char *sql)
 
 	if (db->conn == NULL)
 		return -1;
-	res = PQexec(db->conn, sql);
-	if (db_stale(db, res))
+	do
 		res = PQexec(db->conn, sql);
+	while (db_stale(db, res));
 	res = db_check(db, res, sql);
 	if (res == NULL)
 		return -1;

@@ -50,6 +50,9 @@ const char *kv_get(const struct kvlist *l, const char *key);
  * surrogates, nothing above U+10FFFF), else 0. */
 int utf8_valid(const char *s, size_t n);
 
+/* Characters (code points) of the valid UTF-8 string `s`. */
+size_t utf8_chars(const char *s);
+
 /* 1 if `s` is a UUID in canonical lower- or upper-case 8-4-4-4-12 form. */
 int uuid_valid(const char *s, size_t n);
 

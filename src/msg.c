@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "http_parse.h"
 
 /* Every statement that changes read or archived state also moves the
  * inbox's unread_count, in the same statement, so the two cannot drift.
@@ -195,16 +196,6 @@ int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
 	return run_only(db, "msg_archive_thread", 3, p);
 }
 
-/* Characters of a valid UTF-8 string. */
-static size_t chars(const char *s, size_t n)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
-}
-
 /* 1 if `s` has a control character other than those `allowed`. */
 static int has_controls(const char *s, const char *allowed)
 {
@@ -220,7 +211,7 @@ const char *msg_body_problem(const char *body)
 
 	if (body == NULL)
 		return "Write a message.";
-	n = chars(body, strlen(body));
+	n = utf8_chars(body);
 	if (strspn(body, " \t\r\n") == strlen(body))
 		return "Write a message.";
 	if (n > MSG_BODY_MAX)
@@ -234,7 +225,7 @@ const char *msg_subject_problem(const char *subject)
 {
 	if (subject == NULL || *subject == '\0')
 		return "Give the message a subject.";
-	if (chars(subject, strlen(subject)) > MSG_SUBJECT_MAX)
+	if (utf8_chars(subject) > MSG_SUBJECT_MAX)
 		return "A subject may have at most 200 characters.";
 	if (has_controls(subject, "\t"))
 		return "A subject is one line of text.";

@@ -422,6 +422,7 @@ static const char *add_file(struct mp *m, const struct part *pt)
 	u->declared_type = arena_strndup(m->a, pt->type.s ? pt->type.s : "", pt->type.n);
 	u->data = pt->data.s;
 	u->len = pt->data.n;
+	u->type = NULL;
 	m->nfiles++;
 	return NULL;
 }

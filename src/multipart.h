@@ -18,13 +18,16 @@
 /* One uploaded file. `field` and `filename` are NUL-terminated arena
  * strings; `declared_type` is the part's Content-Type as the client sent it
  * ("" if none; never trust it: see multipart_sniff). `data` points into the
- * request body, which must outlive the upload: nothing is copied. */
+ * request body, which must outlive the upload: nothing is copied. `type`
+ * is NULL until the app checks the content (multipart_sniff), which it
+ * then does once per file. */
 struct upload {
 	const char *field;
 	const char *filename;
 	const char *declared_type;
 	const char *data;
 	size_t len;
+	const char *type;
 };
 
 /*

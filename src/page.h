@@ -41,6 +41,17 @@ int page_name_ok(struct req *r, const char *field, const char *value);
 int page_person_ok(struct req *r, const char *email, const char *first,
 		   const char *last);
 
+/* Failed logins (and wrong current passwords on /account) allowed per
+ * e-mail and per address in 15 minutes; the table is login_failures. */
+#define LOGIN_MAX_FAILURES 5
+
+/* Opens the request's transaction; one left open is rolled back when the
+ * request ends (db_end_request). Returns 0 or an error status. */
+static inline int page_begin(struct req *r)
+{
+	return db_command(r->db, "BEGIN") < 0 ? db_failure_status(r->db) : 0;
+}
+
 /* Commits the request's transaction. Returns 0 or an error status. */
 static inline int page_commit(struct req *r)
 {

@@ -8,8 +8,6 @@
 #include "auth.h"
 #include "sess.h"
 
-#define ACCOUNT_MAX_FAILURES 5	/* wrong current passwords, as for logins */
-
 /* Wrong current passwords count as failed logins (the login_failures
  * table and its 15-minute window): a stolen session must not become a way
  * to guess the password at leisure. */
@@ -18,7 +16,6 @@ const struct db_stmt page_account_stmts[] = {
 	{ "account_failures",
 	  "SELECT count(*) FROM login_failures WHERE at > now() - interval '15 minutes'"
 	  " AND (lower(email) = lower($1) OR address = $2)" },
-	{ "account_failure_add", "INSERT INTO login_failures (email, address) VALUES ($1, $2)" },
 	{ "account_update",
 	  "UPDATE users SET first_name = $2, last_name = $3, email = $4 WHERE id = $1"
 	  " AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($4) AND o.id <> $1)"
@@ -64,7 +61,7 @@ static int account_check_password(struct req *r, const char *error_key)
 
 	if (res == NULL)
 		return db_failure_status(r->db);
-	ok = atoi(PQgetvalue(res, 0, 0)) < ACCOUNT_MAX_FAILURES;
+	ok = atoi(PQgetvalue(res, 0, 0)) < LOGIN_MAX_FAILURES;
 	PQclear(res);
 	if (!ok) {
 		tv_set_str(r->arena, r->view, error_key, "Too many wrong passwords. "
@@ -79,7 +76,7 @@ static int account_check_password(struct req *r, const char *error_key)
 	PQclear(res);
 	if (ok)
 		return 0;
-	PQclear(db_exec(r->db, "account_failure_add", 2, p));
+	PQclear(db_exec(r->db, "login_failure_add", 2, p));	/* page_login.c */
 	tv_set_str(r->arena, r->view, error_key, pw && *pw ?
 		   "This is not your current password." : "Enter your current password.");
 	return 422;
@@ -149,8 +146,8 @@ int page_account_password_post(struct req *r)
 	if (auth_hash(http_form(r, "password"), hash) < 0)
 		return 500;
 	/* The change, its audit entry and the notice stand or fall together. */
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
+	if ((status = page_begin(r)))
+		return status;
 	res = db_exec(r->db, "account_password", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);

@@ -254,8 +254,8 @@ static int admin_set_active(struct req *r, const char *stmt, const char *action,
 
 	if ((status = admin_may_change(r, id)))
 		return status;
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
+	if ((status = page_begin(r)))
+		return status;
 	res = db_exec(r->db, stmt, 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);

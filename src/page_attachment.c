@@ -34,15 +34,16 @@ const struct db_stmt attachment_stmts[] = {
 	{ NULL, NULL }
 };
 
-/* Checks one upload by content; on a problem appends a sentence naming it
- * to `errors` and returns 0, else returns 1. */
-static int attachment_ok(const struct upload *u, struct buf *errors)
+/* Checks one upload by content, once (the type found is kept in u->type);
+ * on a problem appends a sentence naming it to `errors` and returns 0,
+ * else returns 1. */
+static int attachment_ok(struct upload *u, struct buf *errors)
 {
 	const char *problem = NULL;
 
 	if (u->len == 0)
 		problem = " is empty.";
-	else if (multipart_sniff(u->data, u->len) == NULL)
+	else if (u->type == NULL && (u->type = multipart_sniff(u->data, u->len)) == NULL)
 		problem = " is not a PDF, PNG, JPEG or plain text file.";
 	if (problem == NULL)
 		return 1;
@@ -68,8 +69,7 @@ static int attachment_insert(struct req *r, const char *message_id,
 			     const struct upload *u)
 {
 	char size[24];
-	const char *p[5] = { message_id, u->filename, multipart_sniff(u->data, u->len),
-			     size, u->data };
+	const char *p[5] = { message_id, u->filename, u->type, size, u->data };
 	const int lengths[5] = { 0, 0, 0, 0, (int)u->len };
 	const int formats[5] = { 0, 0, 0, 0, 1 };
 	PGresult *res;

@@ -110,11 +110,12 @@ int page_invite_user(struct req *r, const char *email, const char *first,
 {
 	const char *p[5] = { email, first, last, role, r->user->clinic_id };
 	PGresult *res;
+	int status;
 
 	if (r->user->clinic_id == NULL)
 		return 403;
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
+	if ((status = page_begin(r)))
+		return status;
 	res = db_exec(r->db, "link_invitee_insert", 5, p);
 	if (res == NULL)
 		return db_failure_status(r->db);

@@ -8,8 +8,6 @@
 #include "auth.h"
 #include "sess.h"
 
-#define LOGIN_MAX_FAILURES 5	/* per e-mail and per address, in 15 minutes */
-
 const struct db_stmt page_login_stmts[] = {
 	{ "login_failures",
 	  "SELECT count(*) FILTER (WHERE lower(email) = lower($1)),"
@@ -98,9 +96,8 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 	PQclear(db_exec(r->db, "login_failures_clear", 1, &email));
 	/* The session and its audit entry commit together: no login goes
 	 * unrecorded. (On a failure the request's end rolls back.) */
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
-	if ((status = sess_start(r, user_id)) ||
+	if ((status = page_begin(r)) ||
+	    (status = sess_start(r, user_id)) ||
 	    (status = audit(r, "login", NULL, user_id, NULL)) ||
 	    (status = page_commit(r)))
 		return status;

@@ -166,8 +166,8 @@ static int message_send(struct req *r, const struct msg_new *m, const char *sent
 	 * one was not made from our form: refuse it rather than say "sent". */
 	if (!auth_token_valid(http_form(r, "form_token")))
 		return 400;
-	if (db_command(r->db, "BEGIN") < 0)
-		return db_failure_status(r->db);
+	if ((status = page_begin(r)))
+		return status;
 	fresh = msg_claim_form_token(r->db, r->user->id, http_form(r, "form_token"));
 	if (fresh < 0)
 		return db_failure_status(r->db);

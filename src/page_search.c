@@ -177,16 +177,6 @@ static int search_run(struct req *r, const char *q, const char *before)
 	return 0;
 }
 
-/* Characters (not bytes) of the UTF-8 string `s`. */
-static size_t search_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 int page_search_get(struct req *r)
 {
 	const char *q = http_query(r, "q"), *before = http_query(r, "before");
@@ -196,7 +186,7 @@ int page_search_get(struct req *r)
 		return 400;
 	tv_set_str(r->arena, r->view, "title", "Search");
 	tv_set_str(r->arena, r->view, "q", q ? q : "");
-	if (q && search_chars(q) > SEARCH_MAX) {
+	if (q && utf8_chars(q) > SEARCH_MAX) {
 		tv_set_str(r->arena, r->view, "q_error",
 			   "Search for at most 200 characters: a few words are enough.");
 		status = 400;

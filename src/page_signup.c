@@ -44,10 +44,8 @@ int page_password_ok(struct req *r, const char *email, const char *first,
 
 int page_name_ok(struct req *r, const char *field, const char *value)
 {
-	size_t n = 0;
+	size_t n = utf8_chars(value);
 
-	for (const char *p = value; *p; p++)
-		n += ((unsigned char)*p & 0xc0) != 0x80;
 	if (n >= 1 && n <= 100)
 		return 1;
 	tv_set_str(r->arena, r->view, arena_printf(r->arena, "%s_error", field),

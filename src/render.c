@@ -97,29 +97,6 @@ static unsigned line_of(const char *s, size_t off)
 	return line;
 }
 
-/* Reads the file `path` into `b`; -1 with a message in `err`. */
-static int slurp(const char *path, struct buf *b, struct buf *err)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL) {
-		buf_printf(err, "%s:0: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_put(b, chunk, n);
-	buf_grow(b, 0);
-	if (ferror(f)) {
-		buf_printf(err, "%s:0: cannot read: %s", path, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
-
 /*
  * Parses the JSON file `path` into a data value in the arena; NULL with
  * "file:line: message" in `err`. Nothing may follow the value but space.
@@ -132,7 +109,7 @@ static struct tv *read_json(struct arena *a, const char *path, struct buf *err)
 	struct tv *v = NULL;
 	size_t end;
 
-	if (slurp(path, &text, err) < 0)
+	if (buf_read_file(&text, path, err) < 0)
 		return NULL;
 	tok = json_tokener_new();
 	j = json_tokener_parse_ex(tok, text.data, (int)text.len);

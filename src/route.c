@@ -158,18 +158,20 @@ static int route_access(struct req *r)
 	return status;
 }
 
-/* Loads the session (unless route_admit did) and applies the table's
- * rules; returns 0 to run the handler or the status of the answer already
- * made. SESSION_IN_QUERY pages load the session with their own query
- * (route_session). */
+/* Loads the session and applies the table's rules; returns 0 to run the
+ * handler or the status of the answer already made. SESSION_IN_QUERY
+ * pages load the session with their own query (route_session); after
+ * route_admit only the CSRF token, now read, is left to check. */
 static int route_guard(struct req *r, const struct route *rt)
 {
 	int status;
 
+	if (r->session_loaded)
+		return r->method == M_POST && !sess_csrf_ok(r) ? 403 : 0;
 	r->access = rt->access;
 	if (rt->access & SESSION_IN_QUERY)
 		return auth_token_valid(http_cookie(r, SESSION_COOKIE)) ? 0 : route_to_login(r);
-	if (!(rt->access & NO_SESSION) && !r->session_loaded && (status = sess_load(r)))
+	if (!(rt->access & NO_SESSION) && (status = sess_load(r)))
 		return status;
 	return route_access(r);
 }

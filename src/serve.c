@@ -231,18 +231,14 @@ static void req_handle(struct req *r, FCGX_Request *fr)
 		return;
 	}
 	db_begin_request(r->db, r->method != M_POST);
-	/* Files are read only for someone the route lets in. */
-	if (r->method == M_POST && req_multipart(r) && (rt->access & UPLOADS) &&
-	    route_admit(r, rt)) {
-		db_end_request(r->db);
-		return;
-	}
-	if (r->method == M_POST && (status = req_read_body(r, fr, rt, &msg))) {
+	/* Files are read only for someone the route lets in; route_admit
+	 * answers anyone else (to /login, 403 or 503). */
+	if (r->method == M_POST && req_multipart(r) && (rt->access & UPLOADS))
+		status = route_admit(r, rt);
+	if (status == 0 && r->method == M_POST && (status = req_read_body(r, fr, rt, &msg)))
 		http_error(r, status, msg);
-		db_end_request(r->db);
-		return;
-	}
-	route_run(r, rt);
+	else if (status == 0)
+		route_run(r, rt);
 	db_end_request(r->db);
 }
 

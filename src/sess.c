@@ -15,12 +15,11 @@ const struct db_stmt sess_stmts[] = {
 	  " flash_kind = CASE WHEN flash_text = $2 THEN NULL ELSE flash_kind END,"
 	  " flash_text = CASE WHEN flash_text = $2 THEN NULL ELSE flash_text END"
 	  " WHERE token_hash = sha256(decode($1, 'hex'))" },
+	/* A new session; the user's dead ones go in the same statement. */
 	{ "sess_insert",
-	  "INSERT INTO sessions (token_hash, user_id, csrf_token)"
+	  "WITH gone AS (DELETE FROM sessions WHERE user_id = $2 AND " SESS_DEAD ")"
+	  " INSERT INTO sessions (token_hash, user_id, csrf_token)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3)" },
-	{ "sess_prune",
-	  "DELETE FROM sessions WHERE user_id = $1"
-	  " AND (expires_at < now() OR last_seen_at < now() - interval '30 minutes')" },
 	{ "sess_delete", "DELETE FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_flash",
 	  "UPDATE sessions SET flash_kind = $2, flash_text = $3"
@@ -191,8 +190,6 @@ int sess_start(struct req *r, const char *user_id)
 
 	auth_token(token);
 	auth_token(csrf);
-	res = db_exec(r->db, "sess_prune", 1, &p[1]);
-	PQclear(res);
 	res = db_exec(r->db, "sess_insert", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);

@@ -51,6 +51,11 @@ struct user {
 #define SESS_SELECT_BRIEF SESS_SELECT_OF("NULL::uuid AS clinic_id, NULL::text AS clinic_name", "")
 #define SESS_COLUMNS 13
 
+/* A session sess_load no longer takes (over 12 hours, or idle for 30
+ * minutes), as a predicate on table sessions: cleared at the user's next
+ * login and by carebox-admin prune. */
+#define SESS_DEAD "(expires_at < now() OR last_seen_at < now() - interval '30 minutes')"
+
 extern const struct db_stmt sess_stmts[];
 
 /* Looks up the session cookie: sets r->user when it names a live session

@@ -343,23 +343,6 @@ static int parse_error(struct parser *p, uint32_t line, const char *fmt, ...)
 	return -1;
 }
 
-/* Returns the first occurrence of the `nlen` bytes `needle` in the `hlen`
- * bytes at `hay`, or NULL. */
-static const char *find(const char *hay, size_t hlen, const char *needle, size_t nlen)
-{
-	const char *end = hay + hlen, *p = hay;
-
-	while ((size_t)(end - p) >= nlen) {
-		p = memchr(p, needle[0], (size_t)(end - p) - nlen + 1);
-		if (p == NULL)
-			return NULL;
-		if (memcmp(p, needle, nlen) == 0)
-			return p;
-		p++;
-	}
-	return NULL;
-}
-
 /* 1 for the whitespace allowed around tag names and delimiters. */
 static int is_space(char c)
 {
@@ -467,7 +450,7 @@ static long find_close(const struct parser *p, size_t from, char closer)
 	size_t at = from;
 
 	for (;;) {
-		const char *e = find(p->src + at, p->len - at, p->ctag, p->clen);
+		const char *e = memmem(p->src + at, p->len - at, p->ctag, p->clen);
 		size_t i;
 
 		if (e == NULL)
@@ -610,7 +593,7 @@ static int scan(struct parser *p)
 	size_t pos = 0;
 
 	while (pos < p->len) {
-		const char *o = find(p->src + pos, p->len - pos, p->otag, p->olen);
+		const char *o = memmem(p->src + pos, p->len - pos, p->otag, p->olen);
 		size_t at = o ? (size_t)(o - p->src) : p->len;
 
 		scan_text(p, pos, at);
@@ -1107,44 +1090,15 @@ int tpl_check(struct tpl_set *set, struct buf *err)
 	return 0;
 }
 
-/* Reads the whole file `path` into a new heap buffer (freed by the caller)
- * and sets `*len`; NULL with a message in `err` when it cannot. */
-static char *read_file(const char *path, size_t *len, struct buf *err)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL) {
-		buf_printf(err, "%s:0: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_put(&b, chunk, n);
-	if (ferror(f)) {
-		buf_printf(err, "%s:0: cannot read: %s", path, strerror(errno));
-		fclose(f);
-		buf_free(&b);
-		return NULL;
-	}
-	fclose(f);
-	buf_grow(&b, 0);
-	*len = b.len;
-	return b.data;
-}
-
 int tpl_add_file(struct tpl_set *set, const char *name, const char *path,
 		 struct buf *err)
 {
-	size_t len;
-	char *src = read_file(path, &len, err);
-	int rc;
+	struct buf src = BUF_INIT;
+	int rc = buf_read_file(&src, path, err);
 
-	if (src == NULL)
-		return -1;
-	rc = tpl_add(set, name, path, src, len, err);
-	free(src);
+	if (rc == 0)
+		rc = tpl_add(set, name, path, src.data, src.len, err);
+	buf_free(&src);
 	return rc;
 }
 

@@ -380,6 +380,35 @@ test('search pages with ?before=, ten at a time', async () => {
   assert.doesNotMatch(second.text, /Older results/);
 });
 
+test('inbox and sent list ten at a time, newest first, paged with ?before=', async () => {
+  const x = await world('L');
+  for (let i = 1; i <= 12; i++) await send(x.pat, x.doc, `Listed ${i}z`, `Body ${i}`);
+  const subjects = (html) => [...html.matchAll(/>Listed (\d+)z</g)].map((m) => Number(m[1]));
+  for (const [c, path] of [[x.doc.c, '/inbox'], [x.pat.c, '/sent']]) {
+    const first = await c.get(path);
+    assert.equal(first.status, 200, path);
+    assert.deepEqual(subjects(first.text), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3], `${path}: the newest ten`);
+    const older = new RegExp(`href="(${path}\\?before=${UUID})">Older messages`).exec(first.text);
+    assert.ok(older, `${path}: a link to older messages`);
+    const second = await c.get(decode(older[1]));
+    assert.equal(second.status, 200);
+    assert.deepEqual(subjects(second.text), [2, 1], `${path}: then the rest`);
+    assert.doesNotMatch(second.text, /Older messages/);
+    assert.match(second.text, new RegExp(`href="${path}">Newest`));
+  }
+  const sent = await x.pat.c.get('/sent');
+  assert.match(sent.text, /not yet/, 'sent shows read receipts: unread so far');
+  await x.doc.c.get(`/messages/${(/href="\/messages\/([0-9a-f-]{36})">Listed 12z/.exec(sent.text))[1]}`);
+  assert.match((await x.pat.c.get('/sent')).text, /read \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d/);
+  assert.equal((await x.doc.c.get('/inbox?before=nope')).status, 400);
+  // Someone else's message as the start: nothing of theirs leaks.
+  const theirs = await send(x.out, x.far, 'Elsewhere', 'Not yours');
+  const foreign = await x.doc.c.get(`/inbox?before=${theirs}`);
+  assert.equal(foreign.status, 200);
+  assert.match(foreign.text, /No older messages\./);
+  assert.doesNotMatch(foreign.text, /Elsewhere|Listed/);
+});
+
 test('search merges received, archived and sent messages, newest first, across pages', async () => {
   const x = await world('N');
   const word = `narwhal${process.pid}x${Date.now()}`;
