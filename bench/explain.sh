@@ -76,22 +76,22 @@ if [ "$(wc -l <"$out/params")" -ne 11 ] || grep -q ' $' "$out/params"; then
 fi
 
 # The page queries: name and parameters (names of the lines above, EMPTY
-# for '', or literals).
+# for '', NULL for SQL NULL, or literals).
 cat >"$out/queries" <<'EOF'
 sess_load TOKEN
-inbox_first TOKEN false
-inbox_before TOKEN false BEFORE
-sent_first TOKEN false
-sent_before TOKEN false SENT_BEFORE
-msg_thread_root ROOT USER
+inbox_first TOKEN false NULL
+inbox_older TOKEN false BEFORE
+inbox_newer TOKEN false BEFORE
+sent_first TOKEN false NULL
+sent_older TOKEN false SENT_BEFORE
 message_open ROOT USER
 message_thread ROOT USER
 msg_read_thread USER ROOT
 msg_may_write USER PEER
 msg_recipients USER EMPTY EMPTY
-search_boxes USER SEARCH_BEFORE INBOX
+search_boxes USER SEARCH_BEFORE
 search_first INBOX OUTBOX WORD
-search_before INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
+search_older INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
 EOF
 
 # One psql script: prepare everything, then per page query five plannings
@@ -104,7 +104,7 @@ BEGIN {
 	while ((getline line < queries) > 0) {
 		n = split(line, w, " "); q[++nq] = w[1]; args = ""
 		for (i = 2; i <= n; i++)
-			args = args (i > 2 ? ", " : "") "'\''" (w[i] == "EMPTY" ? "" : w[i] in val ? val[w[i]] : w[i]) "'\''"
+			args = args (i > 2 ? ", " : "") (w[i] == "NULL" ? "NULL" : "'\''" (w[i] == "EMPTY" ? "" : w[i] in val ? val[w[i]] : w[i]) "'\''")
 		qargs[w[1]] = args
 	}
 	print "\\set ON_ERROR_STOP 1"

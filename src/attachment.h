@@ -4,27 +4,20 @@
 
 #include "buf.h"
 #include "db.h"
+#include "form.h"
 #include "http.h"
 #include "tpl.h"
 
 extern const struct db_stmt attachment_stmts[];
 
-/* Checks every file of r->uploads by content (multipart_sniff): each must
- * be a non-empty PDF, PNG, JPEG or UTF-8 plain text file. Call it before
- * anything is stored. For each refused file appends one sentence naming it
- * ("report.exe is not a PDF, PNG, JPEG or plain text file.", "x.txt is
- * empty.") to `errors`, space-separated. Returns 0 if all are fine, else
- * 422 (nothing rendered: the caller shows its form with `errors`). */
-int attachment_check_all(struct req *r, struct buf *errors);
-
-/* Stores every file of r->uploads as an attachment of `message_id`, with
- * its cleaned filename and sniffed type, the bytes sent as binary. Call it
- * inside the caller's transaction, after the message insert, and after
- * attachment_check_all() passed: a file that fails the check now puts the
- * sentence in `errors` and returns 422 (the caller rolls back). Returns 0,
- * 422, or the status of a database failure (500/503). Allocates nothing
- * beyond the request arena. */
-int attachment_store_all(struct req *r, const char *message_id, struct buf *errors);
+/* Stores the files of a form's FT_FILE field `files` (checked by
+ * form_read(), their types sniffed) as attachments of `message_id`, each
+ * with its cleaned filename and type, the bytes sent as binary, inside the
+ * page's transaction, after the message insert. A file that would not pass
+ * the check stops the store with 422 (the caller's transaction then rolls
+ * back). Returns 0, 422, or the status of a database failure (500/503).
+ * Allocates nothing beyond the request arena. */
+int attachment_store(struct req *r, const char *message_id, const struct form_value *files);
 
 /* For the thread page, in one query: gives every message map of the list
  * `messages` (each a map with an "id") an "attachments" list (empty if

@@ -65,27 +65,6 @@ int http_render_status(struct req *r, const char *name, int status)
 	return status;
 }
 
-const char *http_form_trim(struct req *r, const char *name)
-{
-	const char *v = http_form(r, name);
-	size_t n;
-
-	if (v == NULL)
-		return "";
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	n = strlen(v);
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
-		n--;
-	return arena_strndup(r->arena, v, n);
-}
-
-void http_keep_fields(struct req *r, const char *const *names)
-{
-	for (; *names; names++)
-		tv_set_str(r->arena, r->view, *names, http_form_trim(r, *names));
-}
-
 int http_local_path(const char *next)
 {
 	if (next == NULL || next[0] != '/' || next[1] == '/' || next[1] == '\\')

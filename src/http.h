@@ -45,6 +45,7 @@ struct req {
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
 	unsigned access;		/* the route's access rule (route.h) */
 	int session_loaded;		/* by route_admit, before the body */
+	int keep_on_error;		/* commit though the answer is an error (page_keep) */
 	int nparams;
 
 	/* who is asking (sess.c); NULL for a visitor */
@@ -71,15 +72,6 @@ int http_render(struct req *r, const char *name);
  * (a form sent back with errors: 422, 401, 429...). Returns `status`, or
  * 500 if rendering failed. */
 int http_render_status(struct req *r, const char *name, int status);
-
-/* Copies the posted fields named in the NULL-terminated list into r->view
- * under the same names (trimmed), so a form comes back as the user left
- * it. Returns nothing; absent fields become "". */
-void http_keep_fields(struct req *r, const char *const *names);
-
-/* The posted field `name` with surrounding white space removed, in the
- * arena; "" if absent. */
-const char *http_form_trim(struct req *r, const char *name);
 
 /* 1 if `next` is a safe place to send the user after a form: a same-site
  * absolute path ("/x", never "//host" or "/\host", no controls). */

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "http_parse.h"
+#include "row.h"
 
 /* Every statement that changes read or archived state also moves the
  * inbox's unread_count, in the same statement, so the two cannot drift.
@@ -28,7 +29,7 @@ const struct db_stmt msg_stmts[] = {
 	/* Driven by the sender's memberships; the chosen person ($3) first,
 	 * so it is always among the rows; $2 narrows by name or e-mail. */
 	{ "msg_recipients",
-	  "SELECT id, name, role FROM (SELECT DISTINCT r.id,"
+	  "SELECT id, name, role, chosen AS selected FROM (SELECT DISTINCT r.id,"
 	  " display_name(r.first_name, r.last_name, r.email) AS name,"
 	  " r.role::text AS role, lower(r.last_name) AS l, lower(r.first_name) AS f,"
 	  " r.id::text = $3 AS chosen"
@@ -39,10 +40,6 @@ const struct db_stmt msg_stmts[] = {
 	  " AND ($2 = '' OR r.id::text = $3 OR strpos(lower(r.first_name || ' ' || r.last_name"
 	  " || ' ' || r.email), lower($2)) > 0)) x"
 	  " ORDER BY chosen DESC, l, f, id LIMIT 101" },
-	{ "msg_thread_root",
-	  "SELECT coalesce(m.parent_id, m.id) FROM messages m"
-	  " JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id"
-	  " WHERE m.id = $1 AND (i.user_id = $2 OR o.user_id = $2)" },
 	{ "msg_read_thread",
 	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
 	  " r AS (UPDATE messages m SET read = true, read_at = now(), status = 'read'"
@@ -53,8 +50,8 @@ const struct db_stmt msg_stmts[] = {
 	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM r WHERE NOT r.archived)" },
 	{ "msg_mark_unread",
 	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
-	  " m AS (SELECT id, read, archived FROM messages"
-	  " WHERE id = $2 AND inbox_id = (SELECT id FROM ib)),"
+	  " m AS (SELECT id, read, archived FROM messages x"
+	  " WHERE x.id = $2 AND message_received(x, $1)),"
 	  " u AS (UPDATE messages x SET read = false, read_at = NULL, status = 'delivered'"
 	  " FROM m WHERE x.id = m.id AND x.read RETURNING x.archived),"
 	  " c AS (UPDATE inboxes SET unread_count = unread_count + 1"
@@ -124,37 +121,11 @@ struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
 
 	if (res == NULL)
 		return NULL;
-	list = tv_list(a);
 	n = PQntuples(res);
 	*more = n > MSG_RECIPIENTS_MAX;
-	for (int i = 0; i < n && i < MSG_RECIPIENTS_MAX; i++) {
-		struct tv *m = tv_map(a);
-		const char *id = arena_strdup(a, PQgetvalue(res, i, 0));
-
-		tv_set_str(a, m, "id", id);
-		tv_set_str(a, m, "name", arena_strdup(a, PQgetvalue(res, i, 1)));
-		tv_set_str(a, m, "role", arena_strdup(a, PQgetvalue(res, i, 2)));
-		tv_set_bool(a, m, "selected", selected_id && strcmp(selected_id, id) == 0);
-		tv_push(a, list, m);
-	}
+	list = row_list(a, res, 0, n < MSG_RECIPIENTS_MAX ? n : MSG_RECIPIENTS_MAX, 0);
 	PQclear(res);
 	return list;
-}
-
-int msg_thread_root(struct db *db, struct arena *a, const char *id,
-		    const char *user_id, const char **root)
-{
-	const char *p[2] = { id, user_id };
-	PGresult *res = db_exec(db, "msg_thread_root", 2, p);
-	int found;
-
-	if (res == NULL)
-		return -1;
-	found = PQntuples(res) == 1;
-	if (found)
-		*root = arena_strdup(a, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return found;
 }
 
 /* Runs a statement whose result does not matter; 0 or -1. */
@@ -194,42 +165,6 @@ int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
 	const char *p[3] = { user_id, root_id, archived ? "true" : "false" };
 
 	return run_only(db, "msg_archive_thread", 3, p);
-}
-
-/* 1 if `s` has a control character other than those `allowed`. */
-static int has_controls(const char *s, const char *allowed)
-{
-	for (; *s; s++)
-		if (((unsigned char)*s < 0x20 && !strchr(allowed, *s)) || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
-const char *msg_body_problem(const char *body)
-{
-	size_t n;
-
-	if (body == NULL)
-		return "Write a message.";
-	n = utf8_chars(body);
-	if (strspn(body, " \t\r\n") == strlen(body))
-		return "Write a message.";
-	if (n > MSG_BODY_MAX)
-		return "A message may have at most 20,000 characters.";
-	if (has_controls(body, "\t\r\n"))
-		return "The message contains characters that cannot be shown.";
-	return NULL;
-}
-
-const char *msg_subject_problem(const char *subject)
-{
-	if (subject == NULL || *subject == '\0')
-		return "Give the message a subject.";
-	if (utf8_chars(subject) > MSG_SUBJECT_MAX)
-		return "A subject may have at most 200 characters.";
-	if (has_controls(subject, "\t"))
-		return "A subject is one line of text.";
-	return NULL;
 }
 
 int msg_claim_form_token(struct db *db, const char *user_id, const char *token)

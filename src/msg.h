@@ -51,12 +51,6 @@ int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id
 struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
 			  const char *selected_id, const char *find, int *more);
 
-/* The root of the thread of message `id` if `user_id` sent or received
- * that message (into *root, in `a`). Returns 1 if visible, 0 if not (an
- * unknown id included: answer 404), -1 if the database failed. */
-int msg_thread_root(struct db *db, struct arena *a, const char *id,
-		    const char *user_id, const char **root);
-
 /* Marks `user_id`'s unread messages of the thread `root_id` read (now) and
  * lowers their unread count to match. Returns 0 or -1. */
 int msg_read_thread(struct db *db, const char *user_id, const char *root_id);
@@ -71,14 +65,6 @@ int msg_mark_unread(struct db *db, const char *user_id, const char *id);
  * not count as unread). Returns 0 or -1. */
 int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
 		       int archived);
-
-/* Checks a message body: 1..20,000 characters once trimmed, valid UTF-8,
- * no control characters but tab and line breaks. Returns a message for
- * the form, or NULL if it is fine. */
-const char *msg_body_problem(const char *body);
-
-/* Checks a subject: 1..200 characters, one line. Message or NULL. */
-const char *msg_subject_problem(const char *subject);
 
 /* Claims the one-time token of a compose or reply form for `user_id`.
  * Returns 1 the first time, 0 if it was used already (a reload: do not

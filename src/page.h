@@ -3,6 +3,7 @@
 #define CAREBOX_PAGE_H
 
 #include "db.h"
+#include "form.h"
 #include "http.h"
 
 /* page_home.c: GET / */
@@ -24,38 +25,33 @@ int page_signup_open(void);
 int page_signup_get(struct req *r);
 int page_signup_post(struct req *r);
 
-/* Shared by the pages that set a password (signup, account, invitations,
- * resets): validates the new password (and its repetition, field
- * "password2") for this person. On a problem puts "password_error" into
- * r->view and returns 0; returns 1 when the password is acceptable. */
-int page_password_ok(struct req *r, const char *email, const char *first,
-		     const char *last);
+/* Checks the new password of a form that declares "password" (FT_PASSWORD,
+ * required) and "password2" (its repetition) for this person: strong
+ * enough (auth_password_problem) and typed the same twice. On a problem
+ * marks "password" wrong (form_fail) and returns 0; returns 1 when the
+ * password is acceptable. */
+int page_new_password(struct req *r, struct form_data *d, const char *email,
+		      const char *first, const char *last);
 
-/* Validates a name field (1..100 characters once trimmed); on a problem
- * puts "<field>_error" into r->view and returns 0, else returns 1. */
-int page_name_ok(struct req *r, const char *field, const char *value);
-
-/* Validates a person's e-mail address and first and last name (trimmed
- * values), putting "email_error", "first_name_error" and "last_name_error"
- * into r->view as needed. Returns 1 if all three are acceptable. */
-int page_person_ok(struct req *r, const char *email, const char *first,
-		   const char *last);
+/* The fields of a new password, for a form declaration. */
+#define PAGE_NEW_PASSWORD_FIELDS \
+	{ .name = "password", .label = "a new password", .type = FT_PASSWORD, \
+	  .flags = FIELD_REQUIRED, .max = 1024 }, \
+	{ .name = "password2", .label = "the new password again", .type = FT_PASSWORD, \
+	  .max = 1024 }
 
 /* Failed logins (and wrong current passwords on /account) allowed per
  * e-mail and per address in 15 minutes; the table is login_failures. */
 #define LOGIN_MAX_FAILURES 5
 
-/* Opens the request's transaction; one left open is rolled back when the
- * request ends (db_end_request). Returns 0 or an error status. */
-static inline int page_begin(struct req *r)
+/* A page's writes run in one transaction that the route layer opens
+ * before the handler and ends after it (route.c): committed when the
+ * answer is a success (below 400), rolled back on an error. A page whose
+ * error answer records something that must stand (a failed login and its
+ * audit entry) calls page_keep() first: then it commits all the same. */
+static inline void page_keep(struct req *r)
 {
-	return db_command(r->db, "BEGIN") < 0 ? db_failure_status(r->db) : 0;
-}
-
-/* Commits the request's transaction. Returns 0 or an error status. */
-static inline int page_commit(struct req *r)
-{
-	return db_command(r->db, "COMMIT") < 0 ? db_failure_status(r->db) : 0;
+	r->keep_on_error = 1;
 }
 
 /* page_account.c: /account (name, e-mail, password, log out everywhere) */
@@ -88,11 +84,9 @@ int page_link_flash(struct req *r, const char *what, const char *link);
 
 /* Creates an invited user (no password yet) with `email`, names and `role`
  * ("patient", "doctor", "admin"), a membership of the logged-in user's
- * clinic and an invitation link, in a transaction it leaves OPEN on
- * success, so the caller records the audit entry and the flash in it and
- * then calls page_commit(). Sets *id and *link (arena). Returns 0, 1 if
- * the e-mail address is taken (nothing stored), or an error status (the
- * open transaction is rolled back at the end of the request). */
+ * clinic and an invitation link, in the page's transaction. Sets *id and
+ * *link (arena). Returns 0, 1 if the e-mail address is taken (nothing
+ * stored), or an error status. */
 int page_invite_user(struct req *r, const char *email, const char *first,
 		     const char *last, const char *role, const char **id,
 		     const char **link);

@@ -29,7 +29,28 @@ const struct db_stmt page_account_stmts[] = {
 	{ NULL, NULL }
 };
 
-static const char *const account_fields[] = { "email", "first_name", "last_name", NULL };
+static const struct field account_fields[] = {
+	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "email", .label = "your e-mail address", .type = FT_EMAIL,
+	  .flags = FIELD_REQUIRED, .max = 254 },
+	{ .name = "current_password", .label = "your current password", .type = FT_PASSWORD,
+	  .max = 1024 },
+	{ 0 }
+};
+static const struct form account_form_decl = { account_fields };
+
+/* The password form: its current password shows its error under
+ * "password_current_error", so the form uses that field's own name. */
+static const struct field password_fields[] = {
+	{ .name = "current_password", .label = "your current password", .type = FT_PASSWORD,
+	  .max = 1024 },
+	PAGE_NEW_PASSWORD_FIELDS,
+	{ 0 }
+};
+static const struct form password_form_decl = { password_fields };
 
 /* Renders the account page with `status`. The name and e-mail form shows
  * what is already in the view (a form sent back) or else the stored
@@ -47,14 +68,14 @@ static int account_form(struct req *r, int status)
 	return http_render_status(r, "account", status);
 }
 
-/* Checks the posted field current_password against the logged-in user's
+/* Checks field current_password of `d` against the logged-in user's
  * password. Returns 0 when it is right. Otherwise puts a message under
  * `error_key` into the view and returns 422 (wrong; recorded as a failed
- * login) or 429 (too many recent failures; nothing verified), or returns
- * the status of a database failure with nothing set. */
-static int account_check_password(struct req *r, const char *error_key)
+ * login, which stands: page_keep) or 429 (too many recent failures;
+ * nothing verified), or returns the status of a database failure. */
+static int account_check_password(struct req *r, struct form_data *d, const char *error_key)
 {
-	const char *pw = http_form(r, "current_password");
+	const char *pw = form_text(d, "current_password");
 	const char *p[2] = { r->user->email, r->remote_addr };
 	PGresult *res = db_exec(r->db, "account_failures", 2, p);
 	int ok;
@@ -71,13 +92,14 @@ static int account_check_password(struct req *r, const char *error_key)
 	res = db_exec(r->db, "account_hash", 1, &r->user->id);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	ok = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-	     pw && auth_verify(PQgetvalue(res, 0, 0), pw);
+	ok = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && *pw &&
+	     auth_verify(PQgetvalue(res, 0, 0), pw);
 	PQclear(res);
 	if (ok)
 		return 0;
 	PQclear(db_exec(r->db, "login_failure_add", 2, p));	/* page_login.c */
-	tv_set_str(r->arena, r->view, error_key, pw && *pw ?
+	page_keep(r);
+	tv_set_str(r->arena, r->view, error_key, *pw ?
 		   "This is not your current password." : "Enter your current password.");
 	return 422;
 }
@@ -106,25 +128,26 @@ static int account_store(struct req *r, const char *first, const char *last,
 
 int page_account_post(struct req *r)
 {
-	const char *email = http_form_trim(r, "email");
-	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
-	int changed = strcmp(email, r->user->email) != 0;
-	int good, status;
+	struct form_data d = { 0 };
+	const char *email, *first, *last;
+	int status = form_read(r, &account_form_decl, &d);
 
-	http_keep_fields(r, account_fields);
-	good = page_person_ok(r, email, first, last);
-	if (!good)
+	if (status)
 		return account_form(r, 422);
-	if (changed && (status = account_check_password(r, "current_password_error")))
+	email = form_text(&d, "email");
+	first = form_text(&d, "first_name");
+	last = form_text(&d, "last_name");
+	if (strcmp(email, r->user->email) != 0 &&
+	    (status = account_check_password(r, &d, "current_password_error")))
 		return status == 422 || status == 429 ? account_form(r, status) : status;
 	status = account_store(r, first, last, email);
 	if (status == 1) {
-		tv_set_str(r->arena, r->view, "email_error",
-			   "There is already an account with this e-mail address.");
+		form_fail(r, &d, "email", "There is already an account with this e-mail address.");
 		return account_form(r, 422);
 	}
 	if (status || (status = audit(r, "account updated", NULL, r->user->id,
-				      changed ? "e-mail address changed" : NULL)) ||
+				      strcmp(email, r->user->email) ? "e-mail address changed"
+								    : NULL)) ||
 	    (status = sess_flash(r, "ok", "Your details were saved.")))
 		return status;
 	return http_redirect(r, "/account");
@@ -132,30 +155,29 @@ int page_account_post(struct req *r)
 
 int page_account_password_post(struct req *r)
 {
+	struct form_data d = { 0 };
 	char hash[HASH_MAX];
 	const char *p[3] = { r->user->id, hash, r->session_token };
 	PGresult *res;
-	int status = account_check_password(r, "password_current_error");
-	int good;
+	int status, good;
 
+	form_read(r, &password_form_decl, &d);
+	status = account_check_password(r, &d, "password_current_error");
 	if (status && status != 422 && status != 429)
 		return status;
-	good = page_password_ok(r, r->user->email, r->user->first_name, r->user->last_name);
+	good = page_new_password(r, &d, r->user->email, r->user->first_name, r->user->last_name);
 	if (status || !good)
 		return account_form(r, status ? status : 422);
-	if (auth_hash(http_form(r, "password"), hash) < 0)
+	if (auth_hash(form_text(&d, "password"), hash) < 0)
 		return 500;
-	/* The change, its audit entry and the notice stand or fall together. */
-	if ((status = page_begin(r)))
-		return status;
+	/* The change, its audit entry and the notice commit together. */
 	res = db_exec(r->db, "account_password", 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	PQclear(res);
 	if ((status = audit(r, "password changed", NULL, r->user->id, NULL)) ||
 	    (status = sess_flash(r, "ok", "Your password was changed. Every other device "
-				 "where you were logged in has been logged out.")) ||
-	    (status = page_commit(r)))
+				 "where you were logged in has been logged out.")))
 		return status;
 	return http_redirect(r, "/account");
 }

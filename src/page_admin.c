@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "audit.h"
-#include "auth.h"
+#include "pager.h"
+#include "row.h"
 #include "sess.h"
 
 #define ADMIN_USERS_MAX 200	/* rows the user list shows */
@@ -13,63 +14,86 @@
 	"may reset their password or lock their account; they can change their password " \
 	"themselves on their account page."
 
-/* Every statement takes the admin's clinic and only sees its members: a
- * user of another clinic is as good as absent (404, never 403). */
+/* The columns, FROM and WHERE of the audit entries $1's admins may read
+ * (audit_visible), as the log shows them; each page adds its cursor
+ * condition and order. */
+#define ADMIN_AUDIT_ENTRIES \
+	" a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS TZ') AS at, a.action," \
+	" display_name(ac.first_name, ac.last_name, ac.email) AS actor," \
+	" display_name(su.first_name, su.last_name, su.email) AS subject," \
+	" a.detail, a.address" \
+	" FROM audit_log a LEFT JOIN users ac ON ac.id = a.actor_id" \
+	" LEFT JOIN users su ON su.id = a.subject_id" \
+	" WHERE audit_visible(a, $1)"
+
+/* The older and newer pages resolve their cursor $2 among the entries the
+ * clinic may read, so a foreign or unknown id answers cursor_ok false. */
+#define ADMIN_AUDIT_CURSOR \
+	"SELECT c.ok AS cursor_ok, l.* FROM (SELECT EXISTS (SELECT 1 FROM audit_log x" \
+	" WHERE x.id = $2::bigint AND audit_visible(x, $1)) AS ok) c LEFT JOIN LATERAL (SELECT"
+
+/* Every statement takes the admin's clinic and only sees its members
+ * (clinic_member): a user of another clinic is as good as absent (404,
+ * never 403). "name" is the user's name, NULL (missing) until they set it. */
 const struct db_stmt page_admin_stmts[] = {
 	{ "admin_users",
-	  "SELECT u.id, u.first_name, u.last_name, u.email, u.role::text, u.active,"
-	  " u.password_hash IS NULL"
-	  " FROM users u JOIN memberships m ON m.user_id = u.id AND m.clinic_id = $1"
-	  " WHERE u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
-	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2"
+	  "SELECT u.id, display_name(u.first_name, u.last_name, NULL) AS name, u.email,"
+	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending"
+	  " FROM users u WHERE clinic_member($1, u.id)"
+	  " AND (u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
+	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2)"
 	  " ORDER BY lower(u.last_name), lower(u.first_name), lower(u.email) LIMIT 201" },
-	/* shared: the person also belongs to another clinic, whose data an
-	 * admin of this one must not reach through a reset link or lock out. */
+	/* $1 the user, $2 the clinic, $3 the admin. shared: the person also
+	 * belongs to another clinic, whose data an admin of this one must not
+	 * reach through a reset link or lock out. */
 	{ "admin_user",
-	  "SELECT u.id, u.first_name, u.last_name, u.email, u.role::text, u.active,"
-	  " u.password_hash IS NULL, to_char(u.created_at, 'YYYY-MM-DD'),"
-	  " EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
-	  " FROM users u WHERE u.id = $1"
-	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)" },
+	  "SELECT u.id, display_name(u.first_name, u.last_name, NULL) AS name,"
+	  " display_name(u.first_name, u.last_name, u.email) AS title, u.email,"
+	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending,"
+	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
+	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self"
+	  " FROM users u WHERE u.id = $1 AND clinic_member($2, u.id)" },
 	/* Deactivation also ends every session, so it takes effect at once. */
 	{ "admin_deactivate",
 	  "WITH u AS (UPDATE users u SET active = false WHERE u.id = $1 AND u.id <> $3"
-	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)"
-	  " AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
+	  " AND clinic_member($2, u.id) AND NOT member_elsewhere($2, u.id)"
 	  " RETURNING u.id),"
 	  " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
 	  " SELECT id FROM u" },
 	{ "admin_activate",
 	  "UPDATE users u SET active = true WHERE u.id = $1 AND u.id <> $3"
-	  " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.clinic_id = $2)"
-	  " AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.clinic_id <> $2)"
+	  " AND clinic_member($2, u.id) AND NOT member_elsewhere($2, u.id)"
 	  " RETURNING u.id" },
-	/* Entries about the clinic, and clinic-less ones (logins, account
-	 * changes) by or about its members; entries another clinic recorded
-	 * about a shared patient stay with that clinic. */
-	{ "admin_audit",
-	  "SELECT a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS TZ'), a.action,"
-	  " coalesce(display_name(ac.first_name, ac.last_name, ac.email), ''),"
-	  " coalesce(display_name(su.first_name, su.last_name, su.email), ''),"
-	  " a.detail, a.address"
-	  " FROM audit_log a LEFT JOIN users ac ON ac.id = a.actor_id"
-	  " LEFT JOIN users su ON su.id = a.subject_id"
-	  " WHERE (a.clinic_id = $1 OR (a.clinic_id IS NULL AND"
-	  " (a.actor_id IN (SELECT user_id FROM memberships WHERE clinic_id = $1)"
-	  " OR a.subject_id IN (SELECT user_id FROM memberships WHERE clinic_id = $1))))"
-	  " AND ($2::bigint IS NULL OR a.id < $2::bigint)"
-	  " ORDER BY a.id DESC LIMIT 101" },
+	/* The audit log, keyset-paged by entry id (pager.h). */
+	{ "admin_audit_first",
+	  "SELECT true AS cursor_ok," ADMIN_AUDIT_ENTRIES " ORDER BY a.id DESC LIMIT 101" },
+	{ "admin_audit_older",
+	  ADMIN_AUDIT_CURSOR ADMIN_AUDIT_ENTRIES
+	  " AND a.id < $2::bigint ORDER BY a.id DESC LIMIT 101) l ON true ORDER BY l.id DESC" },
+	{ "admin_audit_newer",
+	  ADMIN_AUDIT_CURSOR ADMIN_AUDIT_ENTRIES
+	  " AND a.id > $2::bigint ORDER BY a.id ASC LIMIT 101) l ON true ORDER BY l.id ASC" },
 	{ NULL, NULL }
 };
 
-static const char *const invite_fields[] = { "email", "role", NULL };
-
-/* A user of the admin's clinic as the pages show it; arena strings. */
-struct admin_user {
-	const char *id, *first_name, *last_name, *email, *role, *created;
-	int active, pending;	/* pending: invited, no password yet */
-	int shared;		/* also in another clinic (admin_user_load only) */
+static const char *const admin_audit_pages[3] = {
+	"admin_audit_first", "admin_audit_older", "admin_audit_newer"
 };
+
+static const struct field_choice admin_roles[] = {
+	{ "doctor", "Doctor" },
+	{ "admin", "Admin" },
+	{ NULL, NULL }
+};
+
+static const struct field admin_invite_fields[] = {
+	{ .name = "email", .label = "the new colleague's e-mail address", .type = FT_EMAIL,
+	  .flags = FIELD_REQUIRED, .max = 254 },
+	{ .name = "role", .label = "doctor or admin", .type = FT_CHOICE,
+	  .flags = FIELD_REQUIRED, .choices = admin_roles },
+	{ 0 }
+};
+static const struct form admin_invite_form = { admin_invite_fields };
 
 /* "%text%" for ILIKE, with the LIKE wildcards and the escape character in
  * `text` escaped so they match themselves. Allocated in the arena. */
@@ -88,56 +112,21 @@ static const char *admin_like_pattern(struct arena *a, const char *text)
 	return out;
 }
 
-/* Reads row `i` of a result whose first seven columns are id, first name,
- * last name, e-mail, role, active, pending into `u` (copies in the arena). */
-static void admin_user_row(struct req *r, PGresult *res, int i, struct admin_user *u)
-{
-	u->id = arena_strdup(r->arena, PQgetvalue(res, i, 0));
-	u->first_name = arena_strdup(r->arena, PQgetvalue(res, i, 1));
-	u->last_name = arena_strdup(r->arena, PQgetvalue(res, i, 2));
-	u->email = arena_strdup(r->arena, PQgetvalue(res, i, 3));
-	u->role = arena_strdup(r->arena, PQgetvalue(res, i, 4));
-	u->active = strcmp(PQgetvalue(res, i, 5), "t") == 0;
-	u->pending = strcmp(PQgetvalue(res, i, 6), "t") == 0;
-	u->created = NULL;
-}
-
-/* A template map of `u`: id, name (empty until the user set it), email,
- * role, active, pending. */
-static struct tv *admin_user_view(struct req *r, const struct admin_user *u)
-{
-	struct arena *a = r->arena;
-	struct tv *m = tv_map(a);
-	const char *name = arena_printf(a, "%s %s", u->first_name, u->last_name);
-
-	tv_set_str(a, m, "id", u->id);
-	tv_set_str(a, m, "name", strcmp(name, " ") == 0 ? "" : name);
-	tv_set_str(a, m, "first_name", u->first_name);
-	tv_set_str(a, m, "last_name", u->last_name);
-	tv_set_str(a, m, "email", u->email);
-	tv_set_str(a, m, "role", u->role);
-	tv_set_bool(a, m, "active", u->active);
-	tv_set_bool(a, m, "pending", u->pending);
-	return m;
-}
-
+/* GET /admin/users[?q=]: the clinic's users matching q (all without q),
+ * by last name, at most ADMIN_USERS_MAX: "users" [{id, name, email, role,
+ * active, pending}], "none", "more", "max", "q". */
 int page_admin_users_get(struct req *r)
 {
 	const char *q = http_query(r, "q");
 	const char *p[2] = { r->user->clinic_id, admin_like_pattern(r->arena, q ? q : "") };
 	PGresult *res = db_exec(r->db, "admin_users", 2, p);
-	struct tv *list;
-	struct admin_user u;
 	int n;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
 	n = PQntuples(res);
-	list = tv_set(r->arena, r->view, "users", tv_list(r->arena));
-	for (int i = 0; i < n && i < ADMIN_USERS_MAX; i++) {
-		admin_user_row(r, res, i, &u);
-		tv_push(r->arena, list, admin_user_view(r, &u));
-	}
+	tv_set(r->arena, r->view, "users",
+	       row_list(r->arena, res, 0, n < ADMIN_USERS_MAX ? n : ADMIN_USERS_MAX, 0));
 	PQclear(res);
 	tv_set_bool(r->arena, r->view, "none", n == 0);
 	tv_set_bool(r->arena, r->view, "more", n > ADMIN_USERS_MAX);
@@ -147,40 +136,29 @@ int page_admin_users_get(struct req *r)
 	return http_render(r, "admin_users");
 }
 
-/* Loads user `id` if they are a member of the admin's clinic. Returns 0,
- * 404 if there is no such member, or the status of a database failure. */
-static int admin_user_load(struct req *r, const char *id, struct admin_user *u)
+/* Loads user `id` if they are a member of the admin's clinic: the row of
+ * statement admin_user (id, name, title, email, role, active, pending,
+ * created, shared, self) into *res, which the caller PQclear()s. Returns
+ * 0, 404 if there is no such member, or the status of a database failure. */
+static int admin_user_load(struct req *r, const char *id, PGresult **res)
 {
-	const char *p[2] = { id, r->user->clinic_id };
-	PGresult *res = db_exec(r->db, "admin_user", 2, p);
+	const char *p[3] = { id, r->user->clinic_id, r->user->id };
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return 404;
-	}
-	admin_user_row(r, res, 0, u);
-	u->created = arena_strdup(r->arena, PQgetvalue(res, 0, 7));
-	u->shared = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
-	PQclear(res);
-	return 0;
+	return row_load(r, "admin_user", 3, p, 0, res);
 }
 
+/* GET /admin/users/{id}: the user as "subject" and the actions the admin
+ * may take. */
 int page_admin_user_get(struct req *r)
 {
-	struct admin_user u;
-	struct tv *m;
-	int status = admin_user_load(r, r->params[0], &u);
+	PGresult *res;
+	int status = admin_user_load(r, r->params[0], &res);
 
 	if (status)
 		return status;
-	m = tv_set(r->arena, r->view, "subject", admin_user_view(r, &u));
-	tv_set_str(r->arena, m, "created", u.created);
-	tv_set_bool(r->arena, m, "self", strcmp(u.id, r->user->id) == 0);
-	tv_set_bool(r->arena, m, "shared", u.shared);
-	tv_set_str(r->arena, r->view, "title", *u.first_name || *u.last_name ?
-		   arena_printf(r->arena, "%s %s", u.first_name, u.last_name) : u.email);
+	tv_set(r->arena, r->view, "subject", row_view(r->arena, res, 0, 0));
+	tv_set_str(r->arena, r->view, "title", row_text(r->arena, res, 0, "title"));
+	PQclear(res);
 	return http_render(r, "admin_user");
 }
 
@@ -198,32 +176,47 @@ static int admin_back(struct req *r, const char *id, const char *kind, const cha
 	return status ? status : http_redirect(r, admin_user_path(r, id));
 }
 
-/* Creates a link for a user of the clinic: a password-reset link, or for
- * someone who never finished the invitation a new invitation link (which
- * also asks for their name). */
+/* Makes the link of `kind` ("reset", or "invite" for someone who never
+ * finished the invitation) for user `id` (e-mail `email`), audits it and
+ * shows it in a flash. Returns 0 or an error status. */
+static int admin_link(struct req *r, const char *id, const char *email, const char *kind)
+{
+	int invite = strcmp(kind, "invite") == 0, status;
+	const char *link = page_link_create(r, kind, id, r->user->clinic_id);
+
+	if (link == NULL)
+		return db_failure_status(r->db);
+	if ((status = audit(r, "reset link created", r->user->clinic_id, id,
+			    invite ? "new invitation link" : NULL)))
+		return status;
+	return page_link_flash(r, arena_printf(r->arena, "%s link for %s",
+			       invite ? "Invitation" : "Password-reset", email), link);
+}
+
+/* POST /admin/users/{id}/reset: creates a link for a user of the clinic:
+ * a password-reset link, or for someone who never finished the invitation
+ * a new invitation link (which also asks for their name). */
 int page_admin_reset_post(struct req *r)
 {
-	struct admin_user u;
-	const char *link, *kind;
-	int status = admin_user_load(r, r->params[0], &u);
+	const char *id = r->params[0], *email;
+	PGresult *res;
+	int shared, active, pending, status = admin_user_load(r, id, &res);
 
 	if (status)
 		return status;
-	if (u.shared)
-		return admin_back(r, u.id, "error", SHARED_MESSAGE);
-	if (!u.active)
-		return admin_back(r, u.id, "error", "This account is deactivated: reactivate it "
+	shared = row_bool(res, 0, "shared");
+	active = row_bool(res, 0, "active");
+	pending = row_bool(res, 0, "pending");
+	email = row_text(r->arena, res, 0, "email");
+	PQclear(res);
+	if (shared)
+		return admin_back(r, id, "error", SHARED_MESSAGE);
+	if (!active)
+		return admin_back(r, id, "error", "This account is deactivated: reactivate it "
 				  "first, then create the link.");
-	kind = u.pending ? "invite" : "reset";
-	link = page_link_create(r, kind, u.id, r->user->clinic_id);
-	if (link == NULL)
-		return db_failure_status(r->db);
-	if ((status = audit(r, "reset link created", r->user->clinic_id, u.id,
-			    u.pending ? "new invitation link" : NULL)) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "%s link for %s",
-			u.pending ? "Invitation" : "Password-reset", u.email), link)))
+	if ((status = admin_link(r, id, email, pending ? "invite" : "reset")))
 		return status;
-	return http_redirect(r, admin_user_path(r, u.id));
+	return http_redirect(r, admin_user_path(r, id));
 }
 
 /* Refuses (with a flash) what an admin may not do to user `id`: to act on
@@ -231,19 +224,21 @@ int page_admin_reset_post(struct req *r)
  * status of the answer already made (404 for a stranger). */
 static int admin_may_change(struct req *r, const char *id)
 {
-	struct admin_user u;
-	int status = admin_user_load(r, id, &u);
+	PGresult *res;
+	int shared, status = admin_user_load(r, id, &res);
 
 	if (status)
 		return status;
-	return u.shared ? admin_back(r, u.id, "error", SHARED_MESSAGE) : 0;
+	shared = row_bool(res, 0, "shared");
+	PQclear(res);
+	return shared ? admin_back(r, id, "error", SHARED_MESSAGE) : 0;
 }
 
 /* Runs `stmt` (admin_deactivate or admin_activate: $1 the user, $2 the
- * clinic, $3 the admin) on the user of the path, in one transaction with
- * its audit entry `action`, then sends the admin back with `done`. Someone
- * outside the clinic answers 404; someone shared with another clinic gets
- * a refusal (admin_may_change). */
+ * clinic, $3 the admin) on the user of the path with its audit entry
+ * `action`, in the page's transaction, then sends the admin back with
+ * `done`. Someone outside the clinic answers 404; someone shared with
+ * another clinic gets a refusal (admin_may_change). */
 static int admin_set_active(struct req *r, const char *stmt, const char *action,
 			    const char *done)
 {
@@ -254,21 +249,20 @@ static int admin_set_active(struct req *r, const char *stmt, const char *action,
 
 	if ((status = admin_may_change(r, id)))
 		return status;
-	if ((status = page_begin(r)))
-		return status;
 	res = db_exec(r->db, stmt, 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	found = PQntuples(res) == 1;
 	PQclear(res);
 	if (!found)
-		return 404;	/* the open transaction is rolled back */
-	if ((status = audit(r, action, r->user->clinic_id, id, NULL)) ||
-	    (status = page_commit(r)))
+		return 404;
+	if ((status = audit(r, action, r->user->clinic_id, id, NULL)))
 		return status;
 	return admin_back(r, id, "ok", done);
 }
 
+/* POST /admin/users/{id}/deactivate: locks the account and ends its
+ * sessions; never the admin's own. */
 int page_admin_deactivate_post(struct req *r)
 {
 	if (strcmp(r->params[0], r->user->id) == 0)
@@ -278,102 +272,73 @@ int page_admin_deactivate_post(struct req *r)
 				"The account is deactivated and logged out everywhere.");
 }
 
+/* POST /admin/users/{id}/activate: lets a deactivated user in again. */
 int page_admin_activate_post(struct req *r)
 {
 	return admin_set_active(r, "admin_activate", "user reactivated",
 				"The account is active again.");
 }
 
-/* Renders the staff invitation form with `status`; `role` is preselected. */
-static int admin_invite_form(struct req *r, const char *role, int status)
+/* Renders the staff invitation form, as form_read() left it in the view,
+ * with `status`. */
+static int admin_invite_page(struct req *r, int status)
 {
-	tv_set_bool(r->arena, r->view, "role_doctor", role && strcmp(role, "doctor") == 0);
-	tv_set_bool(r->arena, r->view, "role_admin", role && strcmp(role, "admin") == 0);
 	tv_set_str(r->arena, r->view, "title", "Invite a doctor or admin");
 	return http_render_status(r, "admin_invite", status);
 }
 
+/* GET /admin/invite: the blank form. */
 int page_admin_invite_get(struct req *r)
 {
-	return admin_invite_form(r, NULL, 200);
+	form_blank(r, &admin_invite_form);
+	return admin_invite_page(r, 200);
 }
 
+/* POST /admin/invite: creates the doctor or admin with an invitation link
+ * (shown in a flash on their page), or sends the form back with 422. */
 int page_admin_invite_post(struct req *r)
 {
-	const char *email = http_form_trim(r, "email"), *role = http_form_trim(r, "role");
-	const char *problem = auth_email_problem(email);
-	const char *id, *link;
-	int good = 1, status;
+	struct form_data d = { 0 };
+	const char *email, *role, *id, *link;
+	int status;
 
-	http_keep_fields(r, invite_fields);
-	if (problem) {
-		tv_set_str(r->arena, r->view, "email_error", problem);
-		good = 0;
-	}
-	if (strcmp(role, "doctor") != 0 && strcmp(role, "admin") != 0) {
-		tv_set_str(r->arena, r->view, "role_error", "Choose doctor or admin.");
-		good = 0;
-	}
-	if (!good)
-		return admin_invite_form(r, role, 422);
+	if (form_read(r, &admin_invite_form, &d))
+		return admin_invite_page(r, 422);
+	email = form_text(&d, "email");
+	role = form_text(&d, "role");
 	status = page_invite_user(r, email, "", "", role, &id, &link);
 	if (status == 1) {
-		tv_set_str(r->arena, r->view, "email_error",
-			   "There is already an account with this e-mail address.");
-		return admin_invite_form(r, role, 422);
+		form_fail(r, &d, "email", "There is already an account with this e-mail address.");
+		return admin_invite_page(r, 422);
 	}
 	if (status || (status = audit(r, "invitation created", r->user->clinic_id, id, role)) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)) ||
-	    (status = page_commit(r)))
+	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email),
+				      link)))
 		return status;
 	return http_redirect(r, admin_user_path(r, id));
 }
 
-/* 1 if `s` is a positive decimal number that fits a bigint comfortably. */
-static int admin_id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 18 && strspn(s, "0123456789") == n;
-}
-
-/* Puts audit rows into the view (at most one page) and the link to the
- * next page if there is one. */
-static void admin_audit_rows(struct req *r, PGresult *res)
-{
-	static const char *const cols[] = {
-		"id", "at", "action", "actor", "subject", "detail", "address"
-	};
-	struct tv *list = tv_set(r->arena, r->view, "entries", tv_list(r->arena));
-	int n = PQntuples(res);
-
-	for (int i = 0; i < n && i < ADMIN_AUDIT_PAGE; i++) {
-		struct tv *m = tv_map(r->arena);
-
-		for (int c = 0; c < 7; c++)
-			tv_set_str(r->arena, m, cols[c], arena_strdup(r->arena, PQgetvalue(res, i, c)));
-		tv_push(r->arena, list, m);
-	}
-	tv_set_bool(r->arena, r->view, "none", n == 0);
-	if (n > ADMIN_AUDIT_PAGE)
-		tv_set_str(r->arena, r->view, "older", arena_strdup(r->arena,
-			   PQgetvalue(res, ADMIN_AUDIT_PAGE - 1, 0)));
-}
-
+/* GET /admin/audit[?before=|?after=<entry id>]: the entries the clinic's
+ * admins may read (audit_visible), newest first, ADMIN_AUDIT_PAGE a page;
+ * a malformed or foreign cursor answers 400. */
 int page_admin_audit_get(struct req *r)
 {
-	const char *before = http_query(r, "before");
-	const char *p[2] = { r->user->clinic_id, before };
+	struct pager pg;
+	const char *p[2] = { r->user->clinic_id, NULL };
 	PGresult *res;
+	int status = pager_read(r, &pg, "/admin/audit", ADMIN_AUDIT_PAGE, KEY_BIGINT);
 
-	if (before && !admin_id_valid(before))
-		return 400;
-	res = db_exec(r->db, "admin_audit", 2, p);
+	if (status)
+		return status;
+	p[1] = pg.cursor;
+	res = db_exec(r->db, pager_stmt(&pg, admin_audit_pages), pg.cursor ? 2 : 1, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	admin_audit_rows(r, res);
+	status = pager_view(r, &pg, res, 0, "entries");
 	PQclear(res);
-	tv_set_bool(r->arena, r->view, "paged", before != NULL);
+	if (status)
+		return status;
+	tv_set_bool(r->arena, r->view, "paged", pg.page != PAGE_FIRST);
 	tv_set_str(r->arena, r->view, "title", "Audit log");
 	return http_render(r, "admin_audit");
 }

@@ -6,15 +6,16 @@
 #include <string.h>
 
 #include "audit.h"
+#include "form.h"
 #include "multipart.h"
+#include "row.h"
 #include "sess.h"
 
-/* Who may see a message's files: its recipient (inbox) and its sender
- * (outbox; none for messages carebox wrote). $2 is the user. */
+/* A message's files are seen by whoever may see the message
+ * (message_visible, sql/0007_scopes.sql). $2 is the user. */
 #define VISIBLE \
 	" FROM attachments a JOIN messages m ON m.id = a.message_id" \
-	" JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id" \
-	" WHERE (i.user_id = $2 OR o.user_id = $2)"
+	" WHERE message_visible(m, $2)"
 #define LIST_COLUMNS "SELECT a.id, a.message_id, a.filename, a.size"
 #define LIST_ORDER " ORDER BY a.created_at, a.id"
 
@@ -33,35 +34,6 @@ const struct db_stmt attachment_stmts[] = {
 	  "SELECT a.filename, a.content_type, a.data" VISIBLE " AND a.id = $1" },
 	{ NULL, NULL }
 };
-
-/* Checks one upload by content, once (the type found is kept in u->type);
- * on a problem appends a sentence naming it to `errors` and returns 0,
- * else returns 1. */
-static int attachment_ok(struct upload *u, struct buf *errors)
-{
-	const char *problem = NULL;
-
-	if (u->len == 0)
-		problem = " is empty.";
-	else if (u->type == NULL && (u->type = multipart_sniff(u->data, u->len)) == NULL)
-		problem = " is not a PDF, PNG, JPEG or plain text file.";
-	if (problem == NULL)
-		return 1;
-	if (errors->len)
-		buf_putc(errors, ' ');
-	buf_puts(errors, u->filename);
-	buf_puts(errors, problem);
-	return 0;
-}
-
-int attachment_check_all(struct req *r, struct buf *errors)
-{
-	int good = 1;
-
-	for (size_t i = 0; i < r->nuploads; i++)
-		good &= attachment_ok(&r->uploads[i], errors);
-	return good ? 0 : 422;
-}
 
 /* Inserts upload `u` as an attachment of `message_id`, its bytes as a
  * binary parameter. Returns 0 or a database failure status. */
@@ -82,12 +54,15 @@ static int attachment_insert(struct req *r, const char *message_id,
 	return 0;
 }
 
-int attachment_store_all(struct req *r, const char *message_id, struct buf *errors)
+int attachment_store(struct req *r, const char *message_id, const struct form_value *files)
 {
-	int status = attachment_check_all(r, errors);
+	int status = 0;
 
-	for (size_t i = 0; i < r->nuploads && status == 0; i++)
-		status = attachment_insert(r, message_id, &r->uploads[i]);
+	/* form_read() checked them; a file that did not pass never gets here. */
+	if (form_files_problem(r->arena, files->files, files->nfiles))
+		return 422;
+	for (size_t i = 0; i < files->nfiles && status == 0; i++)
+		status = attachment_insert(r, message_id, files->files[i]);
 	return status;
 }
 
@@ -129,12 +104,11 @@ static void attachment_rows(struct req *r, PGresult *res, struct tv *messages,
 		tv_set(a, messages->u.list.items[i], "attachments", tv_list(a));
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct tv *msg = only ? only : message_map(messages, PQgetvalue(res, i, 1));
-		struct tv *f = tv_map(a);
+		struct tv *f;
 
 		if (msg == NULL)
 			continue;
-		tv_set_str(a, f, "id", arena_strdup(a, PQgetvalue(res, i, 0)));
-		tv_set_str(a, f, "filename", arena_strdup(a, PQgetvalue(res, i, 2)));
+		f = row_view(a, res, i, 0);
 		tv_set_str(a, f, "size", attachment_size(a, atol(PQgetvalue(res, i, 3))));
 		tv_push(a, tv_get(msg, "attachments"), f);
 	}
@@ -194,15 +168,11 @@ static const char *attachment_disposition(struct arena *a, const char *filename)
 int page_attachment_get(struct req *r)
 {
 	const char *p[2] = { r->params[0], r->user->id };
-	PGresult *res = db_exec_binary(r->db, "attachment_get", 2, p, NULL, NULL, 1);
-	int status;
+	PGresult *res;
+	int status = row_load(r, "attachment_get", 2, p, 1, &res);
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return 404;
-	}
+	if (status)
+		return status;
 	/* Who read which file is on record before the file leaves: without
 	 * the record, no download. (A HEAD sends no file.) */
 	if (r->method == M_GET &&

@@ -5,6 +5,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "row.h"
 #include "sess.h"
 
 const struct db_stmt page_invite_stmts[] = {
@@ -55,7 +56,28 @@ const struct db_stmt page_invite_stmts[] = {
 	{ NULL, NULL }
 };
 
-static const char *const invite_fields[] = { "first_name", "last_name", NULL };
+/* The fields of the two link forms. The token comes back in a hidden
+ * field; link_load() checks it (auth_token_valid). */
+#define LINK_TOKEN_FIELD \
+	{ .name = "token", .label = "the link", .type = FT_TEXT, .max = TOKEN_HEX }
+
+static const struct field invite_fields[] = {
+	LINK_TOKEN_FIELD,
+	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	PAGE_NEW_PASSWORD_FIELDS,
+	{ 0 }
+};
+static const struct form invite_form = { invite_fields };
+
+static const struct field reset_fields[] = {
+	LINK_TOKEN_FIELD,
+	PAGE_NEW_PASSWORD_FIELDS,
+	{ 0 }
+};
+static const struct form reset_form = { reset_fields };
 
 /* The person a valid link is for; strings in the request arena. */
 struct link_user {
@@ -110,26 +132,18 @@ int page_invite_user(struct req *r, const char *email, const char *first,
 {
 	const char *p[5] = { email, first, last, role, r->user->clinic_id };
 	PGresult *res;
-	int status;
 
 	if (r->user->clinic_id == NULL)
 		return 403;
-	if ((status = page_begin(r)))
-		return status;
 	res = db_exec(r->db, "link_invitee_insert", 5, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		db_command(r->db, "ROLLBACK");
-		return 1;
-	}
-	*id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	*id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
 	PQclear(res);
+	if (*id == NULL)
+		return 1;
 	*link = page_link_create(r, "invite", *id, r->user->clinic_id);
-	if (*link == NULL)
-		return db_failure_status(r->db);
-	return 0;
+	return *link ? 0 : db_failure_status(r->db);
 }
 
 /* Answers 404 with the page that says the link is invalid or expired.
@@ -141,34 +155,32 @@ static int link_invalid(struct req *r)
 	return http_render_status(r, "invite", 404);
 }
 
-/* Finds the user a live link of `kind` with `token` is for and fills `u`.
- * Returns 0 when found; otherwise the status of the answer made (the
- * invalid-link page) or of the database failure. */
+/* Finds the user a live link of `kind` with `token` is for and fills `u`:
+ * the token is what entitles its holder to the row (row_load). Returns 0
+ * when found; otherwise the status of the answer made (the invalid-link
+ * page) or of the database failure. */
 static int link_load(struct req *r, const char *kind, const char *token,
 		     struct link_user *u)
 {
 	const char *p[2] = { token, kind };
 	PGresult *res;
+	int status;
 
 	if (!auth_token_valid(token))
 		return link_invalid(r);
-	res = db_exec(r->db, "link_user", 2, p);
-	if (res == NULL)
-		return db_failure_status(r->db);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return link_invalid(r);
-	}
-	u->id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
-	u->email = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
-	u->first_name = arena_strdup(r->arena, PQgetvalue(res, 0, 2));
-	u->last_name = arena_strdup(r->arena, PQgetvalue(res, 0, 3));
+	status = row_load(r, "link_user", 2, p, 0, &res);
+	if (status)
+		return status == 404 ? link_invalid(r) : status;
+	u->id = row_text(r->arena, res, 0, "id");
+	u->email = row_text(r->arena, res, 0, "email");
+	u->first_name = row_text(r->arena, res, 0, "first_name");
+	u->last_name = row_text(r->arena, res, 0, "last_name");
 	PQclear(res);
 	return 0;
 }
 
 /* Renders the form of a link of `kind` for `u` (token kept in a hidden
- * field) with `status`. */
+ * field) with `status`; the names and errors are in the view already. */
 static int link_form(struct req *r, const char *kind, const char *token,
 		     const struct link_user *u, int status)
 {
@@ -184,7 +196,8 @@ static int link_form(struct req *r, const char *kind, const char *token,
 	return http_render_status(r, "invite", status);
 }
 
-/* GET of either link page: the form, or the invalid-link page. */
+/* GET of either link page: the form with the names the clinic entered, or
+ * the invalid-link page. */
 static int link_get(struct req *r, const char *kind)
 {
 	const char *token = http_query(r, "token");
@@ -198,55 +211,58 @@ static int link_get(struct req *r, const char *kind)
 	return link_form(r, kind, token, &u, 200);
 }
 
+/* GET /invite?token= */
 int page_invite_get(struct req *r)
 {
 	return link_get(r, "invite");
 }
 
+/* GET /reset?token= */
 int page_reset_get(struct req *r)
 {
 	return link_get(r, "reset");
 }
 
-/* Runs `stmt`, which uses up a link and returns the user's id and the
- * link's clinic, with the `n` parameters `p`. Returns 0 with *clinic set
- * (arena; NULL if the link has none), the invalid-link page if the link was
- * used up or expired meanwhile, or the status of a database failure. */
+/* Runs `stmt`, which uses up a link and returns the user's "id" and the
+ * link's "clinic_id", with the `n` parameters `p`. Returns 0 with *clinic
+ * set (arena; NULL if the link has none), the invalid-link page if the
+ * link was used up or expired meanwhile, or the status of a database
+ * failure. */
 static int link_consume(struct req *r, const char *stmt, int n, const char *const *p,
 			const char **clinic)
 {
 	PGresult *res = db_exec(r->db, stmt, n, p);
+	int found;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return link_invalid(r);
-	}
-	*clinic = PQgetisnull(res, 0, 1) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 1));
+	found = PQntuples(res) == 1;
+	*clinic = found ? row_text(r->arena, res, 0, "clinic_id") : NULL;
 	PQclear(res);
-	return 0;
+	return found ? 0 : link_invalid(r);
 }
 
+/* POST /invite: the invitee confirms their names and chooses a password;
+ * the account is set up, the link used up and the invitee logged in. */
 int page_invite_post(struct req *r)
 {
-	const char *token = http_form(r, "token");
-	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
+	struct form_data d = { 0 };
 	char hash[HASH_MAX];
-	const char *p[4] = { token, first, last, hash };
-	const char *clinic;
+	const char *p[4], *clinic;	/* token, first name, last name, hash */
 	struct link_user u;
-	int good, status = link_load(r, "invite", token, &u);
+	int status;
 
-	if (status)
+	form_read(r, &invite_form, &d);
+	p[0] = form_text(&d, "token");
+	p[1] = form_text(&d, "first_name");
+	p[2] = form_text(&d, "last_name");
+	p[3] = hash;
+	if ((status = link_load(r, "invite", p[0], &u)))
 		return status;
-	http_keep_fields(r, invite_fields);
-	good = page_name_ok(r, "first_name", first);
-	good &= page_name_ok(r, "last_name", last);
-	good &= page_password_ok(r, u.email, first, last);
-	if (!good)
-		return link_form(r, "invite", token, &u, 422);
-	if (auth_hash(http_form(r, "password"), hash) < 0)
+	page_new_password(r, &d, u.email, p[1], p[2]);
+	if (d.errors)
+		return link_form(r, "invite", p[0], &u, 422);
+	if (auth_hash(form_text(&d, "password"), hash) < 0)
 		return 500;
 	if ((status = link_consume(r, "link_invite_accept", 4, p, &clinic)))
 		return status;
@@ -258,24 +274,28 @@ int page_invite_post(struct req *r)
 	return http_redirect(r, "/");
 }
 
+/* POST /reset: a new password for the link's user, who is then logged out
+ * everywhere and logs in anew. */
 int page_reset_post(struct req *r)
 {
-	const char *token = http_form(r, "token");
+	struct form_data d = { 0 };
 	char hash[HASH_MAX];
-	const char *p[2] = { token, hash };
-	const char *clinic;
+	const char *p[2], *clinic;	/* token, hash */
 	struct link_user u;
-	int status = link_load(r, "reset", token, &u);
+	int status;
 
-	if (status)
+	form_read(r, &reset_form, &d);
+	p[0] = form_text(&d, "token");
+	p[1] = hash;
+	if ((status = link_load(r, "reset", p[0], &u)))
 		return status;
-	if (!page_password_ok(r, u.email, u.first_name, u.last_name))
-		return link_form(r, "reset", token, &u, 422);
-	if (auth_hash(http_form(r, "password"), hash) < 0)
+	page_new_password(r, &d, u.email, u.first_name, u.last_name);
+	if (d.errors)
+		return link_form(r, "reset", p[0], &u, 422);
+	if (auth_hash(form_text(&d, "password"), hash) < 0)
 		return 500;
-	if ((status = link_consume(r, "link_reset_accept", 2, p, &clinic)))
-		return status;
-	if ((status = audit(r, "password reset", clinic, u.id, NULL)))
+	if ((status = link_consume(r, "link_reset_accept", 2, p, &clinic)) ||
+	    (status = audit(r, "password reset", clinic, u.id, NULL)))
 		return status;
 	return http_redirect(r, "/login?reset=1");
 }

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "row.h"
 #include "sess.h"
 
 const struct db_stmt page_login_stmts[] = {
@@ -22,7 +23,15 @@ const struct db_stmt page_login_stmts[] = {
 	{ NULL, NULL }
 };
 
-static const char *const login_fields[] = { "email", "next", NULL };
+static const struct field login_fields[] = {
+	{ .name = "email", .label = "your e-mail address", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 254 },
+	{ .name = "password", .label = "your password", .type = FT_PASSWORD,
+	  .flags = FIELD_REQUIRED, .max = 1024 },
+	{ .name = "next", .label = "the page to go to", .type = FT_TEXT, .max = 2000 },
+	{ 0 }
+};
+static const struct form login_form_decl = { login_fields };
 
 /* The login form, with `error` above it when set, answered with `status`. */
 static int login_form(struct req *r, const char *error, int status)
@@ -62,8 +71,8 @@ static int login_throttled(struct req *r, const char *email)
 	return hit;
 }
 
-/* Records a failed attempt; the answer is the same whether or not the
- * e-mail is known. */
+/* Records a failed attempt, which stands though the answer is an error;
+ * the answer is the same whether or not the e-mail is known. */
 static int login_failed(struct req *r, const char *email, const char *user_id)
 {
 	const char *p[2] = { email, r->remote_addr };
@@ -75,15 +84,15 @@ static int login_failed(struct req *r, const char *email, const char *user_id)
 	PQclear(res);
 	if ((status = audit(r, "login failed", NULL, user_id, email)))
 		return status;
+	page_keep(r);
 	return login_form(r, "Wrong e-mail address or password.", 401);
 }
 
 /* Logs `user_id` in: a fresh session, the stored hash upgraded if its cost
  * is outdated, the failure count cleared. Returns the redirect. */
 static int login_succeeded(struct req *r, const char *email, const char *user_id,
-			   const char *hash, const char *password)
+			   const char *hash, const char *password, const char *next)
 {
-	const char *next = http_form(r, "next");
 	char fresh[HASH_MAX];
 	int status;
 
@@ -94,33 +103,32 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 		PQclear(res);
 	}
 	PQclear(db_exec(r->db, "login_failures_clear", 1, &email));
-	/* The session and its audit entry commit together: no login goes
-	 * unrecorded. (On a failure the request's end rolls back.) */
-	if ((status = page_begin(r)) ||
-	    (status = sess_start(r, user_id)) ||
-	    (status = audit(r, "login", NULL, user_id, NULL)) ||
-	    (status = page_commit(r)))
+	/* The session and its audit entry commit together (the page's
+	 * transaction): no login goes unrecorded. */
+	if ((status = sess_start(r, user_id)) ||
+	    (status = audit(r, "login", NULL, user_id, NULL)))
 		return status;
 	return http_redirect(r, http_local_path(next) ? next : "/");
 }
 
 int page_login_post(struct req *r)
 {
-	const char *email = http_form_trim(r, "email");
-	const char *password = http_form(r, "password");
-	const char *hash = NULL, *user_id = NULL;
+	struct form_data d = { 0 };
+	const char *email, *password, *hash = NULL, *user_id = NULL;
 	PGresult *res;
 	int throttled, status;
 
-	http_keep_fields(r, login_fields);
-	if (*email == '\0' || password == NULL || *password == '\0')
-		return login_form(r, "Enter your e-mail address and your password.", 422);
+	if (form_read(r, &login_form_decl, &d))
+		return login_form(r, NULL, 422);
+	email = form_text(&d, "email");
+	password = form_text(&d, "password");
 	throttled = login_throttled(r, email);
 	if (throttled < 0)
 		return db_failure_status(r->db);
 	if (throttled) {
 		if ((status = audit(r, "login throttled", NULL, NULL, email)))
 			return status;
+		page_keep(r);
 		return login_form(r, "Too many failed attempts. For your safety, logging in "
 				  "is paused: please wait 15 minutes and try again.", 429);
 	}
@@ -128,15 +136,15 @@ int page_login_post(struct req *r)
 	if (res == NULL)
 		return db_failure_status(r->db);
 	if (PQntuples(res) == 1) {
-		user_id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
-		if (!PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 2), "t") == 0)
-			hash = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
+		user_id = row_text(r->arena, res, 0, "id");
+		if (row_bool(res, 0, "active"))
+			hash = row_text(r->arena, res, 0, "password_hash");
 	}
 	PQclear(res);
 	/* Unknown, inactive and password-less users cost a verification too. */
 	if (!auth_verify(hash, password))
 		return login_failed(r, email, user_id);
-	return login_succeeded(r, email, user_id, hash, password);
+	return login_succeeded(r, email, user_id, hash, password, form_text(&d, "next"));
 }
 
 int page_logout_post(struct req *r)

@@ -4,38 +4,42 @@
 #include <string.h>
 
 #include "audit.h"
-#include "auth.h"
+#include "row.h"
 #include "sess.h"
 
 const struct db_stmt page_patients_stmts[] = {
+	/* $1 the e-mail address, $2 the staff member's clinic. */
 	{ "patients_find",
-	  "SELECT u.id, u.role::text, EXISTS (SELECT 1 FROM memberships m"
-	  " WHERE m.user_id = u.id AND m.clinic_id = $2)"
+	  "SELECT u.id, u.role::text AS role, clinic_member($2, u.id) AS member"
 	  " FROM users u WHERE lower(u.email) = lower($1)" },
 	{ "patients_join",
 	  "INSERT INTO memberships (clinic_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING" },
 	{ NULL, NULL }
 };
 
-static const char *const patient_fields[] = { "email", "first_name", "last_name", NULL };
+static const struct field patient_fields[] = {
+	{ .name = "email", .label = "the patient's e-mail address", .type = FT_EMAIL,
+	  .flags = FIELD_REQUIRED, .max = 254 },
+	{ .name = "first_name", .label = "their first name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "last_name", .label = "their last name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ 0 }
+};
+static const struct form patient_form = { patient_fields };
 
-/* Renders the registration form with `status`. */
-static int patient_form(struct req *r, int status)
+/* Renders the registration form, as form_read() left it in the view (or
+ * blank), with `status`. */
+static int patient_page(struct req *r, int status)
 {
 	tv_set_str(r->arena, r->view, "title", "Register a patient");
 	return http_render_status(r, "patient_new", status);
 }
 
-/* Sends the form back with `message` under the e-mail field (422). */
-static int patient_email_error(struct req *r, const char *message)
-{
-	tv_set_str(r->arena, r->view, "email_error", message);
-	return patient_form(r, 422);
-}
-
+/* GET /patients/new: the blank form. */
 int page_patient_new_get(struct req *r)
 {
-	return patient_form(r, 200);
+	return patient_page(r, 200);
 }
 
 /* Adds the existing patient `id` to the clinic and leaves a notice.
@@ -58,15 +62,16 @@ static int patient_join(struct req *r, const char *id, const char *email)
 }
 
 /* Deals with an e-mail address that already has an account: staff cannot
- * be registered as patients, members are already registered, other
- * patients join the clinic. Returns 0 if there is no such account, else
- * the status of the answer made. */
-static int patient_existing(struct req *r, const char *email)
+ * be registered as patients, members are already registered (both send
+ * the form `d` back with the reason), other patients join the clinic.
+ * Returns 0 if there is no such account, else the status of the answer
+ * made. */
+static int patient_existing(struct req *r, struct form_data *d, const char *email)
 {
 	const char *p[2] = { email, r->user->clinic_id };
 	PGresult *res = db_exec(r->db, "patients_find", 2, p);
-	const char *id;
-	int staff, member;
+	const char *id, *role;
+	int member;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
@@ -74,40 +79,46 @@ static int patient_existing(struct req *r, const char *email)
 		PQclear(res);
 		return 0;
 	}
-	id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
-	staff = strcmp(PQgetvalue(res, 0, 1), "patient") != 0;
-	member = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	id = row_text(r->arena, res, 0, "id");
+	role = row_text(r->arena, res, 0, "role");
+	member = row_bool(res, 0, "member");
 	PQclear(res);
-	if (staff)
-		return patient_email_error(r, "This address belongs to a member of staff, "
-					   "not to a patient.");
-	if (member)
-		return patient_email_error(r, "This patient is already registered with your clinic.");
-	return patient_join(r, id, email);
+	if (strcmp(role, "patient") != 0)
+		form_fail(r, d, "email", "This address belongs to a member of staff, not to a "
+			  "patient.");
+	else if (member)
+		form_fail(r, d, "email", "This patient is already registered with your clinic.");
+	else
+		return patient_join(r, id, email);
+	return patient_page(r, 422);
 }
 
+/* POST /patients/new: registers the patient (a new invited account with
+ * an invitation link in a flash, or an existing patient account joining
+ * the clinic), or sends the form back with 422. */
 int page_patient_new_post(struct req *r)
 {
-	const char *email = http_form_trim(r, "email");
-	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
-	const char *id, *link;
-	int good, status;
+	struct form_data d = { 0 };
+	const char *email, *id, *link;
+	int status;
 
-	http_keep_fields(r, patient_fields);
-	good = page_person_ok(r, email, first, last);
-	if (!good)
-		return patient_form(r, 422);
+	if (form_read(r, &patient_form, &d))
+		return patient_page(r, 422);
 	if (r->user->clinic_id == NULL)
 		return 403;
-	if ((status = patient_existing(r, email)))
+	email = form_text(&d, "email");
+	if ((status = patient_existing(r, &d, email)))
 		return status;
-	status = page_invite_user(r, email, first, last, "patient", &id, &link);
-	if (status == 1)	/* registered by someone else meanwhile */
-		return patient_email_error(r, "There is already an account with this e-mail "
-					   "address; send the form again.");
+	status = page_invite_user(r, email, form_text(&d, "first_name"),
+				  form_text(&d, "last_name"), "patient", &id, &link);
+	if (status == 1) {	/* registered by someone else meanwhile */
+		form_fail(r, &d, "email", "There is already an account with this e-mail "
+			  "address; send the form again.");
+		return patient_page(r, 422);
+	}
 	if (status || (status = audit(r, "patient registered", r->user->clinic_id, id, "invited")) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email), link)) ||
-	    (status = page_commit(r)))
+	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email),
+				      link)))
 		return status;
 	return http_redirect(r, "/patients/new");
 }

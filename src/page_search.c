@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "pager.h"
 #include "sess.h"
 
 #define SEARCH_MAX 200		/* characters of a query */
@@ -25,38 +26,48 @@
  * the text between stays.) $1 inbox, $2 outbox, $3 the words, and after
  * ?before= $4, $5 the created_at and id of that message. */
 #define SEARCH_TSQ "websearch_to_tsquery('simple', $3)"
-#define SEARCH_STREAM(box, before) \
+#define SEARCH_STREAM(box, cursor, dir) \
 	"(SELECT m.id, m.created_at FROM messages m WHERE " box \
-	" AND m.search @@ " SEARCH_TSQ before \
-	" ORDER BY m.created_at DESC, m.id DESC LIMIT 11)"
-#define SEARCH_SQL(before) \
+	" AND m.search @@ " SEARCH_TSQ cursor \
+	" ORDER BY m.created_at " dir ", m.id " dir " LIMIT 11)"
+#define SEARCH_SQL(cursor, dir) \
 	"WITH hit AS (SELECT id, created_at FROM (" \
-	SEARCH_STREAM("m.inbox_id = $1 AND NOT m.archived", before) " UNION ALL " \
-	SEARCH_STREAM("m.inbox_id = $1 AND m.archived", before) " UNION ALL " \
-	SEARCH_STREAM("m.outbox_id = $2", before) \
-	") h ORDER BY created_at DESC, id DESC LIMIT 11)" \
-	" SELECT m.id, coalesce(m.parent_id, m.id), to_char(m.created_at, 'DD Mon YYYY HH24:MI')," \
-	" coalesce(m.sender_name, 'carebox'), m.recipient_name," \
+	SEARCH_STREAM("m.inbox_id = $1 AND NOT m.archived", cursor, dir) " UNION ALL " \
+	SEARCH_STREAM("m.inbox_id = $1 AND m.archived", cursor, dir) " UNION ALL " \
+	SEARCH_STREAM("m.outbox_id = $2", cursor, dir) \
+	") h ORDER BY created_at " dir ", id " dir " LIMIT 11)" \
+	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \
+	" to_char(m.created_at, 'DD Mon YYYY HH24:MI') AS time," \
+	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
 	" rt.subject, ts_headline('simple', m.body, " SEARCH_TSQ "," \
-	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0')" \
+	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0') AS headline" \
 	" FROM hit JOIN messages m ON m.id = hit.id" \
 	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
-	" ORDER BY m.created_at DESC, m.id DESC"
+	" ORDER BY m.created_at " dir ", m.id " dir
+#define SEARCH_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ($4::timestamptz, $5::uuid)"
 
 const struct db_stmt page_search_stmts[] = {
-	/* The viewer's outbox and, if $2 is one of their messages, when it
+	/* The viewer's outbox and, if $2 is a message they may see, when it
 	 * was sent: where the next page starts. */
 	{ "search_boxes",
 	  "SELECT o.id, b.created_at, b.id FROM outboxes o LEFT JOIN messages b"
-	  " ON b.id = $2 AND (b.inbox_id = $3 OR b.outbox_id = o.id) WHERE o.user_id = $1" },
+	  " ON b.id = $2 AND message_visible(b, $1) WHERE o.user_id = $1" },
 	{ NULL, NULL }
 };
 
+/* Run with db_exec_once, in pager order: first, older, newer. */
 const struct db_stmt page_search_once[] = {
-	{ "search_first", SEARCH_SQL("") },
-	{ "search_before", SEARCH_SQL(" AND (m.created_at, m.id) < ($4::timestamptz, $5::uuid)") },
+	{ "search_first", SEARCH_SQL("", "DESC") },
+	{ "search_older", SEARCH_SQL(SEARCH_CURSOR("<"), "DESC") },
+	{ "search_newer", SEARCH_SQL(SEARCH_CURSOR(">"), "ASC") },
 	{ NULL, NULL }
 };
+
+static const struct field search_fields[] = {
+	{ .name = "q", .label = "your search", .type = FT_TEXT, .max = SEARCH_MAX },
+	{ 0 }
+};
+static const struct form search_form_decl = { search_fields };
 
 /* The HTML of a ts_headline snippet: the text escaped with buf_put_html,
  * each \x02 ... \x03 hit wrapped in <mark>...</mark> (always balanced).
@@ -89,55 +100,31 @@ static const char *search_snippet(struct arena *a, const char *s)
 	return out;
 }
 
-/* One hit as the template sees it. */
-static struct tv *search_row(struct arena *a, PGresult *res, int i)
+/* Makes each hit's ts_headline into "snippet_html" (search_snippet()). */
+static void search_snippets(struct arena *a, struct tv *rows)
 {
-	struct tv *m = tv_map(a);
+	for (size_t i = 0; i < rows->u.list.n; i++) {
+		struct tv *m = rows->u.list.items[i], *h = tv_get(m, "headline");
 
-	tv_set_str(a, m, "id", arena_strdup(a, PQgetvalue(res, i, 0)));
-	tv_set_str(a, m, "root", arena_strdup(a, PQgetvalue(res, i, 1)));
-	tv_set_str(a, m, "time", arena_strdup(a, PQgetvalue(res, i, 2)));
-	tv_set_str(a, m, "sender", arena_strdup(a, PQgetvalue(res, i, 3)));
-	tv_set_str(a, m, "recipient", arena_strdup(a, PQgetvalue(res, i, 4)));
-	tv_set_str(a, m, "subject", arena_strdup(a, PQgetvalue(res, i, 5)));
-	/* HTML built by search_snippet() from escaped text: the one value
-	 * the template prints raw ({{{snippet_html}}}). */
-	tv_set_str(a, m, "snippet_html", search_snippet(a, PQgetvalue(res, i, 6)));
-	return m;
-}
-
-/* The address of a page of results for `q`: the first page, or with
- * `before` (a message id, or NULL) the page after it. Arena string; the
- * template escapes it for the attribute. */
-static const char *search_link(struct arena *a, const char *q, const char *before)
-{
-	struct buf b = BUF_INIT;
-	const char *link;
-
-	buf_puts(&b, "/search?q=");
-	buf_put_urlarg(&b, q, strlen(q));
-	if (before) {
-		buf_puts(&b, "&before=");
-		buf_puts(&b, before);
+		/* HTML built by search_snippet() from escaped text: the one
+		 * value the template prints raw ({{{snippet_html}}}). */
+		tv_set_str(a, m, "snippet_html", search_snippet(a, h ? h->u.str.s : ""));
 	}
-	link = arena_strdup(a, b.data);
-	buf_free(&b);
-	return link;
 }
 
-/* Finds the viewer's outbox and where the page after message `before`
- * (or NULL) starts, into p[1], p[3] and p[4] (arena). Returns 0, or 404
- * when `before` is not one of the viewer's messages, or an error status. */
-static int search_boxes(struct req *r, const char *before, const char **p)
+/* Finds the viewer's outbox and where the page after the cursor starts,
+ * into p[1], p[3] and p[4] (arena). Returns 0, or 400 when the cursor is
+ * not a message the viewer may see, or an error status. */
+static int search_boxes(struct req *r, const char *cursor, const char **p)
 {
-	const char *bp[3] = { r->user->id, before, r->user->inbox_id };
-	PGresult *res = db_exec(r->db, "search_boxes", 3, bp);
+	const char *bp[2] = { r->user->id, cursor };
+	PGresult *res = db_exec(r->db, "search_boxes", 2, bp);
 	int status = 0;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) != 1 || (before && PQgetisnull(res, 0, 1))) {
-		status = 404;
+	if (PQntuples(res) != 1 || (cursor && PQgetisnull(res, 0, 1))) {
+		status = PQntuples(res) != 1 ? 404 : 400;
 	} else {
 		p[1] = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
 		p[3] = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
@@ -147,54 +134,50 @@ static int search_boxes(struct req *r, const char *before, const char **p)
 	return status;
 }
 
-/* Runs the search for `q` (after message `before`, or NULL) and puts the
- * hits and paging into the view. Returns 0 or an error status. */
-static int search_run(struct req *r, const char *q, const char *before)
+/* Runs the search for `q` (one page: pager.h) and puts the hits and
+ * paging into the view. Returns 0 or an error status. */
+static int search_run(struct req *r, const char *q)
 {
 	const char *p[5] = { r->user->inbox_id, NULL, q, NULL, NULL };
-	const struct db_stmt *st = &page_search_once[before ? 1 : 0];
+	struct buf base = BUF_INIT;
+	const struct db_stmt *st;
+	struct pager pg;
 	PGresult *res;
-	struct tv *rows;
-	int n;
+	int status;
 
-	if ((n = search_boxes(r, before, p)))
-		return n;
-	res = db_exec_once(r->db, st->name, st->sql, before ? 5 : 3, p);
+	buf_puts(&base, "/search?q=");
+	buf_put_urlarg(&base, q, strlen(q));
+	status = pager_read(r, &pg, arena_strdup(r->arena, base.data), MSG_PAGE, KEY_UUID);
+	buf_free(&base);
+	if (status || (status = search_boxes(r, pg.cursor, p)))
+		return status;
+	st = &page_search_once[pg.page];
+	res = db_exec_once(r->db, st->name, st->sql, pg.cursor ? 5 : 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	rows = tv_set(r->arena, r->view, "results", tv_list(r->arena));
-	n = PQntuples(res);
-	for (int i = 0; i < n && i < MSG_PAGE; i++)
-		tv_push(r->arena, rows, search_row(r->arena, res, i));
-	if (n > MSG_PAGE)
-		tv_set_str(r->arena, r->view, "older",
-			   search_link(r->arena, q, PQgetvalue(res, MSG_PAGE - 1, 0)));
-	if (before)
-		tv_set_str(r->arena, r->view, "newest", search_link(r->arena, q, NULL));
+	status = pager_view(r, &pg, res, 0, "results");
 	PQclear(res);
-	tv_set_bool(r->arena, r->view, "has_results", n > 0);
-	tv_set_bool(r->arena, r->view, "has_paging", before != NULL || n > MSG_PAGE);
-	return 0;
+	if (status == 0)
+		search_snippets(r->arena, tv_get(r->view, "results"));
+	return status;
 }
 
 int page_search_get(struct req *r)
 {
-	const char *q = http_query(r, "q"), *before = http_query(r, "before");
-	int status = 200;
+	struct form_data d = { 0 };
+	const char *q;
+	int status;
 
-	if (before && !uuid_valid(before, strlen(before)))
-		return 400;
 	tv_set_str(r->arena, r->view, "title", "Search");
-	tv_set_str(r->arena, r->view, "q", q ? q : "");
-	if (q && utf8_chars(q) > SEARCH_MAX) {
-		tv_set_str(r->arena, r->view, "q_error",
-			   "Search for at most 200 characters: a few words are enough.");
-		status = 400;
-	} else if (q && strspn(q, " \t\r\n") < strlen(q)) {
+	if (form_read(r, &search_form_decl, &d))
+		return http_render_status(r, "search", 400);
+	q = form_text(&d, "q");
+	if (*q) {
 		tv_set_bool(r->arena, r->view, "searched", 1);
-		if ((status = search_run(r, q, before)))
+		if ((status = search_run(r, q)))
 			return status;
-		status = 200;
+	} else if (http_query(r, "before") || http_query(r, "after")) {
+		return 400;
 	}
-	return http_render_status(r, "search", status);
+	return http_render(r, "search");
 }

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "row.h"
 #include "sess.h"
 
 const struct db_stmt page_signup_stmts[] = {
@@ -19,7 +20,18 @@ const struct db_stmt page_signup_stmts[] = {
 	{ NULL, NULL }
 };
 
-static const char *const signup_fields[] = { "email", "first_name", "last_name", NULL };
+static const struct field signup_fields[] = {
+	{ .name = "email", .label = "your e-mail address", .type = FT_EMAIL,
+	  .flags = FIELD_REQUIRED, .max = 254 },
+	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
+	  .flags = FIELD_REQUIRED, .max = 100 },
+	{ .name = "clinic", .label = "your clinic", .type = FT_UUID, .flags = FIELD_REQUIRED },
+	PAGE_NEW_PASSWORD_FIELDS,
+	{ 0 }
+};
+static const struct form signup_form_decl = { signup_fields };
 
 int page_signup_open(void)
 {
@@ -28,42 +40,20 @@ int page_signup_open(void)
 	return v == NULL || strcmp(v, "off") != 0;
 }
 
-int page_password_ok(struct req *r, const char *email, const char *first,
-		     const char *last)
+int page_new_password(struct req *r, struct form_data *d, const char *email,
+		      const char *first, const char *last)
 {
-	const char *pw = http_form(r, "password"), *again = http_form(r, "password2");
-	const char *problem = pw && utf8_valid(pw, strlen(pw)) ?
-		auth_password_problem(pw, email, first, last) : "Enter a password.";
+	const char *pw = form_text(d, "password"), *again = form_text(d, "password2");
+	const char *problem;
 
-	if (problem == NULL && (again == NULL || strcmp(pw, again) != 0))
+	if (form_get(d, "password")->error)
+		return 0;
+	problem = auth_password_problem(pw, email, first, last);
+	if (problem == NULL && strcmp(pw, again) != 0)
 		problem = "The two passwords differ.";
 	if (problem)
-		tv_set_str(r->arena, r->view, "password_error", problem);
+		form_fail(r, d, "password", problem);
 	return problem == NULL;
-}
-
-int page_name_ok(struct req *r, const char *field, const char *value)
-{
-	size_t n = utf8_chars(value);
-
-	if (n >= 1 && n <= 100)
-		return 1;
-	tv_set_str(r->arena, r->view, arena_printf(r->arena, "%s_error", field),
-		   n ? "Use at most 100 characters." : "Enter your name.");
-	return 0;
-}
-
-int page_person_ok(struct req *r, const char *email, const char *first,
-		   const char *last)
-{
-	const char *problem = auth_email_problem(email);
-	int good = !problem;
-
-	if (problem)
-		tv_set_str(r->arena, r->view, "email_error", problem);
-	good &= page_name_ok(r, "first_name", first);
-	good &= page_name_ok(r, "last_name", last);
-	return good;
 }
 
 /* Puts the clinics to choose from into the view, the chosen one selected.
@@ -75,15 +65,10 @@ static int signup_clinics(struct req *r, const char *chosen)
 
 	if (res == NULL)
 		return db_failure_status(r->db);
-	list = tv_set(r->arena, r->view, "clinics", tv_list(r->arena));
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct tv *c = tv_map(r->arena);
-
-		tv_set_str(r->arena, c, "id", arena_strdup(r->arena, PQgetvalue(res, i, 0)));
-		tv_set_str(r->arena, c, "name", arena_strdup(r->arena, PQgetvalue(res, i, 1)));
-		tv_set_bool(r->arena, c, "selected", chosen && strcmp(chosen, PQgetvalue(res, i, 0)) == 0);
-		tv_push(r->arena, list, c);
-	}
+	list = tv_set(r->arena, r->view, "clinics", row_list(r->arena, res, 0, PQntuples(res), 0));
+	for (size_t i = 0; i < list->u.list.n; i++)
+		tv_set_bool(r->arena, list->u.list.items[i], "selected",
+			    chosen && strcmp(chosen, PQgetvalue(res, (int)i, 0)) == 0);
 	PQclear(res);
 	return 0;
 }
@@ -110,39 +95,37 @@ int page_signup_get(struct req *r)
 
 int page_signup_post(struct req *r)
 {
-	const char *email = http_form_trim(r, "email"), *clinic = http_form_trim(r, "clinic");
-	const char *first = http_form_trim(r, "first_name"), *last = http_form_trim(r, "last_name");
+	struct form_data d = { 0 };
 	char hash[HASH_MAX];
-	const char *p[5] = { email, first, last, hash, clinic };
+	const char *p[5], *id;
 	PGresult *res;
-	int good, status;
+	int status;
 
 	if (!page_signup_open())
 		return 404;
-	http_keep_fields(r, signup_fields);
-	good = page_person_ok(r, email, first, last);
-	good &= page_password_ok(r, email, first, last);
-	if (!uuid_valid(clinic, strlen(clinic))) {
-		tv_set_str(r->arena, r->view, "clinic_error", "Choose your clinic.");
-		good = 0;
-	}
-	if (!good)
-		return signup_form(r, clinic, 422);
-	if (auth_hash(http_form(r, "password"), hash) < 0)
+	form_read(r, &signup_form_decl, &d);
+	p[0] = form_text(&d, "email");
+	p[1] = form_text(&d, "first_name");
+	p[2] = form_text(&d, "last_name");
+	p[3] = hash;
+	p[4] = form_text(&d, "clinic");
+	page_new_password(r, &d, p[0], p[1], p[2]);
+	if (d.errors)
+		return signup_form(r, p[4], 422);
+	if (auth_hash(form_text(&d, "password"), hash) < 0)
 		return 500;
 	res = db_exec(r->db, "signup_insert", 5, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		tv_set_str(r->arena, r->view, "email_error",
-			   "There is already an account with this e-mail address (or the clinic "
-			   "is unknown). Log in instead, or ask your clinic for a reset link.");
-		return signup_form(r, clinic, 422);
-	}
-	p[0] = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
 	PQclear(res);
-	if ((status = sess_start(r, p[0])) || (status = audit(r, "signup", clinic, p[0], NULL)))
+	if (id == NULL) {
+		form_fail(r, &d, "email", "There is already an account with this e-mail "
+			  "address (or the clinic is unknown). Log in instead, or ask your "
+			  "clinic for a reset link.");
+		return signup_form(r, p[4], 422);
+	}
+	if ((status = sess_start(r, id)) || (status = audit(r, "signup", p[4], id, NULL)))
 		return status;
 	return http_redirect(r, "/");
 }

@@ -205,12 +205,29 @@ int route_session(struct req *r, PGresult *res)
 	return status ? status : route_access(r);
 }
 
+/* Ends the page's transaction after the handler answered `status`:
+ * commits a success (or a failure that must stand: page_keep), rolls back
+ * anything else. Returns `status`, or the failure status if COMMIT failed. */
+static int route_end_tx(struct req *r, int status)
+{
+	if (status < 400 || r->keep_on_error)
+		return db_command(r->db, "COMMIT") < 0 ? db_failure_status(r->db) : status;
+	db_command(r->db, "ROLLBACK");
+	return status;
+}
+
 int route_run(struct req *r, const struct route *rt)
 {
 	int status = route_guard(r, rt);
+	int tx = r->method == M_POST || (rt->access & TX);
 
-	if (status == 0)
+	if (status == 0 && tx && db_command(r->db, "BEGIN") < 0)
+		status = db_failure_status(r->db);
+	else if (status == 0) {
 		status = r->method == M_POST ? rt->post(r) : rt->get(r);
+		if (tx)
+			status = route_end_tx(r, status);
+	}
 	route_answer(r, status);
 	return r->status;
 }

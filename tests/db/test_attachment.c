@@ -6,6 +6,7 @@
 
 #include "attachment.h"
 #include "dbtest.h"
+#include "form.h"
 #include "sess.h"
 
 static const char PNG[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\0";
@@ -37,12 +38,35 @@ static void req_init(struct req *r, struct user *u, struct upload *files, size_t
 	r->user = u;
 	r->uploads = files;
 	r->nuploads = n;
+	r->method = M_POST;
+	r->view = tv_map(A);
+}
+
+/* The message form's file field, as page_message.c declares it. */
+static const struct field file_fields[] = {
+	{ .name = "files", .label = "files", .type = FT_FILE, .max = 5 },
+	{ 0 }
+};
+static const struct form file_form = { file_fields };
+
+/* Reads r's files through the form (as a page does) and stores them with
+ * message `id`. Returns attachment_store()'s status, or 422 if the form
+ * refused them (message in *err). */
+static int store(struct req *r, const char *id, const char **err)
+{
+	struct form_data d = { 0 };
+
+	if (form_read(r, &file_form, &d)) {
+		*err = form_get(&d, "files")->error;
+		return 422;
+	}
+	return attachment_store(r, id, form_get(&d, "files"));
 }
 
 /* An upload of `len` bytes at `data` named `name`, declared as `type`. */
 static struct upload file_of(const char *name, const char *type, const char *data, size_t len)
 {
-	struct upload u = { "files", name, type, data, len };
+	struct upload u = { "files", name, type, data, len, NULL };
 
 	return u;
 }
@@ -66,17 +90,20 @@ static void test_check(void)
 		file_of("report.exe", "application/pdf", EXE, sizeof(EXE) - 1),
 		file_of("empty.txt", "text/plain", "", 0),
 	};
-	struct buf err = BUF_INIT;
+	struct form_data d = { 0 };
 	struct user u = { 0 };
 	struct req r;
 
 	req_init(&r, &u, files, 1);
-	ok(attachment_check_all(&r, &err) == 0 && err.len == 0, "a PNG passes the check");
+	ok(form_read(&r, &file_form, &d) == 0 && form_get(&d, "files")->nfiles == 1,
+	   "a PNG passes the check");
 	req_init(&r, &u, files, 3);
-	ok(attachment_check_all(&r, &err) == 422, "an executable and an empty file fail it");
-	is_str(err.data, "report.exe is not a PDF, PNG, JPEG or plain text file. empty.txt is empty.",
+	ok(form_read(&r, &file_form, &d) == 422, "an executable and an empty file fail it");
+	is_str(form_get(&d, "files")->error,
+	       "report.exe is not a PDF, PNG, JPEG or plain text file. empty.txt is empty.",
 	       "each refused file is named");
-	buf_free(&err);
+	is_str(tv_get(r.view, "files_error")->u.str.s, form_get(&d, "files")->error,
+	       "the message is next to the field");
 }
 
 static void test_store_and_list(const char *doc, const char *pat, const char *other)
@@ -89,16 +116,16 @@ static void test_store_and_list(const char *doc, const char *pat, const char *ot
 	};
 	struct user ud = { .id = doc }, upat = { .id = pat }, uo = { .id = other };
 	const char *root = message(doc, pat, NULL), *reply = message(pat, doc, root);
-	struct buf err = BUF_INIT;
+	const char *err = NULL;
 	struct tv *msgs = tv_list(A), *m1 = tv_map(A), *m2 = tv_map(A);
 	struct req r;
 
 	memset(big, 'a', sizeof(big));
 	req_init(&r, &ud, files, 2);
 	db_command(DB, "BEGIN");
-	ok(attachment_store_all(&r, root, &err) == 0, "two files stored with the root");
+	ok(store(&r, root, &err) == 0, "two files stored with the root");
 	req_init(&r, &upat, files + 2, 1);
-	ok(attachment_store_all(&r, reply, &err) == 0, "a 3 MB file stored with the reply");
+	ok(store(&r, reply, &err) == 0, "a 3 MB file stored with the reply");
 	db_command(DB, "COMMIT");
 	is_str(q("SELECT string_agg(content_type || ' ' || size, ',' ORDER BY created_at)"
 		 " FROM attachments WHERE message_id = $1", 1, &root),
@@ -122,7 +149,6 @@ static void test_store_and_list(const char *doc, const char *pat, const char *ot
 	m1 = tv_map(A);
 	ok(attachment_view(&r, m1, reply) == 0, "one message's files");
 	is_str(listed(m1), "big.txt/3.0 MB;", "the sender of the reply sees them");
-	buf_free(&err);
 }
 
 static void test_refused_store(const char *doc, const char *pat)
@@ -131,30 +157,32 @@ static void test_refused_store(const char *doc, const char *pat)
 		file_of("ok.txt", "", "fine", 4),
 		file_of("report.exe", "", EXE, sizeof(EXE) - 1),
 	};
+	struct upload *both[2] = { &files[0], &files[1] };
+	struct form_value unchecked = { .files = both, .nfiles = 2 };
 	struct user ud = { .id = doc };
 	const char *root = message(doc, pat, NULL);
-	struct buf err = BUF_INIT;
 	struct req r;
 
 	req_init(&r, &ud, files, 2);
 	db_command(DB, "BEGIN");
-	ok(attachment_store_all(&r, root, &err) == 422, "an unchecked bad file still stops the store");
+	ok(attachment_store(&r, root, &unchecked) == 422,
+	   "an unchecked bad file still stops the store");
 	db_command(DB, "ROLLBACK");
 	is_str(q("SELECT count(*) FROM attachments WHERE message_id = $1", 1, &root), "0",
 	       "nothing stored");
-	buf_free(&err);
 }
 
 static void test_download(const char *doc, const char *pat, const char *other)
 {
 	struct upload f = file_of("R\xc3\xa9sultat 1.png", "", PNG, sizeof(PNG) - 1);
 	struct user ud = { .id = doc }, upat = { .id = pat }, uo = { .id = other };
-	struct buf headers = BUF_INIT, body = BUF_INIT, err = BUF_INIT;
+	struct buf headers = BUF_INIT, body = BUF_INIT;
+	const char *err = NULL;
 	const char *root = message(doc, pat, NULL), *id;
 	struct req r;
 
 	req_init(&r, &ud, &f, 1);
-	attachment_store_all(&r, root, &err);
+	store(&r, root, &err);
 	id = q("SELECT id FROM attachments WHERE message_id = $1", 1, &root);
 	req_init(&r, &upat, NULL, 0);
 	r.params[0] = id;
@@ -170,7 +198,6 @@ static void test_download(const char *doc, const char *pat, const char *other)
 	ok(page_attachment_get(&r) == 404 && body.len == 0, "a third user gets 404");
 	buf_free(&headers);
 	buf_free(&body);
-	buf_free(&err);
 }
 
 int main(void)

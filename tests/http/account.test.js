@@ -63,7 +63,7 @@ test('a name change needs no password and is audited', async () => {
   assert.equal(auditCount(id, 'account updated'), 1);
   const bad = await c.post('/account', { first_name: '', last_name: 'x'.repeat(101), email });
   assert.equal(bad.status, 422);
-  assert.match(bad.text, /Enter your name/);
+  assert.match(bad.text, /Enter your first name/);
   assert.match(bad.text, /at most 100 characters/);
   assert.deepEqual(userRow(id).slice(1, 3), ['Grace', 'Hopper']);
 });

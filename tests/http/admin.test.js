@@ -317,6 +317,41 @@ test('the audit log shows the clinic\'s logins and invitations, newest first, 10
   assert.equal((await admin.get('/admin/audit?before=abc')).status, 400);
 });
 
+test('the audit log pages back with a Newer link, and refuses a malformed or foreign cursor', async () => {
+  const { clinic, adminId, admin } = await clinicWithAdmin();
+  const other = uniqueClinic();
+  createUser({ email: uniqueEmail('elsewhere'), clinic: other });
+  const foreign = one(`INSERT INTO audit_log (action, clinic_id)
+    SELECT 'foreign entry', id FROM clinics WHERE name = :'p1' RETURNING id`, [other]);
+  sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
+    SELECT 'bulk entry', :'p1', c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = :'p2'`, [adminId, clinic]);
+  const link = (html, what) => {
+    const m = new RegExp(`href="(/admin/audit\\?(?:before|after)=\\d+)">${what} entries<`).exec(html);
+    return m && m[1];
+  };
+
+  const first = await admin.get('/admin/audit');
+  assert.equal(link(first.text, 'Newer'), null, 'nothing is newer than the first page');
+  const second = await admin.get(link(first.text, 'Older'));
+  assert.equal(second.status, 200);
+  assert.match(second.text, /<td>n50<\/td>/);
+  const newer = link(second.text, 'Newer');
+  assert.match(newer, /after=\d+$/, 'a link to newer entries');
+  const back = await admin.get(newer);
+  assert.equal(back.status, 200);
+  assert.equal([...back.text.matchAll(/<tr><td>/g)].length, 100);
+  assert.match(back.text, /<td>n51<\/td>/);
+  assert.match(back.text, /<td>n150<\/td>/);
+  assert.doesNotMatch(back.text, /<td>n50<\/td>/, 'only what is newer than the second page');
+  assert.equal(link(back.text, 'Newer'), null, 'nothing newer than that');
+  assert.ok(link(back.text, 'Older'), 'and older entries behind it');
+
+  for (const bad of ['?before=abc', '?after=-1', `?before=${foreign}`, `?after=${foreign}`,
+    `?before=${foreign}&after=${foreign}`]) {
+    assert.equal((await admin.get(`/admin/audit${bad}`)).status, 400, bad);
+  }
+});
+
 test('admin forms without the CSRF token are refused and change nothing', async () => {
   const { clinic, admin } = await clinicWithAdmin();
   const id = createUser({ email: uniqueEmail('safe'), clinic });

@@ -401,12 +401,38 @@ test('inbox and sent list ten at a time, newest first, paged with ?before=', asy
   await x.doc.c.get(`/messages/${(/href="\/messages\/([0-9a-f-]{36})">Listed 12z/.exec(sent.text))[1]}`);
   assert.match((await x.pat.c.get('/sent')).text, /read \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d/);
   assert.equal((await x.doc.c.get('/inbox?before=nope')).status, 400);
-  // Someone else's message as the start: nothing of theirs leaks.
+  // Someone else's message as the start is refused: nothing of theirs leaks.
   const theirs = await send(x.out, x.far, 'Elsewhere', 'Not yours');
-  const foreign = await x.doc.c.get(`/inbox?before=${theirs}`);
-  assert.equal(foreign.status, 200);
-  assert.match(foreign.text, /No older messages\./);
-  assert.doesNotMatch(foreign.text, /Elsewhere|Listed/);
+  for (const dir of ['before', 'after']) {
+    const foreign = await x.doc.c.get(`/inbox?${dir}=${theirs}`);
+    assert.equal(foreign.status, 400, `a foreign cursor (${dir}) is a bad request`);
+    assert.doesNotMatch(foreign.text, /Elsewhere|Listed/);
+  }
+  assert.equal((await x.doc.c.get(`/inbox?before=${theirs}&after=${theirs}`)).status, 400);
+});
+
+test('lists page back with a Newer link that leads to the rows in front', async () => {
+  const x = await world('Q');
+  for (let i = 1; i <= 25; i++) await send(x.pat, x.doc, `Paged ${i}q`, `Body ${i}`);
+  const subjects = (html) => [...html.matchAll(/>Paged (\d+)q</g)].map((m) => Number(m[1]));
+  const link = (html, label) => {
+    const m = new RegExp(`href="([^"]+)">${label}`).exec(html);
+    return m && decode(m[1]);
+  };
+  const first = await x.doc.c.get('/inbox');
+  assert.equal(link(first.text, 'Newer messages'), null, 'the first page has nothing newer');
+  const second = await x.doc.c.get(link(first.text, 'Older messages'));
+  const third = await x.doc.c.get(link(second.text, 'Older messages'));
+  assert.deepEqual(subjects(third.text), [5, 4, 3, 2, 1]);
+  assert.equal(link(third.text, 'Older messages'), null, 'the last page has nothing older');
+  const back = await x.doc.c.get(link(third.text, 'Newer messages'));
+  assert.equal(back.status, 200);
+  assert.deepEqual(subjects(back.text), [15, 14, 13, 12, 11, 10, 9, 8, 7, 6], 'newer: the page in front');
+  assert.ok(link(back.text, 'Older messages') && link(back.text, 'Newer messages'), 'links both ways');
+  const top = await x.doc.c.get(link(back.text, 'Newer messages'));
+  assert.deepEqual(subjects(top.text), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+  assert.equal(link(top.text, 'Newer messages'), null, 'nothing newer than the newest');
+  assert.match(top.text, /href="\/inbox">Newest/);
 });
 
 test('search merges received, archived and sent messages, newest first, across pages', async () => {
@@ -426,9 +452,14 @@ test('search merges received, archived and sent messages, newest first, across p
   assert.ok(older, 'a link to older results');
   const second = await x.doc.c.get(decode(older[1]));
   assert.deepEqual(tags(second.text), ['s3s', 'g2g', 'g1g'], 'the archived ones come last, in order');
-  // A page after someone else's message: 404, as for any id not one's own.
+  // A page after someone else's message: a bad request, as for any cursor not one's own.
   const theirs = await send(x.out, x.far, 'Away', `${word} away`);
-  assert.equal((await x.doc.c.get(`/search?q=${word}&before=${theirs}`)).status, 404);
+  assert.equal((await x.doc.c.get(`/search?q=${word}&before=${theirs}`)).status, 400);
+  assert.equal((await x.doc.c.get(`/search?q=${word}&after=${theirs}`)).status, 400);
+  // Newer from the second page leads back to the first page's rows.
+  const newer = /href="(\/search\?q=[^"]+&amp;after=[^"]+)">Newer results/.exec(second.text);
+  assert.ok(newer, 'a link to newer results');
+  assert.deepEqual(tags((await x.doc.c.get(decode(newer[1]))).text), tags(first.text));
 });
 
 // POSTs `fields` and `files` ([name, type, text]) as multipart/form-data.

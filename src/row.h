@@ -1,0 +1,46 @@
+/* row.h - query results into template views by column name, and loading
+ * the one row a viewer may see (else 404). */
+#ifndef CAREBOX_ROW_H
+#define CAREBOX_ROW_H
+
+#include <libpq-fe.h>
+
+#include "http.h"
+#include "tpl.h"
+
+/* Row `i` of `res` as a template map, from column `from` on: each column
+ * under its name (so SQL names it once: `AS subject`), text copied into
+ * the arena, a boolean as a boolean, an integer (int2, int4, int8) as a
+ * number, and SQL NULL left out (missing, as mustache's false). */
+struct tv *row_view(struct arena *a, PGresult *res, int i, int from);
+
+/* Rows `first` up to (not including) `end` of `res` as a list of
+ * row_view() maps, from column `from` on. */
+struct tv *row_list(struct arena *a, PGresult *res, int first, int end, int from);
+
+/* Column `name` of row `i` as an arena copy, or NULL for SQL NULL or a
+ * column the result does not have. */
+const char *row_text(struct arena *a, PGresult *res, int i, const char *name);
+
+/* 1 if boolean column `name` of row `i` is true. */
+int row_bool(PGresult *res, int i, const char *name);
+
+/* Loads the one row a viewer may see: runs prepared statement `stmt`
+ * with `n` parameters `p`, whose WHERE clause scopes it to the viewer with
+ * one of the visibility functions of sql/0007_scopes.sql (never a
+ * predicate of its own), or to a secret the viewer presents (a one-time
+ * link's token, matched by its hash). `binary` asks for the columns in binary (file
+ * bytes). Returns 0 with the result in *res (the caller PQclear()s it),
+ * 404 when there is no such row for this viewer (an unknown id and
+ * another person's row look the same: never 403), or the status of a
+ * database failure (*res NULL then). */
+int row_load(struct req *r, const char *stmt, int n, const char *const *p, int binary,
+	     PGresult **res);
+
+/* row_load() into a view: the row as a row_view() map set in r->view
+ * under `key` (NULL: its columns go straight into r->view). Returns 0,
+ * 404 or an error status, as row_load(). */
+int row_load_view(struct req *r, const char *stmt, int n, const char *const *p,
+		  const char *key);
+
+#endif
