@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "form.h"
 #include "buf.h"
 #include "db.h"
 #include "dirlist.h"
@@ -174,7 +175,7 @@ static int create_user(PGconn *c, int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if ((problem = auth_email_problem(email))) {
+	if ((problem = form_email_problem(email))) {
 		fprintf(stderr, "carebox-admin: %s\n", problem);
 		return 1;
 	}

@@ -107,22 +107,3 @@ const char *auth_password_problem(const char *pw, const char *email,
 	}
 	return NULL;
 }
-
-const char *auth_email_problem(const char *email)
-{
-	const char *at, *dot;
-	size_t n = email ? strlen(email) : 0;
-
-	if (n == 0)
-		return "Enter your e-mail address.";
-	if (n > 254)
-		return "That e-mail address is too long.";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)email[i] <= ' ' || email[i] == 0x7f)
-			return "An e-mail address has no spaces.";
-	at = strchr(email, '@');
-	if (at == NULL || at == email || strchr(at + 1, '@') ||
-	    (dot = strchr(at + 1, '.')) == NULL || dot == at + 1 || dot[1] == '\0')
-		return "Enter an e-mail address like name@example.org.";
-	return NULL;
-}

@@ -42,8 +42,4 @@ int auth_equal(const char *a, const char *b);
 const char *auth_password_problem(const char *pw, const char *email,
 				  const char *first, const char *last);
 
-/* Trims and checks an e-mail address (one '@', a dot in the domain, no
- * spaces or controls, at most 254 bytes). Returns a message or NULL. */
-const char *auth_email_problem(const char *email);
-
 #endif

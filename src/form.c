@@ -126,17 +126,19 @@ static const char *form_message(struct arena *a, const struct field *f, enum mis
 
 const char *form_email_problem(const char *email)
 {
-	const char *at = strchr(email, '@');
+	const char *at, *dot;
+	size_t n = email ? strlen(email) : 0;
 
-	if (*email == '\0')
+	if (n == 0)
 		return "Enter your e-mail address.";
-	if (strlen(email) > 254)
+	if (n > 254)
 		return "That e-mail address is too long.";
-	for (const char *c = email; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)email[i] <= ' ' || email[i] == 0x7f)
 			return "An e-mail address has no spaces.";
-	if (at == NULL || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-	    at[1] == '.' || email[strlen(email) - 1] == '.')
+	at = strchr(email, '@');
+	if (at == NULL || at == email || strchr(at + 1, '@') ||
+	    (dot = strchr(at + 1, '.')) == NULL || dot == at + 1 || dot[1] == '\0')
 		return "Enter an e-mail address like name@example.org.";
 	return NULL;
 }

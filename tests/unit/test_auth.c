@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "form.h"
 #include "tap.h"
 
 static void test_tokens(void)
@@ -83,13 +84,13 @@ static void test_policy(void)
 
 static void test_email(void)
 {
-	ok(auth_email_problem("someone@clinic.example") == NULL, "a normal address is fine");
-	ok(auth_email_problem("") != NULL, "an empty address is refused");
-	ok(auth_email_problem("no-at-sign.example") != NULL, "an address without @ is refused");
-	ok(auth_email_problem("a@b@c.example") != NULL, "two @ are refused");
-	ok(auth_email_problem("a b@c.example") != NULL, "a space is refused");
-	ok(auth_email_problem("a@localhost") != NULL, "a domain without a dot is refused");
-	ok(auth_email_problem("@c.example") != NULL, "an empty local part is refused");
+	ok(form_email_problem("someone@clinic.example") == NULL, "a normal address is fine");
+	ok(form_email_problem("") != NULL, "an empty address is refused");
+	ok(form_email_problem("no-at-sign.example") != NULL, "an address without @ is refused");
+	ok(form_email_problem("a@b@c.example") != NULL, "two @ are refused");
+	ok(form_email_problem("a b@c.example") != NULL, "a space is refused");
+	ok(form_email_problem("a@localhost") != NULL, "a domain without a dot is refused");
+	ok(form_email_problem("@c.example") != NULL, "an empty local part is refused");
 }
 
 int main(void)
