@@ -40,6 +40,17 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
 	{ .name = "password2", .label = "the new password again", .type = FT_PASSWORD, \
 	  .max = 1024 }
 
+/* A person's names and e-mail address, for a form declaration; `whose`
+ * ("your", "their", "the patient's") begins their labels. */
+#define PAGE_NAME_FIELDS(whose) \
+	{ .name = "first_name", .label = whose " first name", .type = FT_TEXT, \
+	  .flags = FIELD_REQUIRED, .max = 100 }, \
+	{ .name = "last_name", .label = whose " last name", .type = FT_TEXT, \
+	  .flags = FIELD_REQUIRED, .max = 100 }
+#define PAGE_EMAIL_FIELD(whose) \
+	{ .name = "email", .label = whose " e-mail address", .type = FT_EMAIL, \
+	  .flags = FIELD_REQUIRED, .max = 254 }
+
 /* Failed logins (and wrong current passwords on /account) allowed per
  * e-mail and per address in 15 minutes; the table is login_failures. */
 #define LOGIN_MAX_FAILURES 5

@@ -30,12 +30,8 @@ const struct db_stmt page_account_stmts[] = {
 };
 
 static const struct field account_fields[] = {
-	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
-	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
-	{ .name = "email", .label = "your e-mail address", .type = FT_EMAIL,
-	  .flags = FIELD_REQUIRED, .max = 254 },
+	PAGE_NAME_FIELDS("your"),
+	PAGE_EMAIL_FIELD("your"),
 	{ .name = "current_password", .label = "your current password", .type = FT_PASSWORD,
 	  .max = 1024 },
 	{ 0 }

@@ -87,8 +87,7 @@ static const struct field_choice admin_roles[] = {
 };
 
 static const struct field admin_invite_fields[] = {
-	{ .name = "email", .label = "the new colleague's e-mail address", .type = FT_EMAIL,
-	  .flags = FIELD_REQUIRED, .max = 254 },
+	PAGE_EMAIL_FIELD("the new colleague's"),
 	{ .name = "role", .label = "doctor or admin", .type = FT_CHOICE,
 	  .flags = FIELD_REQUIRED, .choices = admin_roles },
 	{ 0 }

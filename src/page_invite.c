@@ -63,10 +63,7 @@ const struct db_stmt page_invite_stmts[] = {
 
 static const struct field invite_fields[] = {
 	LINK_TOKEN_FIELD,
-	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
-	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
+	PAGE_NAME_FIELDS("your"),
 	PAGE_NEW_PASSWORD_FIELDS,
 	{ 0 }
 };

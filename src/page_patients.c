@@ -18,12 +18,8 @@ const struct db_stmt page_patients_stmts[] = {
 };
 
 static const struct field patient_fields[] = {
-	{ .name = "email", .label = "the patient's e-mail address", .type = FT_EMAIL,
-	  .flags = FIELD_REQUIRED, .max = 254 },
-	{ .name = "first_name", .label = "their first name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
-	{ .name = "last_name", .label = "their last name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
+	PAGE_EMAIL_FIELD("the patient's"),
+	PAGE_NAME_FIELDS("their"),
 	{ 0 }
 };
 static const struct form patient_form = { patient_fields };

@@ -21,12 +21,8 @@ const struct db_stmt page_signup_stmts[] = {
 };
 
 static const struct field signup_fields[] = {
-	{ .name = "email", .label = "your e-mail address", .type = FT_EMAIL,
-	  .flags = FIELD_REQUIRED, .max = 254 },
-	{ .name = "first_name", .label = "your first name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
-	{ .name = "last_name", .label = "your last name", .type = FT_TEXT,
-	  .flags = FIELD_REQUIRED, .max = 100 },
+	PAGE_EMAIL_FIELD("your"),
+	PAGE_NAME_FIELDS("your"),
 	{ .name = "clinic", .label = "your clinic", .type = FT_UUID, .flags = FIELD_REQUIRED },
 	PAGE_NEW_PASSWORD_FIELDS,
 	{ 0 }
