@@ -1,27 +1,44 @@
 -- 0007_scopes.sql - who may see what, answered once per domain. A page
--- loads a row "if this viewer may see it, else 404" with a statement that
--- scopes it through one of these functions (src/row.c: row_load), never
--- with a predicate of its own. They are plain SQL, so the planner inlines
--- them into the statement that calls them.
+-- loads rows for a viewer FROM one of these functions instead of the table
+-- (src/row.c: row_load), never with a visibility predicate of its own:
+-- "the viewer's messages", "the clinic's people". Each is one SQL SELECT,
+-- so the planner inlines it into the statement that calls it and plans
+-- the whole as if written out (a pkey lookup stays a pkey lookup).
 
--- A message is its sender's (outbox) and its recipient's (inbox).
-CREATE FUNCTION message_visible(m messages, viewer uuid) RETURNS boolean
+-- The messages a person may see: those they received (inbox) or sent
+-- (outbox).
+CREATE FUNCTION viewer_messages(viewer uuid) RETURNS SETOF messages
 LANGUAGE sql STABLE AS $$
-	SELECT EXISTS (SELECT 1 FROM inboxes i WHERE i.id = m.inbox_id AND i.user_id = viewer)
-	    OR EXISTS (SELECT 1 FROM outboxes o WHERE o.id = m.outbox_id AND o.user_id = viewer)
+	SELECT m.* FROM messages m
+	WHERE m.inbox_id IN (SELECT i.id FROM inboxes i WHERE i.user_id = viewer)
+	   OR m.outbox_id IN (SELECT o.id FROM outboxes o WHERE o.user_id = viewer)
 $$;
 
--- What only the recipient may do to a message (read state, archive).
-CREATE FUNCTION message_received(m messages, viewer uuid) RETURNS boolean
+-- The messages a person received: what only the recipient may change
+-- (read state, archive).
+CREATE FUNCTION received_messages(viewer uuid) RETURNS SETOF messages
 LANGUAGE sql STABLE AS $$
-	SELECT EXISTS (SELECT 1 FROM inboxes i WHERE i.id = m.inbox_id AND i.user_id = viewer)
+	SELECT m.* FROM messages m
+	WHERE m.inbox_id IN (SELECT i.id FROM inboxes i WHERE i.user_id = viewer)
 $$;
 
--- A person is one of a clinic's (patient or staff): what its staff may see
--- of them.
-CREATE FUNCTION clinic_member(clinic uuid, person uuid) RETURNS boolean
+-- The people of a clinic (patients and staff): whom its staff may see.
+CREATE FUNCTION clinic_people(clinic uuid) RETURNS SETOF users
 LANGUAGE sql STABLE AS $$
-	SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.clinic_id = clinic AND m.user_id = person)
+	SELECT u.* FROM users u
+	WHERE u.id IN (SELECT m.user_id FROM memberships m WHERE m.clinic_id = clinic)
+$$;
+
+-- The audit entries a clinic's admins read: the clinic's own, and the
+-- clinic-less ones (logins, account changes) by or about its people;
+-- entries another clinic recorded about a shared patient stay there.
+CREATE FUNCTION clinic_audit(clinic uuid) RETURNS SETOF audit_log
+LANGUAGE sql STABLE AS $$
+	SELECT a.* FROM audit_log a
+	WHERE a.clinic_id = clinic
+	   OR (a.clinic_id IS NULL AND
+	       (a.actor_id IN (SELECT m.user_id FROM memberships m WHERE m.clinic_id = clinic)
+	        OR a.subject_id IN (SELECT m.user_id FROM memberships m WHERE m.clinic_id = clinic)))
 $$;
 
 -- A person also belongs to a clinic other than `clinic`: no single clinic
@@ -29,13 +46,4 @@ $$;
 CREATE FUNCTION member_elsewhere(clinic uuid, person uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
 	SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = person AND m.clinic_id <> clinic)
-$$;
-
--- An audit entry a clinic's admins read: the clinic's own, and the
--- clinic-less ones (logins, account changes) by or about its members;
--- entries another clinic recorded about a shared patient stay there.
-CREATE FUNCTION audit_visible(a audit_log, clinic uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT a.clinic_id = clinic OR (a.clinic_id IS NULL AND
-		(clinic_member(clinic, a.actor_id) OR clinic_member(clinic, a.subject_id)))
 $$;

@@ -50,8 +50,7 @@ const struct db_stmt msg_stmts[] = {
 	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM r WHERE NOT r.archived)" },
 	{ "msg_mark_unread",
 	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
-	  " m AS (SELECT id, read, archived FROM messages x"
-	  " WHERE x.id = $2 AND message_received(x, $1)),"
+	  " m AS (SELECT id, read, archived FROM received_messages($1) WHERE id = $2),"
 	  " u AS (UPDATE messages x SET read = false, read_at = NULL, status = 'delivered'"
 	  " FROM m WHERE x.id = m.id AND x.read RETURNING x.archived),"
 	  " c AS (UPDATE inboxes SET unread_count = unread_count + 1"

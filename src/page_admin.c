@@ -15,32 +15,32 @@
 	"themselves on their account page."
 
 /* The columns, FROM and WHERE of the audit entries $1's admins may read
- * (audit_visible), as the log shows them; each page adds its cursor
+ * (clinic_audit), as the log shows them; each page adds its cursor
  * condition and order. */
 #define ADMIN_AUDIT_ENTRIES \
 	" a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS TZ') AS at, a.action," \
 	" display_name(ac.first_name, ac.last_name, ac.email) AS actor," \
 	" display_name(su.first_name, su.last_name, su.email) AS subject," \
 	" a.detail, a.address" \
-	" FROM audit_log a LEFT JOIN users ac ON ac.id = a.actor_id" \
+	" FROM clinic_audit($1) a LEFT JOIN users ac ON ac.id = a.actor_id" \
 	" LEFT JOIN users su ON su.id = a.subject_id" \
-	" WHERE audit_visible(a, $1)"
+	" WHERE true"
 
 /* The older and newer pages resolve their cursor $2 among the entries the
  * clinic may read, so a foreign or unknown id answers cursor_ok false. */
 #define ADMIN_AUDIT_CURSOR \
-	"SELECT c.ok AS cursor_ok, l.* FROM (SELECT EXISTS (SELECT 1 FROM audit_log x" \
-	" WHERE x.id = $2::bigint AND audit_visible(x, $1)) AS ok) c LEFT JOIN LATERAL (SELECT"
+	"SELECT c.ok AS cursor_ok, l.* FROM (SELECT EXISTS (SELECT 1 FROM clinic_audit($1) x" \
+	" WHERE x.id = $2::bigint) AS ok) c LEFT JOIN LATERAL (SELECT"
 
 /* Every statement takes the admin's clinic and only sees its members
- * (clinic_member): a user of another clinic is as good as absent (404,
+ * (clinic_people): a user of another clinic is as good as absent (404,
  * never 403). "name" is the user's name, NULL (missing) until they set it. */
 const struct db_stmt page_admin_stmts[] = {
 	{ "admin_users",
 	  "SELECT u.id, display_name(u.first_name, u.last_name, NULL) AS name, u.email,"
 	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending"
-	  " FROM users u WHERE clinic_member($1, u.id)"
-	  " AND (u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
+	  " FROM clinic_people($1) u"
+	  " WHERE (u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
 	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2)"
 	  " ORDER BY lower(u.last_name), lower(u.first_name), lower(u.email) LIMIT 201" },
 	/* $1 the user, $2 the clinic, $3 the admin. shared: the person also
@@ -52,17 +52,17 @@ const struct db_stmt page_admin_stmts[] = {
 	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending,"
 	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
 	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self"
-	  " FROM users u WHERE u.id = $1 AND clinic_member($2, u.id)" },
+	  " FROM clinic_people($2) u WHERE u.id = $1" },
 	/* Deactivation also ends every session, so it takes effect at once. */
 	{ "admin_deactivate",
 	  "WITH u AS (UPDATE users u SET active = false WHERE u.id = $1 AND u.id <> $3"
-	  " AND clinic_member($2, u.id) AND NOT member_elsewhere($2, u.id)"
+	  " AND u.id IN (SELECT id FROM clinic_people($2)) AND NOT member_elsewhere($2, u.id)"
 	  " RETURNING u.id),"
 	  " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
 	  " SELECT id FROM u" },
 	{ "admin_activate",
 	  "UPDATE users u SET active = true WHERE u.id = $1 AND u.id <> $3"
-	  " AND clinic_member($2, u.id) AND NOT member_elsewhere($2, u.id)"
+	  " AND u.id IN (SELECT id FROM clinic_people($2)) AND NOT member_elsewhere($2, u.id)"
 	  " RETURNING u.id" },
 	/* The audit log, keyset-paged by entry id (pager.h). */
 	{ "admin_audit_first",
@@ -318,7 +318,7 @@ int page_admin_invite_post(struct req *r)
 }
 
 /* GET /admin/audit[?before=|?after=<entry id>]: the entries the clinic's
- * admins may read (audit_visible), newest first, ADMIN_AUDIT_PAGE a page;
+ * admins may read (clinic_audit), newest first, ADMIN_AUDIT_PAGE a page;
  * a malformed or foreign cursor answers 400. */
 int page_admin_audit_get(struct req *r)
 {

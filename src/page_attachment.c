@@ -12,10 +12,10 @@
 #include "sess.h"
 
 /* A message's files are seen by whoever may see the message
- * (message_visible, sql/0007_scopes.sql). $2 is the user. */
+ * (viewer_messages, sql/0007_scopes.sql). $2 is the user. */
 #define VISIBLE \
-	" FROM attachments a JOIN messages m ON m.id = a.message_id" \
-	" WHERE message_visible(m, $2)"
+	" FROM attachments a JOIN viewer_messages($2) m ON m.id = a.message_id" \
+	" WHERE true"
 #define LIST_COLUMNS "SELECT a.id, a.message_id, a.filename, a.size"
 #define LIST_ORDER " ORDER BY a.created_at, a.id"
 

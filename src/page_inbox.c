@@ -23,8 +23,8 @@
 #define LIST(rows, dir) \
 	"WITH me AS (" SESS_SELECT_BRIEF ")" \
 	" SELECT me.*, cur.id IS NOT NULL AS cursor_ok, l.* FROM me" \
-	" LEFT JOIN LATERAL (SELECT b.created_at, b.id FROM messages b" \
-	"  WHERE b.id = $3::uuid AND message_visible(b, me.user_id)) cur ON true" \
+	" LEFT JOIN LATERAL (SELECT b.created_at, b.id FROM viewer_messages(me.user_id) b" \
+	"  WHERE b.id = $3::uuid) cur ON true" \
 	" LEFT JOIN LATERAL (" rows ") l ON true" \
 	" ORDER BY l.created_at " dir ", l.id " dir
 #define ROW_COLUMNS \

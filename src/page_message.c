@@ -18,9 +18,9 @@ const struct db_stmt page_message_stmts[] = {
 	{ "message_open",
 	  "SELECT rt.id AS root, rt.subject,"
 	  " CASE WHEN ro.user_id = $2 THEN ri.user_id ELSE ro.user_id END AS other"
-	  " FROM messages m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
+	  " FROM viewer_messages($2) m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
 	  " JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
-	  " WHERE m.id = $1 AND message_visible(m, $2)" },
+	  " WHERE m.id = $1" },
 	/* The thread of root $1 oldest first, only what $2 may see, with
 	 * $2's unread count (for the navigation after reading) and whether
 	 * a message has files (a thread without any needs no file query). */
@@ -31,9 +31,9 @@ const struct db_stmt page_message_stmts[] = {
 	  " CASE WHEN o.user_id = $2 THEN to_char(m.read_at, 'DD Mon YYYY HH24:MI') END AS read_at,"
 	  " m.archived, (SELECT unread_count FROM inboxes WHERE user_id = $2) AS unread_count,"
 	  " EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) AS has_files"
-	  " FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
+	  " FROM viewer_messages($2) m JOIN inboxes i ON i.id = m.inbox_id"
 	  " LEFT JOIN outboxes o ON o.id = m.outbox_id"
-	  " WHERE (m.id = $1 OR m.parent_id = $1) AND message_visible(m, $2)"
+	  " WHERE (m.id = $1 OR m.parent_id = $1)"
 	  " ORDER BY m.created_at, m.id" },
 	{ NULL, NULL }
 };

@@ -10,7 +10,7 @@
 const struct db_stmt page_patients_stmts[] = {
 	/* $1 the e-mail address, $2 the staff member's clinic. */
 	{ "patients_find",
-	  "SELECT u.id, u.role::text AS role, clinic_member($2, u.id) AS member"
+	  "SELECT u.id, u.role::text AS role, u.id IN (SELECT id FROM clinic_people($2)) AS member"
 	  " FROM users u WHERE lower(u.email) = lower($1)" },
 	{ "patients_join",
 	  "INSERT INTO memberships (clinic_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING" },

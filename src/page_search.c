@@ -50,8 +50,8 @@ const struct db_stmt page_search_stmts[] = {
 	/* The viewer's outbox and, if $2 is a message they may see, when it
 	 * was sent: where the next page starts. */
 	{ "search_boxes",
-	  "SELECT o.id, b.created_at, b.id FROM outboxes o LEFT JOIN messages b"
-	  " ON b.id = $2 AND message_visible(b, $1) WHERE o.user_id = $1" },
+	  "SELECT o.id, b.created_at, b.id FROM outboxes o LEFT JOIN viewer_messages($1) b"
+	  " ON b.id = $2 WHERE o.user_id = $1" },
 	{ NULL, NULL }
 };
 

@@ -26,9 +26,9 @@ const char *row_text(struct arena *a, PGresult *res, int i, const char *name);
 int row_bool(PGresult *res, int i, const char *name);
 
 /* Loads the one row a viewer may see: runs prepared statement `stmt`
- * with `n` parameters `p`, whose WHERE clause scopes it to the viewer with
- * one of the visibility functions of sql/0007_scopes.sql (never a
- * predicate of its own), or to a secret the viewer presents (a one-time
+ * with `n` parameters `p`, which reads it FROM one of the scope functions
+ * of sql/0007_scopes.sql (viewer_messages, clinic_people, ...; never a
+ * visibility predicate of its own), or to a secret the viewer presents (a one-time
  * link's token, matched by its hash). `binary` asks for the columns in binary (file
  * bytes). Returns 0 with the result in *res (the caller PQclear()s it),
  * 404 when there is no such row for this viewer (an unknown id and

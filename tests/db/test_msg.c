@@ -63,8 +63,8 @@ static void test_auto(void)
 	is_str(q("SELECT routing::text || ' ' || (outbox_id IS NULL) FROM messages WHERE id = $1",
 		 1, &id), "auto true", "it is routed auto, from no outbox");
 	ok(counter(pat) == 1, "the recipient's unread count rose to 1");
-	root = q("SELECT coalesce(m.parent_id, m.id) FROM messages m"
-		 " WHERE m.id = $1 AND message_visible(m, $2)", 2, (const char *[]){ id, pat });
+	root = q("SELECT coalesce(m.parent_id, m.id) FROM viewer_messages($2) m"
+		 " WHERE m.id = $1", 2, (const char *[]){ id, pat });
 	ok(root != NULL && strcmp(root, id) == 0, "the recipient sees it, as its own thread");
 	ok(msg_post_auto(DB, A, "00000000-0000-4000-8000-000000000000", "s", "b", NULL, NULL) == NULL,
 	   "posting to nobody stores nothing");
@@ -123,8 +123,8 @@ static void test_counter(void)
 		}
 		int k = rand() % n;
 
-		root = q("SELECT coalesce(m.parent_id, m.id) FROM messages m"
-			 " WHERE m.id = $1 AND message_visible(m, $2)", 2,
+		root = q("SELECT coalesce(m.parent_id, m.id) FROM viewer_messages($2) m"
+			 " WHERE m.id = $1", 2,
 			 (const char *[]){ mine[k], owner[k] });
 		if (root == NULL)
 			continue;
