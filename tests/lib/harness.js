@@ -1,10 +1,12 @@
 // harness.js - what the HTTP and browser tests share: the server's address,
-// requests that keep redirects visible, the HTML checker and the browser.
+// requests that keep redirects visible, the HTML checker, the browser, and
+// one database connection for the test file.
 'use strict';
 const assert = require('node:assert/strict');
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { Pool } = require('pg');
 
 const BASE = process.env.CAREBOX_URL || 'http://127.0.0.1:18080';
 const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
@@ -90,23 +92,51 @@ async function closeBrowser() {
   browserPromise = null;
 }
 
-// Runs SQL on the test database (through psql and pg_virtualenv's PG*
-// variables); returns the rows as arrays of strings.
-function sql(query, params = []) {
-  const args = ['-X', '-q', '-t', '-A', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', 'carebox_test'];
-  params.forEach((v, i) => args.push('-v', `p${i + 1}=${v}`));
-  const out = execFileSync('psql', args, { input: query, encoding: 'utf8' });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+// The test file's one connection to the test database, made from the PG*
+// variables of pg_virtualenv. Values come back as PostgreSQL's text (as
+// psql prints them: 't'/'f', timestamps to the microsecond), NULL as ''.
+// The connection does not keep node alive once the file's tests are done,
+// and one the server closed (a database restart) is replaced at the next
+// query.
+let pool = null;
+function db() {
+  if (!pool) {
+    pool = new Pool({ database: 'carebox_test', application_name: 'carebox-tests', max: 1, allowExitOnIdle: true });
+    pool.on('error', () => {}); // an idle connection ended by the server: the next query opens another
+  }
+  return pool;
+}
+const asText = { getTypeParser: () => (v) => v };
+
+// Runs one SQL statement on the test database, with `params` as $1, $2, ...;
+// resolves to the rows as arrays of strings.
+async function sql(query, params = []) {
+  const r = await db().query({ text: query, values: params, rowMode: 'array', types: asText });
+  return [].concat(r).flatMap((x) => x.rows).map((row) => row.map((v) => (v === null ? '' : String(v))));
+}
+
+// Runs a program with `input` on its standard input; rejects with its
+// standard error if it fails.
+function run(bin, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve()
+      : reject(new Error(`${path.basename(bin)} ${args.join(' ')} exited with ${code}: ${err}`))));
+    p.stdin.end(input);
+  });
 }
 
 // Creates a user with carebox-admin (the password goes in on stdin).
-// Returns the user's id.
-function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
+// Resolves to the user's id.
+async function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
   first = 'Test', last = 'Person' }) {
-  const bin = path.join(process.env.BUILDDIR || '.', 'carebox-admin');
-  execFileSync(bin, ['-d', process.env.SRCDIR || '.', 'create-user', '--role', role, '--email', email,
-    '--clinic', clinic, '--first', first, '--last', last], { input: password + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
-  return sql(`SELECT id FROM users WHERE lower(email) = lower(:'p1')`, [email])[0][0];
+  await run(path.join(process.env.BUILDDIR || '.', 'carebox-admin'), ['-d', process.env.SRCDIR || '.',
+    'create-user', '--role', role, '--email', email, '--clinic', clinic, '--first', first, '--last', last],
+  password + '\n');
+  return (await sql('SELECT id FROM users WHERE lower(email) = lower($1)', [email]))[0][0];
 }
 
 // A unique e-mail address for one test.
@@ -159,7 +189,7 @@ class Client {
 
 // Forgets all failed logins, so throttling from one test cannot leak into
 // the next (every test client comes from 127.0.0.1).
-function clearThrottle() { sql('DELETE FROM login_failures'); }
+async function clearThrottle() { await sql('DELETE FROM login_failures'); }
 
 module.exports = {
   BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
