@@ -161,7 +161,7 @@ test('five failures for one e-mail pause its logins, even with the right passwor
   assert.equal(r.status, 429);
   assert.match(r.text, /Too many failed attempts/);
   assert.ok(r.text.includes(`value="${email}"`));
-  await sql(`UPDATE login_failures SET at = now() - interval '16 minutes'`);
+  await sql(`UPDATE login_failures SET at = now() - interval '16 minutes' WHERE lower(email) = lower($1)`, [email]);
   assert.equal((await new Client().login(email, PW)).status, 303, 'after 15 minutes it works again');
   await clearThrottle();
 });

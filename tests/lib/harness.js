@@ -7,9 +7,28 @@ const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Pool } = require('pg');
+const { Agent, setGlobalDispatcher } = require('undici');
 
 const BASE = process.env.CAREBOX_URL || 'http://127.0.0.1:18080';
 const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
+
+// Each test file talks to the server from a loopback address of its own, so
+// that the login throttling (which counts failures per client address) of
+// files that run at the same time cannot meet: 127.0.0.2 for the first file
+// of tests/http, and so on (tests/e2e after it). The browser's requests come
+// from 127.0.0.1. Every fetch of this process goes out through this agent.
+function sourceAddress() {
+  const files = ['http', 'e2e'].flatMap((dir) => {
+    const d = path.join(__dirname, '..', dir);
+    try {
+      return fs.readdirSync(d).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(d, f));
+    } catch { return []; }
+  });
+  const i = files.indexOf(path.resolve(process.argv[1] || '.'));
+  return i >= 0 && i < 200 ? `127.0.0.${i + 2}` : `127.0.1.${2 + (process.pid % 250)}`;
+}
+const ADDRESS = sourceAddress();
+setGlobalDispatcher(new Agent({ localAddress: ADDRESS }));
 
 // Checks that `html` is well-formed HTML with tidy; fails the test with
 // tidy's messages (warnings included) otherwise.
@@ -154,6 +173,7 @@ const hashes = new Map();
 // without computing it again.
 async function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
   first = 'Test', last = 'Person' }) {
+  emails.add(email.toLowerCase());
   const known = hashes.get(password);
   if (!known) {
     const made = run(path.join(process.env.BUILDDIR || '.', 'carebox-admin'), ['-d', process.env.SRCDIR || '.',
@@ -177,8 +197,11 @@ async function createUser({ role = 'patient', email, password = 'a long enough p
 
 // A unique e-mail address for one test.
 let emailCounter = 0;
+const emails = new Set(); // every address this file made up or created a user with, in lower case
 function uniqueEmail(tag = 'user') {
-  return `${tag}-${process.pid}-${Date.now()}-${++emailCounter}@test.example`;
+  const email = `${tag}-${process.pid}-${Date.now()}-${++emailCounter}@test.example`;
+  emails.add(email.toLowerCase());
+  return email;
 }
 
 // A browser-like HTTP client: keeps cookies, remembers the CSRF token of the
@@ -223,9 +246,13 @@ class Client {
   }
 }
 
-// Forgets all failed logins, so throttling from one test cannot leak into
-// the next (every test client comes from 127.0.0.1).
-async function clearThrottle() { await sql('DELETE FROM login_failures'); }
+// Forgets this file's failed logins, so throttling from one test cannot leak
+// into the next: those from its client address, and those for the e-mail
+// addresses it used (the browser's come from 127.0.0.1). Other files, which
+// may be running at the same time, keep theirs.
+async function clearThrottle() {
+  await sql('DELETE FROM login_failures WHERE address = $1 OR lower(email) = ANY($2::text[])', [ADDRESS, [...emails]]);
+}
 
 module.exports = {
   BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
