@@ -65,21 +65,31 @@ function pgCluster(action) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Runs `fn(page)` in a fresh browser context with JavaScript disabled. On a
-// failure, a screenshot of the page is kept in tests/log/ for the developer.
+// The browser: Debian's chromium through playwright-core. tests/run starts
+// one for all browser test files (node harness.js --browser-server FILE
+// writes its address to FILE, named in CAREBOX_BROWSER); a file run on its
+// own launches its own.
+const BROWSER_OPTIONS = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+};
 let browserPromise = null;
 async function browser() {
   if (!browserPromise) {
     const { chromium } = require('playwright-core');
-    browserPromise = chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    const file = process.env.CAREBOX_BROWSER;
+    browserPromise = file ? (async () => {
+      for (let i = 0; i < 300 && !fs.existsSync(file); i++) await sleep(100);
+      if (!fs.existsSync(file)) throw new Error(`the shared browser did not start (no ${file})`);
+      return chromium.connect(fs.readFileSync(file, 'utf8'));
+    })() : chromium.launch(BROWSER_OPTIONS);
   }
   return browserPromise;
 }
 
+// Runs `fn(page)` in a fresh browser context with JavaScript disabled. On a
+// failure, a screenshot of the page is kept in tests/log/ for the developer.
 async function withPage(name, fn) {
   const b = await browser();
   const ctx = await b.newContext({ javaScriptEnabled: false, baseURL: BASE });
@@ -258,3 +268,15 @@ module.exports = {
   BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
   sql, createUser, uniqueEmail, Client, clearThrottle,
 };
+
+// node harness.js --browser-server FILE: starts the browser for the test
+// files to share, writes its address to FILE, and runs until SIGTERM.
+if (require.main === module && process.argv[2] === '--browser-server') {
+  (async () => {
+    const server = await require('playwright-core').chromium.launchServer(BROWSER_OPTIONS);
+    const file = process.argv[3];
+    fs.writeFileSync(`${file}.new`, server.wsEndpoint());
+    fs.renameSync(`${file}.new`, file);
+    process.on('SIGTERM', () => server.close().finally(() => process.exit(0)));
+  })();
+}
