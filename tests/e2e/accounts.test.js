@@ -15,7 +15,7 @@ async function logIn(page, email, password) {
 }
 
 test('a patient signs up, logs out, mistypes the password, logs in', async () => {
-  createUser({ email: uniqueEmail('e2e-doc'), role: 'doctor', clinic: 'Browser Clinic' });
+  await createUser({ email: uniqueEmail('e2e-doc'), role: 'doctor', clinic: 'Browser Clinic' });
   const email = uniqueEmail('e2e-patient');
   const pw = 'tea with honey at noon';
   await withPage('signup journey', async (page) => {
@@ -44,12 +44,12 @@ test('a patient signs up, logs out, mistypes the password, logs in', async () =>
     assert.equal(new URL(page.url()).pathname, '/inbox');
     assert.match(await page.locator('header nav').textContent(), /Mira Novak/);
   });
-  clearThrottle();
+  await clearThrottle();
 });
 
 test('an admin invites a doctor, who sets a password and logs in', async () => {
   const admin = uniqueEmail('e2e-admin');
-  createUser({ email: admin, role: 'admin', clinic: 'Invite Clinic', first: 'Ida', last: 'Admin' });
+  await createUser({ email: admin, role: 'admin', clinic: 'Invite Clinic', first: 'Ida', last: 'Admin' });
   const doctor = uniqueEmail('e2e-invitee');
   let link;
   await withPage('invite journey (admin)', async (page) => {

@@ -22,8 +22,8 @@ async function logIn(page, email) {
 test('a patient and a doctor exchange messages through the forms', async () => {
   const clinic = `Browser Msg Clinic ${process.pid}-${Date.now()}`;
   const patient = uniqueEmail('e2e-msg-pat'), doctor = uniqueEmail('e2e-msg-doc');
-  createUser({ email: patient, clinic, first: 'Rosa', last: 'Ruiz' });
-  createUser({ email: doctor, role: 'doctor', clinic, first: 'Amir', last: 'Bakr' });
+  await createUser({ email: patient, clinic, first: 'Rosa', last: 'Ruiz' });
+  await createUser({ email: doctor, role: 'doctor', clinic, first: 'Amir', last: 'Bakr' });
   const word = `rhubarb${process.pid}`;
   let thread;
 

@@ -15,13 +15,13 @@ before(async () => {
   await clients.visitor.get('/login');
   for (const role of ROLES.slice(1)) {
     const email = uniqueEmail(`matrix-${role}`);
-    createUser({ email, role, clinic });
+    await createUser({ email, role, clinic });
     clients[role] = new Client();
     assert.equal((await clients[role].login(email)).status, 303, `${role} logs in`);
     await clients[role].get('/account');
   }
-  member = sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
-    JOIN clinics c ON c.id = m.clinic_id WHERE c.name = :'p1' AND u.role = 'patient'`, [clinic])[0][0];
+  member = (await sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+    JOIN clinics c ON c.id = m.clinic_id WHERE c.name = $1 AND u.role = 'patient'`, [clinic]))[0][0];
 });
 
 // GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
@@ -84,7 +84,7 @@ test('POST routes refuse visitors and other roles before the handler runs', asyn
       }
     }
   }
-  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [member])[0][0], 't', 'nothing was deactivated');
+  assert.equal((await sql(`SELECT active FROM users WHERE id = $1`, [member]))[0][0], 't', 'nothing was deactivated');
 });
 
 test('POST routes without a CSRF token are refused with 403 for the allowed roles too', async () => {
@@ -95,7 +95,7 @@ test('POST routes without a CSRF token are refused with 403 for the allowed role
     }
   }
   for (const role of ROLES.slice(1)) assert.equal((await clients[role].get('/inbox')).status, 200, `${role} still logged in`);
-  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [member])[0][0], 't', 'nothing was deactivated');
+  assert.equal((await sql(`SELECT active FROM users WHERE id = $1`, [member]))[0][0], 't', 'nothing was deactivated');
 });
 
 test('unknown ids and malformed ids answer 404', async () => {

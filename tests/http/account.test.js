@@ -30,17 +30,17 @@ function flashLink(html, kind) {
   return { url: m[0], path: `/${kind}?token=${m[2]}`, token: m[2] };
 }
 
-const userRow = (id) => sql('SELECT email, first_name, last_name, password_hash FROM users WHERE id = :\'p1\'', [id])[0];
-const sessionCount = (id) => Number(sql('SELECT count(*) FROM sessions WHERE user_id = :\'p1\'', [id])[0][0]);
-const auditCount = (id, action) => Number(sql(
-  'SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = :\'p2\'', [id, action])[0][0]);
+const userRow = async (id) => (await sql('SELECT email, first_name, last_name, password_hash FROM users WHERE id = $1', [id]))[0];
+const sessionCount = async (id) => Number((await sql('SELECT count(*) FROM sessions WHERE user_id = $1', [id]))[0][0]);
+const auditCount = async (id, action) => Number((await sql(
+  'SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = $2', [id, action]))[0][0]);
 
 test('the account page needs a login and shows the forms with the stored values', async () => {
   const r = await request('/account');
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/login?next=%2Faccount');
   const email = uniqueEmail('acct');
-  createUser({ email, first: 'Ada', last: 'Lovelace', clinic: uniqueClinic() });
+  await createUser({ email, first: 'Ada', last: 'Lovelace', clinic: uniqueClinic() });
   const c = await loggedIn(email);
   const p = await c.get('/account');
   assert.match(p.text, /name="first_name" value="Ada"/);
@@ -52,28 +52,28 @@ test('the account page needs a login and shows the forms with the stored values'
 
 test('a name change needs no password and is audited', async () => {
   const email = uniqueEmail('acct');
-  const id = createUser({ email, clinic: uniqueClinic() });
+  const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
   const r = await c.post('/account', { first_name: ' Grace ', last_name: 'Hopper', email });
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/account');
   const p = await c.get('/account');
   assert.match(p.text, /Your details were saved/);
-  assert.deepEqual(userRow(id).slice(0, 3), [email, 'Grace', 'Hopper']);
-  assert.equal(auditCount(id, 'account updated'), 1);
+  assert.deepEqual((await userRow(id)).slice(0, 3), [email, 'Grace', 'Hopper']);
+  assert.equal(await auditCount(id, 'account updated'), 1);
   const bad = await c.post('/account', { first_name: '', last_name: 'x'.repeat(101), email });
   assert.equal(bad.status, 422);
   assert.match(bad.text, /Enter your first name/);
   assert.match(bad.text, /at most 100 characters/);
-  assert.deepEqual(userRow(id).slice(1, 3), ['Grace', 'Hopper']);
+  assert.deepEqual((await userRow(id)).slice(1, 3), ['Grace', 'Hopper']);
 });
 
 test('an e-mail change needs the right current password, a valid and free address', async () => {
-  clearThrottle();
+  await clearThrottle();
   const email = uniqueEmail('acct'), other = uniqueEmail('taken');
   const clinic = uniqueClinic();
-  const id = createUser({ email, clinic });
-  createUser({ email: other, clinic });
+  const id = await createUser({ email, clinic });
+  await createUser({ email: other, clinic });
   const c = await loggedIn(email);
   const fresh = uniqueEmail('fresh');
   const base = { first_name: 'Test', last_name: 'Person' };
@@ -91,23 +91,23 @@ test('an e-mail change needs the right current password, a valid and free addres
   r = await c.post('/account', { ...base, email: other.toUpperCase(), current_password: PW });
   assert.equal(r.status, 422, 'address of another account, in other case');
   assert.match(r.text, /already an account with this e-mail address/);
-  assert.equal(userRow(id)[0], email, 'nothing changed so far');
+  assert.equal((await userRow(id))[0], email, 'nothing changed so far');
 
   r = await c.post('/account', { ...base, email: fresh, current_password: PW });
   assert.equal(r.status, 303);
-  assert.equal(userRow(id)[0], fresh);
-  assert.equal(sql('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'account updated\'', [id])[0][0],
+  assert.equal((await userRow(id))[0], fresh);
+  assert.equal((await sql('SELECT detail FROM audit_log WHERE subject_id = $1 AND action = \'account updated\'', [id]))[0][0],
     'e-mail address changed');
-  clearThrottle();
+  await clearThrottle();
   assert.equal((await new Client().login(fresh)).status, 303, 'the new address logs in');
 });
 
 test('a password change checks the current password and the new one', async () => {
-  clearThrottle();
+  await clearThrottle();
   const email = uniqueEmail('pw');
-  const id = createUser({ email, clinic: uniqueClinic() });
+  const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
-  const hash = userRow(id)[3];
+  const hash = (await userRow(id))[3];
 
   let r = await c.post('/account/password', { current_password: 'not my password', password: NEW_PW, password2: NEW_PW });
   assert.equal(r.status, 422, 'wrong current password');
@@ -118,17 +118,17 @@ test('a password change checks the current password and the new one', async () =
   r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW + 'x' });
   assert.equal(r.status, 422, 'repetition differs');
   assert.match(r.text, /The two passwords differ/);
-  assert.equal(userRow(id)[3], hash, 'nothing changed');
-  clearThrottle();
+  assert.equal((await userRow(id))[3], hash, 'nothing changed');
+  await clearThrottle();
 });
 
 test('a password change ends the other sessions but not the current one', async () => {
-  clearThrottle();
+  await clearThrottle();
   const email = uniqueEmail('pw');
-  const id = createUser({ email, clinic: uniqueClinic() });
+  const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
   const other = await loggedIn(email);
-  assert.equal(sessionCount(id), 2);
+  assert.equal(await sessionCount(id), 2);
 
   const r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW });
   assert.equal(r.status, 303);
@@ -137,17 +137,17 @@ test('a password change ends the other sessions but not the current one', async 
   assert.equal(p.status, 200, 'this session goes on');
   assert.match(p.text, /Your password was changed/);
   assert.equal((await other.get('/account')).status, 303, 'the other session is over');
-  assert.equal(sessionCount(id), 1);
-  assert.equal(auditCount(id, 'password changed'), 1);
+  assert.equal(await sessionCount(id), 1);
+  assert.equal(await auditCount(id, 'password changed'), 1);
   assert.equal((await new Client().login(email, PW)).status, 401, 'the old password is dead');
-  clearThrottle();
+  await clearThrottle();
   assert.equal((await new Client().login(email, NEW_PW)).status, 303, 'the new one works');
 });
 
 test('too many wrong current passwords are throttled like logins', async () => {
-  clearThrottle();
+  await clearThrottle();
   const email = uniqueEmail('pw');
-  createUser({ email, clinic: uniqueClinic() });
+  await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
   for (let i = 0; i < 5; i++) {
     const r = await c.post('/account/password', { current_password: `wrong ${i} password`, password: NEW_PW, password2: NEW_PW });
@@ -156,49 +156,49 @@ test('too many wrong current passwords are throttled like logins', async () => {
   const r = await c.post('/account/password', { current_password: PW, password: NEW_PW, password2: NEW_PW });
   assert.equal(r.status, 429, 'even the right password waits now');
   assert.match(r.text, /Too many wrong passwords/);
-  clearThrottle();
+  await clearThrottle();
 });
 
 test('log out everywhere ends every session of the user, this one included', async () => {
   const email = uniqueEmail('out');
-  const id = createUser({ email, clinic: uniqueClinic() });
+  const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
   const other = await loggedIn(email);
   const r = await c.post('/account/sessions');
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/login');
-  assert.equal(sessionCount(id), 0);
+  assert.equal(await sessionCount(id), 0);
   assert.equal((await c.get('/account')).status, 303);
   assert.equal((await other.get('/account')).status, 303);
-  assert.equal(auditCount(id, 'logged out everywhere'), 1);
+  assert.equal(await auditCount(id, 'logged out everywhere'), 1);
 });
 
 test('account forms without the CSRF token are refused and change nothing', async () => {
   const email = uniqueEmail('csrf');
-  const id = createUser({ email, clinic: uniqueClinic() });
+  const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
-  const before = userRow(id);
+  const before = await userRow(id);
   let r = await c.post('/account', { csrf_token: null, first_name: 'Evil', last_name: 'Change', email });
   assert.equal(r.status, 403);
   r = await c.post('/account/password', { csrf_token: null, current_password: PW, password: NEW_PW, password2: NEW_PW });
   assert.equal(r.status, 403);
   r = await c.post('/account/sessions', { csrf_token: 'f'.repeat(64) });
   assert.equal(r.status, 403);
-  assert.deepEqual(userRow(id), before);
-  assert.equal(sessionCount(id), 1);
+  assert.deepEqual(await userRow(id), before);
+  assert.equal(await sessionCount(id), 1);
 });
 
 // A doctor registers a new patient; returns the patient's id and link.
 async function invitePatient(first = 'Pat', last = 'Ient') {
   const clinic = uniqueClinic();
   const doctor = uniqueEmail('doc');
-  createUser({ role: 'doctor', email: doctor, clinic });
+  await createUser({ role: 'doctor', email: doctor, clinic });
   const d = await loggedIn(doctor, PW, '/patients/new');
   const email = uniqueEmail('patient');
   const r = await d.post('/patients/new', { email, first_name: first, last_name: last });
   assert.equal(r.status, 303);
   const p = await d.get(r.headers.get('location'));
-  const id = sql('SELECT id FROM users WHERE email = :\'p1\'', [email])[0][0];
+  const id = (await sql('SELECT id FROM users WHERE email = $1', [email]))[0][0];
   return { id, email, link: flashLink(p.text, 'invite') };
 }
 
@@ -216,8 +216,8 @@ test('an invitation link sets up the account once and logs the user in', async (
   assert.match(r.text, /name="first_name" value="Patricia"/);
   r = await v.post('/invite', { token: link.token, first_name: '', last_name: 'Ient', password: PW, password2: PW });
   assert.equal(r.status, 422, 'a missing name sends the form back');
-  assert.equal(userRow(id)[3], '', 'no password stored yet');
-  assert.equal(sql('SELECT used_at IS NULL FROM one_time_links WHERE user_id = :\'p1\'', [id])[0][0], 't', 'link not used up');
+  assert.equal((await userRow(id))[3], '', 'no password stored yet');
+  assert.equal((await sql('SELECT used_at IS NULL FROM one_time_links WHERE user_id = $1', [id]))[0][0], 't', 'link not used up');
 
   r = await v.post('/invite', { token: link.token, first_name: 'Patricia', last_name: 'Ient', password: PW, password2: PW });
   assert.equal(r.status, 303);
@@ -225,7 +225,7 @@ test('an invitation link sets up the account once and logs the user in', async (
   const home = await v.get('/account');
   assert.equal(home.status, 200, 'logged in');
   assert.match(home.text, /value="Patricia"/);
-  assert.equal(auditCount(id, 'invitation accepted'), 1);
+  assert.equal(await auditCount(id, 'invitation accepted'), 1);
 
   const again = new Client();
   r = await again.get(link.path);
@@ -235,7 +235,7 @@ test('an invitation link sets up the account once and logs the user in', async (
   await again.get('/login');
   r = await again.post('/invite', { token: link.token, first_name: 'Mallory', last_name: 'X', password: PW + '!', password2: PW + '!' });
   assert.equal(r.status, 404, 'nor can it be posted twice');
-  assert.equal(userRow(id)[1], 'Patricia');
+  assert.equal((await userRow(id))[1], 'Patricia');
 });
 
 test('expired, malformed and wrong-kind links give the invalid-link page', async () => {
@@ -248,21 +248,21 @@ test('expired, malformed and wrong-kind links give the invalid-link page', async
     assert.equal(r.status, 404, bad);
     assert.match(r.text, /invalid or has expired/, bad);
   }
-  sql('UPDATE one_time_links SET expires_at = now() - interval \'1 minute\' WHERE user_id = :\'p1\'', [id]);
+  await sql('UPDATE one_time_links SET expires_at = now() - interval \'1 minute\' WHERE user_id = $1', [id]);
   const r = await v.get(link.path);
   assert.equal(r.status, 404, 'expired');
   await v.get('/login');
   const p = await v.post('/invite', { token: link.token, first_name: 'A', last_name: 'B', password: PW, password2: PW });
   assert.equal(p.status, 404, 'expired, posted');
-  assert.equal(userRow(id)[3], '');
+  assert.equal((await userRow(id))[3], '');
 });
 
 test('a reset link sets a new password once and ends every session', async () => {
-  clearThrottle();
+  await clearThrottle();
   const clinic = uniqueClinic();
   const admin = uniqueEmail('admin'), email = uniqueEmail('forgot');
-  createUser({ role: 'admin', email: admin, clinic });
-  const id = createUser({ email, clinic });
+  await createUser({ role: 'admin', email: admin, clinic });
+  const id = await createUser({ email, clinic });
   const user = await loggedIn(email);
   const a = await loggedIn(admin, PW, `/admin/users/${id}`);
   let r = await a.post(`/admin/users/${id}/reset`);
@@ -285,10 +285,10 @@ test('a reset link sets a new password once and ends every session', async () =>
   assert.match(login.text, /Your password was reset; log in with the new one\./);
   assert.doesNotMatch((await v.get('/login')).text, /Your password was reset/);
   assert.equal((await user.get('/account')).status, 303, 'the open session is over');
-  assert.equal(sessionCount(id), 0);
-  assert.equal(auditCount(id, 'password reset'), 1);
+  assert.equal(await sessionCount(id), 0);
+  assert.equal(await auditCount(id, 'password reset'), 1);
   assert.equal((await new Client().login(email, PW)).status, 401, 'old password dead');
-  clearThrottle();
+  await clearThrottle();
   assert.equal((await new Client().login(email, NEW_PW)).status, 303, 'new password works');
   assert.equal((await v.get(link.path)).status, 404, 'the link works once');
 });

@@ -23,7 +23,7 @@ async function loggedIn(email, page = '/inbox') {
 // A fresh clinic with a logged-in admin: { clinic, adminId, admin (client) }.
 async function clinicWithAdmin() {
   const clinic = uniqueClinic(), email = uniqueEmail('admin');
-  const adminId = createUser({ role: 'admin', email, clinic, first: 'Ada', last: 'Admin' });
+  const adminId = await createUser({ role: 'admin', email, clinic, first: 'Ada', last: 'Admin' });
   return { clinic, email, adminId, admin: await loggedIn(email, '/admin/users') };
 }
 
@@ -40,20 +40,20 @@ async function follow(c, r) {
   return c.get(r.headers.get('location'));
 }
 
-const one = (q, p) => sql(q, p)[0][0];
+const one = async (q, p) => (await sql(q, p))[0][0];
 const userLinks = (html) => [...html.matchAll(/href="\/admin\/users\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
 
 test('the admin pages are for admins only', async () => {
   const clinic = uniqueClinic();
   const doctor = uniqueEmail('doc'), patient = uniqueEmail('pat');
-  createUser({ role: 'doctor', email: doctor, clinic });
-  const pid = createUser({ email: patient, clinic });
+  await createUser({ role: 'doctor', email: doctor, clinic });
+  const pid = await createUser({ email: patient, clinic });
   const d = await loggedIn(doctor);
   for (const p of ['/admin/users', `/admin/users/${pid}`, '/admin/invite', '/admin/audit']) {
     assert.equal((await d.get(p)).status, 403, `doctor: ${p}`);
   }
   assert.equal((await d.post(`/admin/users/${pid}/deactivate`)).status, 403);
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [pid]), 't');
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [pid]), 't');
   const p = await loggedIn(patient);
   assert.equal((await p.get('/patients/new')).status, 403, 'patients cannot register patients');
   const v = new Client();
@@ -64,9 +64,9 @@ test('the admin pages are for admins only', async () => {
 
 test('the user list shows the clinic\'s members only, ordered by last name', async () => {
   const { clinic, admin } = await clinicWithAdmin();
-  const b = createUser({ email: uniqueEmail('b'), clinic, first: 'Bea', last: 'Zimmer' });
-  const a = createUser({ role: 'doctor', email: uniqueEmail('a'), clinic, first: 'Al', last: 'Baker' });
-  const stranger = createUser({ email: uniqueEmail('x'), clinic: uniqueClinic(), first: 'Sam', last: 'Stranger' });
+  const b = await createUser({ email: uniqueEmail('b'), clinic, first: 'Bea', last: 'Zimmer' });
+  const a = await createUser({ role: 'doctor', email: uniqueEmail('a'), clinic, first: 'Al', last: 'Baker' });
+  const stranger = await createUser({ email: uniqueEmail('x'), clinic: uniqueClinic(), first: 'Sam', last: 'Stranger' });
   const r = await admin.get('/admin/users');
   assert.equal(r.status, 200);
   const ids = userLinks(r.text);
@@ -78,10 +78,10 @@ test('the user list shows the clinic\'s members only, ordered by last name', asy
 test('search finds by name and e-mail and takes % and _ literally', async () => {
   const { clinic, admin } = await clinicWithAdmin();
   const tag = `q${Date.now()}`;
-  const pct = createUser({ email: uniqueEmail(tag), clinic, first: 'Hun', last: 'Dred%Percent' });
-  const und = createUser({ email: uniqueEmail(tag), clinic, first: 'Low', last: 'Under_Score' });
-  const plain = createUser({ email: uniqueEmail(tag), clinic, first: 'Plain', last: 'UnderxScore' });
-  const byMail = createUser({ email: uniqueEmail(`mail${tag}`), clinic, first: 'Mai', last: 'Ler' });
+  const pct = await createUser({ email: uniqueEmail(tag), clinic, first: 'Hun', last: 'Dred%Percent' });
+  const und = await createUser({ email: uniqueEmail(tag), clinic, first: 'Low', last: 'Under_Score' });
+  const plain = await createUser({ email: uniqueEmail(tag), clinic, first: 'Plain', last: 'UnderxScore' });
+  const byMail = await createUser({ email: uniqueEmail(`mail${tag}`), clinic, first: 'Mai', last: 'Ler' });
   const search = async (q) => userLinks((await admin.get(`/admin/users?q=${encodeURIComponent(q)}`)).text);
 
   assert.deepEqual(await search('under_score'), [und], '_ is no wildcard');
@@ -97,22 +97,22 @@ test('search finds by name and e-mail and takes % and _ literally', async () => 
 
 test('a user of another clinic is a 404 for every admin page and action', async () => {
   const { admin } = await clinicWithAdmin();
-  const other = createUser({ email: uniqueEmail('other'), clinic: uniqueClinic() });
+  const other = await createUser({ email: uniqueEmail('other'), clinic: uniqueClinic() });
   assert.equal((await admin.get(`/admin/users/${other}`)).status, 404);
   for (const action of ['reset', 'deactivate', 'activate']) {
     assert.equal((await admin.post(`/admin/users/${other}/${action}`)).status, 404, action);
   }
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [other]), 't');
-  assert.equal(one('SELECT count(*) FROM one_time_links WHERE user_id = :\'p1\'', [other]), '0');
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [other]), 't');
+  assert.equal(await one('SELECT count(*) FROM one_time_links WHERE user_id = $1', [other]), '0');
   assert.equal((await admin.get('/admin/users/00000000-0000-0000-0000-000000000000')).status, 404);
   assert.equal((await admin.get('/admin/users/not-a-uuid')).status, 404);
 });
 
 test('deactivation ends the user\'s open session at once; reactivation lets them in again', async () => {
-  clearThrottle();
+  await clearThrottle();
   const { clinic, admin } = await clinicWithAdmin();
   const email = uniqueEmail('leaver');
-  const id = createUser({ role: 'doctor', email, clinic });
+  const id = await createUser({ role: 'doctor', email, clinic });
   const victim = await loggedIn(email, '/account');
   const page = await admin.get(`/admin/users/${id}`);
   assert.match(page.text, /action="\/admin\/users\/[0-9a-f-]+\/deactivate"/);
@@ -122,19 +122,19 @@ test('deactivation ends the user\'s open session at once; reactivation lets them
   const after = await follow(admin, r);
   assert.match(after.text, /deactivated and logged out everywhere/);
   assert.match(after.text, /action="\/admin\/users\/[0-9a-f-]+\/activate"/);
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 'f');
-  assert.equal(one('SELECT count(*) FROM sessions WHERE user_id = :\'p1\'', [id]), '0');
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [id]), 'f');
+  assert.equal(await one('SELECT count(*) FROM sessions WHERE user_id = $1', [id]), '0');
   const next = await victim.get('/account');
   assert.equal(next.status, 303);
   assert.match(next.headers.get('location'), /^\/login/);
   assert.equal((await new Client().login(email)).status, 401, 'no new login either');
-  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'user deactivated\'', [id]), '1');
+  assert.equal(await one('SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = \'user deactivated\'', [id]), '1');
 
   const back = await admin.post(`/admin/users/${id}/activate`);
   assert.match((await follow(admin, back)).text, /active again/);
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 't');
-  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'user reactivated\'', [id]), '1');
-  clearThrottle();
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [id]), 't');
+  assert.equal(await one('SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = \'user reactivated\'', [id]), '1');
+  await clearThrottle();
   assert.equal((await new Client().login(email)).status, 303);
 });
 
@@ -145,73 +145,72 @@ test('an admin cannot deactivate themself', async () => {
   const r = await admin.post(`/admin/users/${adminId}/deactivate`);
   const p = await follow(admin, r);
   assert.match(p.text, /flash-error[^>]*>You cannot deactivate your own account/);
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [adminId]), 't');
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [adminId]), 't');
 });
 
 test('a reset link is shown once to the admin, lasts an hour and is audited', async () => {
   const { clinic, admin } = await clinicWithAdmin();
-  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  const id = await createUser({ email: uniqueEmail('forgot'), clinic });
   const p = await follow(admin, await admin.post(`/admin/users/${id}/reset`));
   const link = flashLink(p.text, 'reset');
   assert.equal(link.url, `${BASE}${link.path}`, 'an absolute link to this site');
   assert.match(p.text, /no e-mail/);
   assert.match(p.text, /works once, within one hour/);
-  const row = sql(`SELECT kind, round(extract(epoch FROM expires_at - created_at)), used_at IS NULL,
-    token_hash = sha256(decode(:'p2', 'hex')) FROM one_time_links WHERE user_id = :'p1'`, [id, link.token])[0];
+  const row = (await sql(`SELECT kind, round(extract(epoch FROM expires_at - created_at)), used_at IS NULL,
+    token_hash = sha256(decode($2, 'hex')) FROM one_time_links WHERE user_id = $1`, [id, link.token]))[0];
   assert.deepEqual(row, ['reset', '3600', 't', 't'], 'only the hash is stored');
-  assert.equal(one('SELECT count(*) FROM audit_log WHERE subject_id = :\'p1\' AND action = \'reset link created\'', [id]), '1');
+  assert.equal(await one('SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = \'reset link created\'', [id]), '1');
   assert.doesNotMatch((await admin.get(`/admin/users/${id}`)).text, /token=/, 'the flash shows once');
 });
 
-// The stored flash of the session `c` is logged in with ('' for none; the
-// 'x' keeps psql from printing an empty line, which sql() would drop).
-const storedFlash = (c) => one(`SELECT 'x' || coalesce(flash_text, '') FROM sessions
-  WHERE token_hash = sha256(decode(:'p1', 'hex'))`, [c.jar.get('carebox_session')]).slice(1);
+// The stored flash of the session `c` is logged in with ('' for none).
+const storedFlash = (c) => one(`SELECT coalesce(flash_text, '') FROM sessions
+  WHERE token_hash = sha256(decode($1, 'hex'))`, [c.jar.get('carebox_session')]);
 
 test('one-time links in notices are stored sealed: the database never sees the token', async () => {
   const { clinic, admin } = await clinicWithAdmin();
-  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  const id = await createUser({ email: uniqueEmail('forgot'), clinic });
   for (const [post, fields, kind] of [[`/admin/users/${id}/reset`, {}, 'reset'],
     ['/admin/invite', { email: uniqueEmail('new'), role: 'doctor' }, 'invite']]) {
     if (kind === 'invite') await admin.get('/admin/invite');
     const r = await admin.post(post, fields);
     assert.equal(r.status, 303, `POST ${post}`);
-    const stored = storedFlash(admin);
+    const stored = await storedFlash(admin);
     assert.match(stored, /^[A-Za-z0-9+/]+=*$/, 'only ciphertext in the row');
     assert.doesNotMatch(stored, /token|link|carebox/i);
     const link = flashLink((await follow(admin, r)).text, kind);
     assert.ok(!stored.includes(link.token), 'the token is not in the database');
     assert.ok(!Buffer.from(stored, 'base64').toString('hex').includes(link.token), 'not even encoded');
-    assert.equal(storedFlash(admin), '', 'consumed once shown');
+    assert.equal(await storedFlash(admin), '', 'consumed once shown');
   }
 });
 
 test('a notice that does not open is dropped without an error', async () => {
   const { clinic, admin } = await clinicWithAdmin();
-  const id = createUser({ email: uniqueEmail('forgot'), clinic });
+  const id = await createUser({ email: uniqueEmail('forgot'), clinic });
   const other = await clinicWithAdmin();
-  await other.admin.post(`/admin/users/${createUser({ email: uniqueEmail('o'), clinic: other.clinic })}/reset`);
-  const foreign = storedFlash(other.admin);
+  await other.admin.post(`/admin/users/${await createUser({ email: uniqueEmail('o'), clinic: other.clinic })}/reset`);
+  const foreign = await storedFlash(other.admin);
   assert.notEqual(foreign, '');
   const token = admin.jar.get('carebox_session');
-  const set = (text) => sql(`UPDATE sessions SET flash_kind = 'ok', flash_text = :'p2'
-    WHERE token_hash = sha256(decode(:'p1', 'hex'))`, [token, text]);
+  const set = (text) => sql(`UPDATE sessions SET flash_kind = 'ok', flash_text = $2
+    WHERE token_hash = sha256(decode($1, 'hex'))`, [token, text]);
   await admin.post(`/admin/users/${id}/reset`);
-  const good = storedFlash(admin);
+  const good = await storedFlash(admin);
   const mid = good.length >> 1;
   const flipped = good.slice(0, mid) + (good[mid] === 'A' ? 'B' : 'A') + good.slice(mid + 1);
   for (const [text, what] of [[flipped, 'tampered'], [foreign, 'another session\'s'],
     ['Invitation link: /invite?token=' + '0'.repeat(64), 'cleartext'], ['!!not base64', 'garbage'], ['AAAA', 'short']]) {
-    set(text);
+    await set(text);
     const p = await admin.get(`/admin/users/${id}`);
     assert.equal(p.status, 200, what);
     assert.doesNotMatch(p.text, /class="flash/, `${what}: no notice`);
-    assert.equal(storedFlash(admin), '', `${what}: dropped`);
+    assert.equal(await storedFlash(admin), '', `${what}: dropped`);
   }
 });
 
 test('an admin invites a doctor, who sets up the account with the link', async () => {
-  clearThrottle();
+  await clearThrottle();
   const { clinic, admin } = await clinicWithAdmin();
   const form = await admin.get('/admin/invite');
   assert.equal(form.status, 200);
@@ -221,7 +220,7 @@ test('an admin invites a doctor, who sets up the account with the link', async (
   assert.equal(r.status, 422, 'only doctor or admin');
   assert.match(r.text, /Choose doctor or admin/);
   const taken = uniqueEmail('taken');
-  createUser({ email: taken, clinic: uniqueClinic() });
+  await createUser({ email: taken, clinic: uniqueClinic() });
   r = await admin.post('/admin/invite', { email: taken.toUpperCase(), role: 'admin' });
   assert.equal(r.status, 422);
   assert.match(r.text, /already an account/);
@@ -230,13 +229,13 @@ test('an admin invites a doctor, who sets up the account with the link', async (
   const email = uniqueEmail('newdoc');
   r = await admin.post('/admin/invite', { email, role: 'doctor' });
   assert.equal(r.status, 303);
-  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
+  const id = await one('SELECT id FROM users WHERE email = $1', [email]);
   assert.equal(r.headers.get('location'), `/admin/users/${id}`);
   const link = flashLink((await admin.get(r.headers.get('location'))).text, 'invite');
-  assert.deepEqual(sql(`SELECT u.role, u.password_hash IS NULL, u.first_name, c.name FROM users u
-    JOIN memberships m ON m.user_id = u.id JOIN clinics c ON c.id = m.clinic_id WHERE u.id = :'p1'`, [id])[0],
+  assert.deepEqual((await sql(`SELECT u.role, u.password_hash IS NULL, u.first_name, c.name FROM users u
+    JOIN memberships m ON m.user_id = u.id JOIN clinics c ON c.id = m.clinic_id WHERE u.id = $1`, [id]))[0],
   ['doctor', 't', '', clinic]);
-  assert.equal(one('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'invitation created\'', [id]), 'doctor');
+  assert.equal(await one('SELECT detail FROM audit_log WHERE subject_id = $1 AND action = \'invitation created\'', [id]), 'doctor');
 
   const d = new Client();
   await d.get(link.path);
@@ -248,7 +247,7 @@ test('an admin invites a doctor, who sets up the account with the link', async (
 test('staff register new and existing patients with their clinic', async () => {
   const { clinic, admin } = await clinicWithAdmin();
   const doctor = uniqueEmail('doc');
-  createUser({ role: 'doctor', email: doctor, clinic });
+  await createUser({ role: 'doctor', email: doctor, clinic });
   const d = await loggedIn(doctor, '/patients/new');
   assert.match((await d.get('/patients/new')).text, /no e-mail/);
 
@@ -256,28 +255,28 @@ test('staff register new and existing patients with their clinic', async () => {
   let r = await d.post('/patients/new', { email, first_name: 'Nina', last_name: 'New' });
   const p = await follow(d, r);
   flashLink(p.text, 'invite');
-  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
-  assert.deepEqual(sql('SELECT role, first_name, password_hash IS NULL FROM users WHERE id = :\'p1\'', [id])[0],
+  const id = await one('SELECT id FROM users WHERE email = $1', [email]);
+  assert.deepEqual((await sql('SELECT role, first_name, password_hash IS NULL FROM users WHERE id = $1', [id]))[0],
     ['patient', 'Nina', 't']);
-  assert.equal(one('SELECT count(*) FROM memberships m JOIN clinics c ON c.id = m.clinic_id WHERE user_id = :\'p1\' AND c.name = :\'p2\'',
+  assert.equal(await one('SELECT count(*) FROM memberships m JOIN clinics c ON c.id = m.clinic_id WHERE user_id = $1 AND c.name = $2',
     [id, clinic]), '1');
-  assert.equal(one('SELECT detail FROM audit_log WHERE subject_id = :\'p1\' AND action = \'patient registered\'', [id]), 'invited');
+  assert.equal(await one('SELECT detail FROM audit_log WHERE subject_id = $1 AND action = \'patient registered\'', [id]), 'invited');
 
   r = await d.post('/patients/new', { email: email.toUpperCase(), first_name: 'Nina', last_name: 'New' });
   assert.equal(r.status, 422);
   assert.match(r.text, /already registered with your clinic/);
 
   const elsewhere = uniqueEmail('oldpat');
-  const oid = createUser({ email: elsewhere, clinic: uniqueClinic(), first: 'Olga', last: 'Old' });
+  const oid = await createUser({ email: elsewhere, clinic: uniqueClinic(), first: 'Olga', last: 'Old' });
   r = await admin.post('/patients/new', { email: elsewhere, first_name: 'Other', last_name: 'Name' });
   const p2 = await follow(admin, r);
   assert.match(p2.text, /already has a carebox account and is now registered with your clinic/);
   assert.doesNotMatch(p2.text, /token=/, 'no link for an existing account');
-  assert.equal(one('SELECT count(*) FROM memberships WHERE user_id = :\'p1\'', [oid]), '2');
-  assert.equal(one('SELECT first_name FROM users WHERE id = :\'p1\'', [oid]), 'Olga', 'their names stay');
+  assert.equal(await one('SELECT count(*) FROM memberships WHERE user_id = $1', [oid]), '2');
+  assert.equal(await one('SELECT first_name FROM users WHERE id = $1', [oid]), 'Olga', 'their names stay');
 
   const staff = uniqueEmail('staff');
-  createUser({ role: 'doctor', email: staff, clinic: uniqueClinic() });
+  await createUser({ role: 'doctor', email: staff, clinic: uniqueClinic() });
   r = await d.post('/patients/new', { email: staff, first_name: 'S', last_name: 'T' });
   assert.equal(r.status, 422);
   assert.match(r.text, /belongs to a member of staff/);
@@ -291,7 +290,7 @@ test('the audit log shows the clinic\'s logins and invitations, newest first, 10
   const email = uniqueEmail('audited');
   await admin.post('/admin/invite', { email, role: 'admin' });
   const outsider = uniqueEmail('outsider');
-  createUser({ email: outsider, clinic: uniqueClinic(), first: 'Otto', last: 'Outsider' });
+  await createUser({ email: outsider, clinic: uniqueClinic(), first: 'Otto', last: 'Outsider' });
   await new Client().login(outsider);
 
   let r = await admin.get('/admin/audit');
@@ -303,8 +302,8 @@ test('the audit log shows the clinic\'s logins and invitations, newest first, 10
   assert.ok(r.text.includes('Ada Admin'), 'the actor is named');
   assert.doesNotMatch(r.text, /Otto Outsider/, 'nothing about other clinics\' users');
 
-  sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
-    SELECT 'bulk entry', :'p1', c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = :'p2'`, [adminId, clinic]);
+  await sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
+    SELECT 'bulk entry', $1, c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = $2`, [adminId, clinic]);
   r = await admin.get('/admin/audit');
   assert.equal([...r.text.matchAll(/<tr><td>/g)].length, 100);
   assert.match(r.text, /<td>n150<\/td>/);
@@ -354,25 +353,25 @@ test('the audit log pages back with a Newer link, and refuses a malformed or for
 
 test('admin forms without the CSRF token are refused and change nothing', async () => {
   const { clinic, admin } = await clinicWithAdmin();
-  const id = createUser({ email: uniqueEmail('safe'), clinic });
+  const id = await createUser({ email: uniqueEmail('safe'), clinic });
   for (const action of ['deactivate', 'reset']) {
     assert.equal((await admin.post(`/admin/users/${id}/${action}`, { csrf_token: null })).status, 403, action);
   }
   const email = uniqueEmail('csrfinv');
   assert.equal((await admin.post('/admin/invite', { csrf_token: null, email, role: 'doctor' })).status, 403);
   assert.equal((await admin.post('/patients/new', { csrf_token: null, email, first_name: 'A', last_name: 'B' })).status, 403);
-  assert.equal(one('SELECT active FROM users WHERE id = :\'p1\'', [id]), 't');
-  assert.equal(one('SELECT count(*) FROM one_time_links WHERE user_id = :\'p1\'', [id]), '0');
-  assert.equal(one('SELECT count(*) FROM users WHERE email = :\'p1\'', [email]), '0');
+  assert.equal(await one('SELECT active FROM users WHERE id = $1', [id]), 't');
+  assert.equal(await one('SELECT count(*) FROM one_time_links WHERE user_id = $1', [id]), '0');
+  assert.equal(await one('SELECT count(*) FROM users WHERE email = $1', [email]), '0');
 });
 
 test('an admin cannot reset, deactivate or reactivate someone who also belongs to another clinic', async () => {
   const clinicA = `Shared A ${process.pid}-${Date.now()}`, clinicB = `Shared B ${process.pid}-${Date.now()}`;
   const adminA = uniqueEmail('shared-admin');
-  createUser({ email: adminA, role: 'admin', clinic: clinicA });
+  await createUser({ email: adminA, role: 'admin', clinic: clinicA });
   const patient = uniqueEmail('shared-patient');
-  const pid = createUser({ email: patient, role: 'patient', clinic: clinicB });
-  sql(`INSERT INTO memberships (clinic_id, user_id) SELECT id, :'p1' FROM clinics WHERE name = :'p2'`, [pid, clinicA]);
+  const pid = await createUser({ email: patient, role: 'patient', clinic: clinicB });
+  await sql(`INSERT INTO memberships (clinic_id, user_id) SELECT id, $1 FROM clinics WHERE name = $2`, [pid, clinicA]);
   const a = await loggedIn(adminA, `/admin/users/${pid}`);
   const page = await a.get(`/admin/users/${pid}`);
   assert.equal(page.status, 200, 'the admin sees the shared patient');
@@ -382,28 +381,28 @@ test('an admin cannot reset, deactivate or reactivate someone who also belongs t
     assert.equal(r.status, 303, action);
     assert.match((await a.get(`/admin/users/${pid}`)).text, /also belongs to another clinic/, action);
   }
-  assert.equal(sql(`SELECT count(*) FROM one_time_links WHERE user_id = :'p1'`, [pid])[0][0], '0', 'no link was made');
-  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [pid])[0][0], 't', 'the account stays active');
+  assert.equal((await sql(`SELECT count(*) FROM one_time_links WHERE user_id = $1`, [pid]))[0][0], '0', 'no link was made');
+  assert.equal((await sql(`SELECT active FROM users WHERE id = $1`, [pid]))[0][0], 't', 'the account stays active');
 });
 
 test('an admin cannot deactivate themself by spelling their id in capitals', async () => {
   const email = uniqueEmail('caps-admin');
-  const id = createUser({ email, role: 'admin', clinic: `Caps ${process.pid}-${Date.now()}` });
+  const id = await createUser({ email, role: 'admin', clinic: `Caps ${process.pid}-${Date.now()}` });
   const a = await loggedIn(email, `/admin/users/${id}`);
   const r = await a.post(`/admin/users/${id.toUpperCase()}/deactivate`);
   assert.equal(r.status, 303);
-  assert.equal(sql(`SELECT active FROM users WHERE id = :'p1'`, [id])[0][0], 't');
+  assert.equal((await sql(`SELECT active FROM users WHERE id = $1`, [id]))[0][0], 't');
 });
 
 test('once an invitation is accepted, the other invitation links of that person stop working', async () => {
   const clinic = uniqueClinic();
   const adminEmail = uniqueEmail('two-links-admin');
-  createUser({ email: adminEmail, role: 'admin', clinic });
+  await createUser({ email: adminEmail, role: 'admin', clinic });
   const admin = await loggedIn(adminEmail, '/admin/invite');
   const email = uniqueEmail('two-links');
   const r = await admin.post('/admin/invite', { email, role: 'doctor' });
   const first = flashLink((await admin.get(r.headers.get('location'))).text, 'invite');
-  const id = one('SELECT id FROM users WHERE email = :\'p1\'', [email]);
+  const id = await one('SELECT id FROM users WHERE email = $1', [email]);
   await admin.post(`/admin/users/${id}/reset`);
   const second = flashLink((await admin.get(`/admin/users/${id}`)).text, 'invite');
   assert.notEqual(first.token, second.token);

@@ -22,13 +22,13 @@ async function loggedIn(email) {
 // Stores a message from `from` (user id, or null for carebox) to `to`, read
 // already so the unread counter stays exact, and one attachment; returns
 // the attachment's id.
-function attach(from, to, filename, type, hex) {
-  const [[mid]] = sql(`INSERT INTO messages (inbox_id, outbox_id, subject, body, routing, read, read_at)
-    SELECT i.id, (SELECT id FROM outboxes WHERE user_id = nullif(:'p2', '')::uuid), 'Results',
-      'See the attached file.', CASE WHEN :'p2' = '' THEN 'auto' ELSE 'direct' END::message_routing, true, now()
-    FROM inboxes i WHERE i.user_id = :'p1' RETURNING id`, [to, from || '']);
-  const [[aid]] = sql(`INSERT INTO attachments (message_id, filename, content_type, size, data)
-    VALUES (:'p1', :'p2', :'p3', length(decode(:'p4', 'hex')), decode(:'p4', 'hex')) RETURNING id`,
+async function attach(from, to, filename, type, hex) {
+  const [[mid]] = await sql(`INSERT INTO messages (inbox_id, outbox_id, subject, body, routing, read, read_at)
+    SELECT i.id, (SELECT id FROM outboxes WHERE user_id = nullif($2, '')::uuid), 'Results',
+      'See the attached file.', CASE WHEN $2 = '' THEN 'auto' ELSE 'direct' END::message_routing, true, now()
+    FROM inboxes i WHERE i.user_id = $1 RETURNING id`, [to, from || '']);
+  const [[aid]] = await sql(`INSERT INTO attachments (message_id, filename, content_type, size, data)
+    VALUES ($1, $2, $3, length(decode($4, 'hex')), decode($4, 'hex')) RETURNING id`,
   [mid, filename, type, hex]);
   return aid;
 }
@@ -49,13 +49,13 @@ async function postMultipart(c, path, form) {
 before(async () => {
   for (const [who, role] of [['doctor', 'doctor'], ['patient', 'patient'], ['other', 'patient']]) {
     const email = uniqueEmail(`att-${who}`);
-    people[who] = { id: createUser({ email, role, clinic }), email };
+    people[who] = { id: await createUser({ email, role, clinic }), email };
     people[who].client = await loggedIn(email);
   }
 });
 
 test('the recipient and the sender download the exact bytes with safe headers', async () => {
-  const id = attach(people.doctor.id, people.patient.id, 'Befund März "final".png', 'image/png', PNG.toString('hex'));
+  const id = await attach(people.doctor.id, people.patient.id, 'Befund März "final".png', 'image/png', PNG.toString('hex'));
   for (const who of ['patient', 'doctor']) {
     const r = await fetchBytes(people[who].client, `/attachments/${id}`);
     assert.equal(r.status, 200, who);
@@ -71,13 +71,13 @@ test('the recipient and the sender download the exact bytes with safe headers', 
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0, 'HEAD has no body');
   // Each download is on record: who, which file; a HEAD sends no file and is not.
-  const log = sql(`SELECT u.email FROM audit_log a JOIN users u ON u.id = a.actor_id
-    WHERE a.action = 'attachment downloaded' AND a.detail = :'p1' ORDER BY a.at, a.id`, [id]);
+  const log = await sql(`SELECT u.email FROM audit_log a JOIN users u ON u.id = a.actor_id
+    WHERE a.action = 'attachment downloaded' AND a.detail = $1 ORDER BY a.at, a.id`, [id]);
   assert.deepEqual(log.map((row) => row[0]), [people.patient.email, people.doctor.email]);
 });
 
 test('anyone else gets 404, as for an unknown id; a visitor goes to log in', async () => {
-  const id = attach(people.doctor.id, people.patient.id, 'x.txt', 'text/plain; charset=utf-8', '68690a');
+  const id = await attach(people.doctor.id, people.patient.id, 'x.txt', 'text/plain; charset=utf-8', '68690a');
   assert.equal((await fetchBytes(people.other.client, `/attachments/${id}`)).status, 404, 'a third user');
   assert.equal((await fetchBytes(people.patient.client, '/attachments/00000000-0000-4000-8000-000000000000')).status, 404);
   assert.equal((await fetchBytes(people.patient.client, '/attachments/not-a-uuid')).status, 404);
@@ -87,7 +87,7 @@ test('anyone else gets 404, as for an unknown id; a visitor goes to log in', asy
 });
 
 test('a file of a message carebox wrote goes to its recipient only', async () => {
-  const id = attach(null, people.patient.id, 'Rezept.pdf', 'application/pdf', Buffer.from('%PDF-1.4\n').toString('hex'));
+  const id = await attach(null, people.patient.id, 'Rezept.pdf', 'application/pdf', Buffer.from('%PDF-1.4\n').toString('hex'));
   const r = await fetchBytes(people.patient.client, `/attachments/${id}`);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('content-type'), 'application/pdf');

@@ -54,12 +54,12 @@ function fcgiGet(sock, uri, cookie) {
 
 test('SIGTERM lets the request in flight finish, then the master exits', async () => {
   const email = uniqueEmail('graceful');
-  const id = createUser({ email });
+  const id = await createUser({ email });
   const c = new Client();
   await c.login(email);
   const cookie = `carebox_session=${c.jar.get('carebox_session')}`;
   // The session's last-seen is due for a write, and that row is locked.
-  sql(`UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE user_id = :'p1'`, [id]);
+  await sql(`UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE user_id = $1`, [id]);
   const sock = path.join(process.env.STACK_VAR, 'graceful.sock');
   const app = spawn(path.join(process.env.BUILDDIR, 'carebox'),
     ['-s', sock, '-w', '1', '-d', path.join(process.env.STACK_VAR, 'data')], { stdio: 'ignore' });

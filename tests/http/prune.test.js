@@ -56,48 +56,48 @@ const LINKS = [
 
 // Inserts the rows above for the user `id`; `tag` makes them this test's.
 // (Interval literals are constants of this file; the values are params.)
-function insertRows(id, tag) {
+async function insertRows(id, tag) {
   for (const [label, seen] of SESSIONS) {
     const [last, expires] = seen.split(', ');
-    sql(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-         VALUES (sha256(convert_to(:'p1' || :'p2', 'UTF8')), :'p3', :'p2',
+    await sql(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES (sha256(convert_to($1 || $2, 'UTF8')), $3, $2,
                  ${expires} - interval '12 hours', ${last}, ${expires})`, [tag, label, id]);
   }
   for (const [label, at] of FORM_TOKENS)
-    sql(`INSERT INTO form_tokens (token, user_id, used_at) VALUES (:'p1' || :'p2', :'p3', ${at})`, [tag, label, id]);
+    await sql(`INSERT INTO form_tokens (token, user_id, used_at) VALUES ($1 || $2, $3, ${at})`, [tag, label, id]);
   for (const [label, at] of FAILURES)
-    sql(`INSERT INTO login_failures (email, address, at) VALUES (:'p1', :'p2', ${at})`, [tag, label]);
+    await sql(`INSERT INTO login_failures (email, address, at) VALUES ($1, $2, ${at})`, [tag, label]);
   for (const [label, expires, used] of LINKS) {
-    sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
-         VALUES (sha256(convert_to(:'p1' || :'p2', 'UTF8')), 'reset', :'p3',
+    await sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
+         VALUES (sha256(convert_to($1 || $2, 'UTF8')), 'reset', $3,
                  ${expires} - interval '1 hour', ${expires}, ${used})`, [tag, label, id]);
   }
 }
 
 // The labels of this test's rows still there, per table.
-function remaining(id, tag) {
-  const labels = (q, p) => sql(q, p).map((r) => r[0]).sort();
+async function remaining(id, tag) {
+  const labels = async (q, p) => (await sql(q, p)).map((r) => r[0]).sort();
   const linkLabels = LINKS.map(([l]) => l).join(',');
   return {
-    sessions: labels(`SELECT csrf_token FROM sessions WHERE user_id = :'p1'`, [id]),
-    form_tokens: labels(`SELECT substr(token, length(:'p2') + 1) FROM form_tokens WHERE user_id = :'p1'`, [id, tag]),
-    login_failures: labels(`SELECT address FROM login_failures WHERE email = :'p1'`, [tag]),
-    one_time_links: labels(`SELECT l FROM unnest(string_to_array(:'p2', ',')) l
-      JOIN one_time_links o ON o.token_hash = sha256(convert_to(:'p1' || l, 'UTF8'))`, [tag, linkLabels]),
+    sessions: await labels(`SELECT csrf_token FROM sessions WHERE user_id = $1`, [id]),
+    form_tokens: await labels(`SELECT substr(token, length($2) + 1) FROM form_tokens WHERE user_id = $1`, [id, tag]),
+    login_failures: await labels(`SELECT address FROM login_failures WHERE email = $1`, [tag]),
+    one_time_links: await labels(`SELECT l FROM unnest(string_to_array($2, ',')) l
+      JOIN one_time_links o ON o.token_hash = sha256(convert_to($1 || l, 'UTF8'))`, [tag, linkLabels]),
   };
 }
 
 const live = (rows) => rows.map(([l]) => l).filter((l) => l.startsWith('live')).sort();
 const staleCount = (rows) => rows.filter(([l]) => l.startsWith('stale')).length;
 
-test('prune deletes exactly the dead rows of each kind and prints the counts', () => {
+test('prune deletes exactly the dead rows of each kind and prints the counts', async () => {
   const email = uniqueEmail('prune'), tag = `${email}/`;
-  const id = createUser({ email });
+  const id = await createUser({ email });
   // Whatever earlier tests left behind goes first, so the counts below are ours.
   const first = prune();
   assert.equal(first.status, 0, first.stderr);
-  insertRows(id, tag);
-  const audit = sql('SELECT count(*), max(id) FROM audit_log')[0];
+  await insertRows(id, tag);
+  const audit = (await sql('SELECT count(*), max(id) FROM audit_log'))[0];
 
   // A batch of one row makes prune loop: the counts are sums over batches.
   const r = prune(['--batch', '1']);
@@ -107,11 +107,11 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', (
     + `form_tokens: ${staleCount(FORM_TOKENS)} removed\n`
     + `login_failures: ${staleCount(FAILURES)} removed\n`
     + `one_time_links: ${staleCount(LINKS)} removed\n`);
-  assert.deepEqual(remaining(id, tag), {
+  assert.deepEqual(await remaining(id, tag), {
     sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
     login_failures: live(FAILURES), one_time_links: live(LINKS),
   });
-  assert.deepEqual(sql('SELECT count(*), max(id) FROM audit_log')[0], audit, 'audit log untouched');
+  assert.deepEqual((await sql('SELECT count(*), max(id) FROM audit_log'))[0], audit, 'audit log untouched');
 
   // Nothing left to do: a second run removes nothing.
   const again = prune();
@@ -122,12 +122,12 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', (
 
 test('a live session still works after prune', async () => {
   const email = uniqueEmail('prune-live');
-  const id = createUser({ email });
+  const id = await createUser({ email });
   const c = new Client();
   assert.equal((await c.login(email)).status, 303);
   assert.equal(prune().status, 0);
   assert.equal((await c.get('/inbox')).status, 200, 'still logged in');
-  assert.equal(sql(`SELECT count(*) FROM sessions WHERE user_id = :'p1'`, [id])[0][0], '1');
+  assert.equal((await sql(`SELECT count(*) FROM sessions WHERE user_id = $1`, [id]))[0][0], '1');
 });
 
 test('prune refuses a bad --batch with the usage', () => {

@@ -91,7 +91,7 @@ test('connections the database closed are replaced without an error page', async
   // (as a restart or a pooler's idle timeout would). A page that changes
   // nothing runs its statement again on a new connection.
   await Promise.all(Array.from({ length: 8 }, () => request('/healthz')));
-  const [[n]] = sql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  const [[n]] = await sql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
     WHERE application_name = 'carebox'`);
   assert.ok(Number(n) >= 1, `sessions ended: ${n}`);
   await sleep(100);

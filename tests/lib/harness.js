@@ -1,13 +1,34 @@
 // harness.js - what the HTTP and browser tests share: the server's address,
-// requests that keep redirects visible, the HTML checker and the browser.
+// requests that keep redirects visible, the HTML checker, the browser, and
+// one database connection for the test file.
 'use strict';
 const assert = require('node:assert/strict');
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { Pool } = require('pg');
+const { Agent, setGlobalDispatcher } = require('undici');
 
 const BASE = process.env.CAREBOX_URL || 'http://127.0.0.1:18080';
 const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
+
+// Each test file talks to the server from a loopback address of its own, so
+// that the login throttling (which counts failures per client address) of
+// files that run at the same time cannot meet: 127.0.0.2 for the first file
+// of tests/http, and so on (tests/e2e after it). The browser's requests come
+// from 127.0.0.1. Every fetch of this process goes out through this agent.
+function sourceAddress() {
+  const files = ['http', 'e2e'].flatMap((dir) => {
+    const d = path.join(__dirname, '..', dir);
+    try {
+      return fs.readdirSync(d).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(d, f));
+    } catch { return []; }
+  });
+  const i = files.indexOf(path.resolve(process.argv[1] || '.'));
+  return i >= 0 && i < 200 ? `127.0.0.${i + 2}` : `127.0.1.${2 + (process.pid % 250)}`;
+}
+const ADDRESS = sourceAddress();
+setGlobalDispatcher(new Agent({ localAddress: ADDRESS }));
 
 // Checks that `html` is well-formed HTML with tidy; fails the test with
 // tidy's messages (warnings included) otherwise.
@@ -44,21 +65,31 @@ function pgCluster(action) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Runs `fn(page)` in a fresh browser context with JavaScript disabled. On a
-// failure, a screenshot of the page is kept in tests/log/ for the developer.
+// The browser: Debian's chromium through playwright-core. tests/run starts
+// one for all browser test files (node harness.js --browser-server FILE
+// writes its address to FILE, named in CAREBOX_BROWSER); a file run on its
+// own launches its own.
+const BROWSER_OPTIONS = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+};
 let browserPromise = null;
 async function browser() {
   if (!browserPromise) {
     const { chromium } = require('playwright-core');
-    browserPromise = chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    const file = process.env.CAREBOX_BROWSER;
+    browserPromise = file ? (async () => {
+      for (let i = 0; i < 300 && !fs.existsSync(file); i++) await sleep(100);
+      if (!fs.existsSync(file)) throw new Error(`the shared browser did not start (no ${file})`);
+      return chromium.connect(fs.readFileSync(file, 'utf8'));
+    })() : chromium.launch(BROWSER_OPTIONS);
   }
   return browserPromise;
 }
 
+// Runs `fn(page)` in a fresh browser context with JavaScript disabled. On a
+// failure, a screenshot of the page is kept in tests/log/ for the developer.
 async function withPage(name, fn) {
   const b = await browser();
   const ctx = await b.newContext({ javaScriptEnabled: false, baseURL: BASE });
@@ -90,29 +121,97 @@ async function closeBrowser() {
   browserPromise = null;
 }
 
-// Runs SQL on the test database (through psql and pg_virtualenv's PG*
-// variables); returns the rows as arrays of strings.
-function sql(query, params = []) {
-  const args = ['-X', '-q', '-t', '-A', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', 'carebox_test'];
-  params.forEach((v, i) => args.push('-v', `p${i + 1}=${v}`));
-  const out = execFileSync('psql', args, { input: query, encoding: 'utf8' });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+// The test file's one connection to the test database, made from the PG*
+// variables of pg_virtualenv. Values come back as PostgreSQL's text (as
+// psql prints them: 't'/'f', timestamps to the microsecond), NULL as ''.
+// The connection does not keep node alive once the file's tests are done,
+// and one the server closed (a database restart) is replaced at the next
+// query.
+let pool = null;
+function db() {
+  if (!pool) {
+    pool = new Pool({ database: 'carebox_test', application_name: 'carebox-tests', max: 1, allowExitOnIdle: true });
+    pool.on('error', () => {}); // an idle connection ended by the server: the next query opens another
+  }
+  return pool;
+}
+const asText = { getTypeParser: () => (v) => v };
+
+// Runs one SQL statement on the test database, with `params` as $1, $2, ...;
+// resolves to the rows as arrays of strings.
+async function sql(query, params = []) {
+  const r = await db().query({ text: query, values: params, rowMode: 'array', types: asText });
+  return [].concat(r).flatMap((x) => x.rows).map((row) => row.map((v) => (v === null ? '' : String(v))));
 }
 
-// Creates a user with carebox-admin (the password goes in on stdin).
-// Returns the user's id.
-function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
+// Runs a program with `input` on its standard input; rejects with its
+// standard error if it fails.
+function run(bin, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve()
+      : reject(new Error(`${path.basename(bin)} ${args.join(' ')} exited with ${code}: ${err}`))));
+    p.stdin.end(input);
+  });
+}
+
+// carebox-admin's checks of a new user's e-mail address and password
+// (auth_email_problem and auth_password_problem in src/auth.c).
+function userProblem(email, pw, first, last) {
+  const eq = (a, b) => a.toLowerCase() === b.toLowerCase();
+  const at = email.indexOf('@'), dot = at < 0 ? -1 : email.indexOf('.', at + 1);
+  if (email === '' || email.length > 254 || /[\x00- \x7f]/.test(email) || at <= 0 ||
+    email.indexOf('@', at + 1) >= 0 || dot < 0 || dot === at + 1 || dot === email.length - 1) return 'bad e-mail address';
+  const n = [...pw].length;
+  if (n < 12 || n > 128) return 'password of the wrong length';
+  if (eq(pw, email) || (first && eq(pw, first)) || (last && eq(pw, last)) ||
+    (first && last && (eq(pw, first + last) || eq(pw, `${first} ${last}`)))) return 'password is the e-mail address or name';
+  return null;
+}
+
+// Password -> promise of its hash, as carebox-admin stored it.
+const hashes = new Map();
+
+// Creates a user as `carebox-admin create-user` does; resolves to the
+// user's id. The first user with a given password is created by
+// carebox-admin itself (the password goes in on stdin); its stored hash (a
+// full Argon2id one, at the production setting) is kept, and later users
+// with that password get it through the same statement carebox-admin runs,
+// without computing it again.
+async function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
   first = 'Test', last = 'Person' }) {
-  const bin = path.join(process.env.BUILDDIR || '.', 'carebox-admin');
-  execFileSync(bin, ['-d', process.env.SRCDIR || '.', 'create-user', '--role', role, '--email', email,
-    '--clinic', clinic, '--first', first, '--last', last], { input: password + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
-  return sql(`SELECT id FROM users WHERE lower(email) = lower(:'p1')`, [email])[0][0];
+  emails.add(email.toLowerCase());
+  const known = hashes.get(password);
+  if (!known) {
+    const made = run(path.join(process.env.BUILDDIR || '.', 'carebox-admin'), ['-d', process.env.SRCDIR || '.',
+      'create-user', '--role', role, '--email', email, '--clinic', clinic, '--first', first, '--last', last],
+    password + '\n').then(() => sql('SELECT id, password_hash FROM users WHERE lower(email) = lower($1)', [email]));
+    const hash = made.then((rows) => rows[0][1]);
+    hashes.set(password, hash);
+    hash.catch(() => hashes.delete(password));
+    return (await made)[0][0];
+  }
+  const problem = userProblem(email, password, first, last);
+  if (problem) throw new Error(`createUser ${email}: ${problem}`);
+  const rows = await sql(`WITH c AS (INSERT INTO clinics (name) VALUES ($6)
+      ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),
+    u AS (INSERT INTO users (email, first_name, last_name, role, password_hash)
+      VALUES ($1, $2, $3, $4::user_role, $5) RETURNING id)
+    INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u RETURNING user_id`,
+  [email, first, last, role, await known, clinic]);
+  return rows[0][0];
 }
 
 // A unique e-mail address for one test.
 let emailCounter = 0;
+const emails = new Set(); // every address this file made up or created a user with, in lower case
 function uniqueEmail(tag = 'user') {
-  return `${tag}-${process.pid}-${Date.now()}-${++emailCounter}@test.example`;
+  const email = `${tag}-${process.pid}-${Date.now()}-${++emailCounter}@test.example`;
+  emails.add(email.toLowerCase());
+  return email;
 }
 
 // A browser-like HTTP client: keeps cookies, remembers the CSRF token of the
@@ -157,11 +256,27 @@ class Client {
   }
 }
 
-// Forgets all failed logins, so throttling from one test cannot leak into
-// the next (every test client comes from 127.0.0.1).
-function clearThrottle() { sql('DELETE FROM login_failures'); }
+// Forgets this file's failed logins, so throttling from one test cannot leak
+// into the next: those from its client address, and those for the e-mail
+// addresses it used (the browser's come from 127.0.0.1). Other files, which
+// may be running at the same time, keep theirs.
+async function clearThrottle() {
+  await sql('DELETE FROM login_failures WHERE address = $1 OR lower(email) = ANY($2::text[])', [ADDRESS, [...emails]]);
+}
 
 module.exports = {
   BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
   sql, createUser, uniqueEmail, Client, clearThrottle,
 };
+
+// node harness.js --browser-server FILE: starts the browser for the test
+// files to share, writes its address to FILE, and runs until SIGTERM.
+if (require.main === module && process.argv[2] === '--browser-server') {
+  (async () => {
+    const server = await require('playwright-core').chromium.launchServer(BROWSER_OPTIONS);
+    const file = process.argv[3];
+    fs.writeFileSync(`${file}.new`, server.wsEndpoint());
+    fs.renameSync(`${file}.new`, file);
+    process.on('SIGTERM', () => server.close().finally(() => process.exit(0)));
+  })();
+}
