@@ -319,11 +319,11 @@ test('the audit log shows the clinic\'s logins and invitations, newest first, 10
 test('the audit log pages back with a Newer link, and refuses a malformed or foreign cursor', async () => {
   const { clinic, adminId, admin } = await clinicWithAdmin();
   const other = uniqueClinic();
-  createUser({ email: uniqueEmail('elsewhere'), clinic: other });
-  const foreign = one(`INSERT INTO audit_log (action, clinic_id)
-    SELECT 'foreign entry', id FROM clinics WHERE name = :'p1' RETURNING id`, [other]);
-  sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
-    SELECT 'bulk entry', :'p1', c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = :'p2'`, [adminId, clinic]);
+  await createUser({ email: uniqueEmail('elsewhere'), clinic: other });
+  const foreign = await one(`INSERT INTO audit_log (action, clinic_id)
+    SELECT 'foreign entry', id FROM clinics WHERE name = $1 RETURNING id`, [other]);
+  await sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
+    SELECT 'bulk entry', $1, c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = $2`, [adminId, clinic]);
   const link = (html, what) => {
     const m = new RegExp(`href="(/admin/audit\\?(?:before|after)=\\d+)">${what} entries<`).exec(html);
     return m && m[1];
