@@ -216,18 +216,18 @@ static int route_end_tx(struct req *r, int status)
 	return status;
 }
 
+/* A POST's handler runs in one transaction; a GET writes at most one
+ * statement (marking a thread read, auditing a download) and needs none. */
 int route_run(struct req *r, const struct route *rt)
 {
 	int status = route_guard(r, rt);
-	int tx = r->method == M_POST || (rt->access & TX);
 
-	if (status == 0 && tx && db_command(r->db, "BEGIN") < 0)
+	if (status == 0 && r->method != M_POST)
+		status = rt->get(r);
+	else if (status == 0 && db_command(r->db, "BEGIN") < 0)
 		status = db_failure_status(r->db);
-	else if (status == 0) {
-		status = r->method == M_POST ? rt->post(r) : rt->get(r);
-		if (tx)
-			status = route_end_tx(r, status);
-	}
+	else if (status == 0)
+		status = route_end_tx(r, rt->post(r));
 	route_answer(r, status);
 	return r->status;
 }

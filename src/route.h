@@ -10,8 +10,6 @@ typedef int (*handler_fn)(struct req *r);
 #define PUBLIC 0		/* anyone; a session is loaded if there is one */
 #define NO_SESSION 0x100	/* flag: never look at the session (health checks) */
 #define UPLOADS 0x200		/* flag: accepts multipart/form-data with files */
-#define TX 0x800			/* flag for a GET that writes: run it in one
-				 * transaction, as every POST is (route_run) */
 #define SESSION_IN_QUERY 0x400	/* flag (GET-only pages): the handler's one query
 				 * also loads the session (SESS_SELECT) and hands
 				 * its result to route_session() before anything else */
@@ -35,7 +33,7 @@ struct route {
 const struct route *route_find(struct req *r, int *status, const char **allow);
 
 /* Loads the session, enforces the route's access rule and the CSRF token,
- * then runs the handler: a POST (or a TX route) inside one transaction,
+ * then runs the handler: a POST inside one transaction,
  * committed if the handler answers below 400 (or called page_keep()),
  * rolled back otherwise; a failed COMMIT becomes the error page. A visitor on a page that needs a login is sent to
  * /login; a user without the role gets 403; a bad CSRF token 403. Returns
