@@ -3,8 +3,10 @@
 // one database connection for the test file.
 'use strict';
 const assert = require('node:assert/strict');
-const { spawn, execFileSync, spawnSync } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { Pool } = require('pg');
 const { Agent, setGlobalDispatcher } = require('undici');
@@ -30,11 +32,54 @@ function sourceAddress() {
 const ADDRESS = sourceAddress();
 setGlobalDispatcher(new Agent({ localAddress: ADDRESS }));
 
+// Runs tidy on `html` as `tidy -errors -q --show-warnings yes` with the
+// document on its standard input; resolves to what tidy wrote to standard
+// error. One small shell, started at the first check and living as long as
+// the test file, starts tidy for each document (written to a file of its
+// own): started from node, a large process, each tidy cost several times
+// the CPU time.
+let tidy = null;
+function runTidy(html) {
+  if (!tidy) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carebox-tidy-'));
+    const mark = `--tidy-done-${crypto.randomBytes(12).toString('hex')}--`;
+    const sh = spawn('sh', ['-c', 'while IFS= read -r f; do tidy -errors -q --show-warnings yes <"$f" 2>&1 >/dev/null;'
+      + ` echo; echo '${mark}'; done`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const t = { dir, sh, waiting: [], out: '', n: 0 };
+    sh.stdout.setEncoding('utf8');
+    sh.stdout.on('data', (d) => {
+      t.out += d;
+      for (let i; (i = t.out.indexOf(`\n${mark}\n`)) >= 0;) {
+        const w = t.waiting.shift();
+        fs.rmSync(w.file, { force: true });
+        w.resolve(t.out.slice(0, i));
+        t.out = t.out.slice(i + mark.length + 2);
+      }
+      if (t.waiting.length === 0) sh.stdout.unref(); // idle: no reason to keep node running
+    });
+    sh.on('exit', (code, signal) => {
+      for (const w of t.waiting.splice(0)) w.reject(new Error(`the shell running tidy ended (${code ?? signal})`));
+      if (tidy === t) tidy = null;
+    });
+    sh.unref();
+    sh.stdin.unref();
+    sh.stdout.unref();
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    tidy = t;
+  }
+  const t = tidy, file = path.join(t.dir, `${++t.n}.html`);
+  fs.writeFileSync(file, html);
+  return new Promise((resolve, reject) => {
+    t.waiting.push({ file, resolve, reject });
+    t.sh.stdout.ref();
+    t.sh.stdin.write(`${file}\n`);
+  });
+}
+
 // Checks that `html` is well-formed HTML with tidy; fails the test with
 // tidy's messages (warnings included) otherwise.
-function checkHtml(html, where) {
-  const r = spawnSync('tidy', ['-errors', '-q', '--show-warnings', 'yes'], { input: html });
-  const out = r.stderr.toString().trim();
+async function checkHtml(html, where) {
+  const out = (await runTidy(html)).trim();
   assert.equal(out, '', `tidy on ${where}:\n${out}`);
 }
 
@@ -44,7 +89,7 @@ async function request(p, opts = {}) {
   const res = await fetch(BASE + p, { redirect: 'manual', ...opts });
   const text = await res.text();
   const type = res.headers.get('content-type') || '';
-  if (type.startsWith('text/html') && text.length > 0) checkHtml(text, `${opts.method || 'GET'} ${p}`);
+  if (type.startsWith('text/html') && text.length > 0) await checkHtml(text, `${opts.method || 'GET'} ${p}`);
   return { status: res.status, headers: res.headers, text };
 }
 
@@ -65,12 +110,16 @@ function pgCluster(action) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The browser: Debian's chromium through playwright-core. tests/run starts
-// one for all browser test files (node harness.js --browser-server FILE
-// writes its address to FILE, named in CAREBOX_BROWSER); a file run on its
-// own launches its own.
+// The browser: Debian's chromium through playwright-core, as its headless
+// shell (package chromium-headless-shell) where that is installed: the same
+// engine without the desktop browser around it, which takes about half the
+// CPU time for the same pages and none while a page sits open. tests/run
+// starts one for all browser test files (node harness.js --browser-server
+// FILE writes its address to FILE, named in CAREBOX_BROWSER); a file run on
+// its own launches its own.
+const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
 const BROWSER_OPTIONS = {
-  executablePath: '/usr/bin/chromium',
+  executablePath: fs.existsSync(HEADLESS_SHELL) ? HEADLESS_SHELL : '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 };
@@ -94,16 +143,19 @@ async function withPage(name, fn) {
   const b = await browser();
   const ctx = await b.newContext({ javaScriptEnabled: false, baseURL: BASE });
   const page = await ctx.newPage();
+  const checks = []; // the HTML checks started, each done once tidy has answered
   page.on('response', async (res) => {
     const type = res.headers()['content-type'] || '';
     if (type.startsWith('text/html') && (res.status() < 300 || res.status() >= 400)) {
       let body;
       try { body = await res.text(); } catch { return; } // gone: the page moved on
-      try { checkHtml(body, `${res.request().method()} ${res.url()}`); } catch (e) { page.htmlError = page.htmlError || e; }
+      checks.push(checkHtml(body, `${res.request().method()} ${res.url()}`)
+        .catch((e) => { page.htmlError = page.htmlError || e; }));
     }
   });
   try {
     await fn(page);
+    await Promise.all(checks);
     if (page.htmlError) throw page.htmlError;
   } catch (e) {
     fs.mkdirSync(LOGDIR, { recursive: true });
