@@ -61,12 +61,18 @@ test('a wrong password or unknown e-mail gets the form back with the e-mail kept
     assert.ok(r.text.includes(`value="${who}"`), 'the e-mail stays in the form');
     assert.equal(c.jar.get('carebox_session'), undefined);
   }
-  const t0 = Date.now();
-  await new Client().login(uniqueEmail('timing'), PW);
-  const unknown = Date.now() - t0;
-  const t1 = Date.now();
-  await new Client().login(email, 'also not the password');
-  const known = Date.now() - t1;
+  // The quickest of three tries each, alternating, so that other test files
+  // running meanwhile do not decide the comparison.
+  let unknown = Infinity, known = Infinity;
+  for (let i = 0; i < 3; i++) {
+    await clearThrottle();
+    const t0 = Date.now();
+    await new Client().login(uniqueEmail('timing'), PW);
+    unknown = Math.min(unknown, Date.now() - t0);
+    const t1 = Date.now();
+    await new Client().login(email, 'also not the password');
+    known = Math.min(known, Date.now() - t1);
+  }
   assert.ok(unknown > known / 4, `an unknown e-mail costs a hash too (${unknown} ms vs ${known} ms)`);
   await clearThrottle();
 });
