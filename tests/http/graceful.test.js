@@ -8,6 +8,7 @@ const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Client, createUser, sql, uniqueEmail, sleep } = require('../lib/harness');
+const { Client: PgClient } = require('pg');
 
 // One FastCGI record: version 1, `type`, request id 1, no padding.
 function record(type, body = Buffer.alloc(0)) {
@@ -64,26 +65,34 @@ test('SIGTERM lets the request in flight finish, then the master exits', async (
   const app = spawn(path.join(process.env.BUILDDIR, 'carebox'),
     ['-s', sock, '-w', '1', '-d', path.join(process.env.STACK_VAR, 'data')], { stdio: 'ignore' });
   const exited = new Promise((resolve) => app.on('exit', (code) => resolve(code)));
-  const lock = spawn('psql', ['-X', '-q', '-d', 'carebox_test'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  // The lock is taken, and the request seen waiting for it, before going
+  // on: no fixed sleep decides the order on a loaded machine.
+  const lock = new PgClient({ database: 'carebox_test' });
   try {
+    await lock.connect();
     for (let i = 0; i < 50 && !fs.existsSync(sock); i++) await sleep(100);
-    lock.stdin.write(`BEGIN; SELECT 1 FROM sessions WHERE user_id = '${id}' FOR UPDATE;\n`);
-    await sleep(500);
+    await lock.query('BEGIN');
+    await lock.query('SELECT 1 FROM sessions WHERE user_id = $1 FOR UPDATE', [id]);
     let done = false;
     const answer = fcgiGet(sock, '/account', cookie).then((t) => { done = true; return t; });
-    await sleep(500);
+    for (let i = 0; i < 100; i++) {
+      const w = await sql(`SELECT count(*) FROM pg_stat_activity
+        WHERE application_name = 'carebox' AND wait_event_type = 'Lock'`);
+      if (w[0][0] !== '0') break;
+      await sleep(50);
+    }
     assert.equal(done, false, 'the request waits for the lock');
     app.kill('SIGTERM');
     await sleep(700);
     assert.equal(app.exitCode, null, 'the master waits for the busy worker');
-    lock.stdin.write('COMMIT;\n');
+    await lock.query('COMMIT');
     const text = await answer;
     assert.match(text, /^Status: 200 OK/, 'the request in flight got its whole answer');
     assert.match(text, /<\/html>\s*$/);
     assert.equal(await exited, 0, 'then the master exited cleanly');
     assert.equal(fs.existsSync(sock), false, 'and removed its socket');
   } finally {
-    lock.stdin.end();
+    await lock.end().catch(() => {});
     if (app.exitCode === null) app.kill('SIGKILL');
   }
 });
