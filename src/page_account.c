@@ -38,8 +38,9 @@ static const struct field account_fields[] = {
 };
 static const struct form account_form_decl = { account_fields };
 
-/* The password form: its current password shows its error under
- * "password_current_error", so the form uses that field's own name. */
+/* The password form. The page has two current-password inputs, so
+ * account_check_password() puts this one's mistake under its own key,
+ * "password_current_error". */
 static const struct field password_fields[] = {
 	{ .name = "current_password", .label = "your current password", .type = FT_PASSWORD,
 	  .max = 1024 },
@@ -126,14 +127,15 @@ int page_account_post(struct req *r)
 {
 	struct form_data d = { 0 };
 	const char *email, *first, *last;
-	int status = form_read(r, &account_form_decl, &d);
+	int status = form_read(r, &account_form_decl, &d), changed;
 
 	if (status)
 		return account_form(r, 422);
 	email = form_text(&d, "email");
 	first = form_text(&d, "first_name");
 	last = form_text(&d, "last_name");
-	if (strcmp(email, r->user->email) != 0 &&
+	changed = strcmp(email, r->user->email) != 0;
+	if (changed &&
 	    (status = account_check_password(r, &d, "current_password_error")))
 		return status == 422 || status == 429 ? account_form(r, status) : status;
 	status = account_store(r, first, last, email);
@@ -142,8 +144,7 @@ int page_account_post(struct req *r)
 		return account_form(r, 422);
 	}
 	if (status || (status = audit(r, "account updated", NULL, r->user->id,
-				      strcmp(email, r->user->email) ? "e-mail address changed"
-								    : NULL)) ||
+				      changed ? "e-mail address changed" : NULL)) ||
 	    (status = sess_flash(r, "ok", "Your details were saved.")))
 		return status;
 	return http_redirect(r, "/account");
