@@ -12,7 +12,10 @@
 /* Initialises libsodium and reads the hashing cost from the environment:
  * CAREBOX_PWHASH_OPS (passes, default and minimum 2) and
  * CAREBOX_PWHASH_MEM_MB (MiB, default and minimum 19, OWASP's minimum for
- * Argon2id). Returns 0, or -1 if libsodium cannot start. */
+ * Argon2id). CAREBOX_PWHASH_TESTING=1 (the test suite's setting, never
+ * for real passwords) hashes at libsodium's lowest cost instead; a hash
+ * made so is upgraded at the next login of a carebox without it.
+ * Returns 0, or -1 if libsodium cannot start. */
 int auth_init(void);
 
 /* Writes TOKEN_HEX hex digits of fresh randomness and a NUL to `out`. */

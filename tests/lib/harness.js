@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Pool } = require('pg');
-const { Agent, setGlobalDispatcher } = require('undici');
+const { Agent, setGlobalDispatcher, request: undiciRequest } = require('undici');
 
 const BASE = process.env.CAREBOX_URL || 'http://127.0.0.1:18080';
 const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
@@ -85,12 +85,19 @@ async function checkHtml(html, where) {
 
 // Fetches `p` without following redirects. Returns { status, headers, text }.
 // Every HTML response is run through checkHtml.
+// (undici's request, not fetch: fetch costs about four times the CPU per
+// request, and the test files make thousands.) `opts` are fetch's: method,
+// headers, body (a string or a FormData).
 async function request(p, opts = {}) {
-  const res = await fetch(BASE + p, { redirect: 'manual', ...opts });
-  const text = await res.text();
-  const type = res.headers.get('content-type') || '';
+  const res = await undiciRequest(BASE + p, { method: opts.method || 'GET', headers: opts.headers, body: opts.body });
+  const text = await res.body.text();
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of [].concat(value)) headers.append(name, v);
+  }
+  const type = headers.get('content-type') || '';
   if (type.startsWith('text/html') && text.length > 0) await checkHtml(text, `${opts.method || 'GET'} ${p}`);
-  return { status: res.status, headers: res.headers, text };
+  return { status: res.statusCode, headers, text };
 }
 
 // POSTs an urlencoded form built from the object `fields`.
@@ -198,9 +205,9 @@ async function sql(query, params = []) {
 
 // Runs a program with `input` on its standard input; rejects with its
 // standard error if it fails.
-function run(bin, args, input) {
+function run(bin, args, input, env = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(bin, args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
     p.on('error', reject);
@@ -224,26 +231,30 @@ function userProblem(email, pw, first, last) {
   return null;
 }
 
-// Password -> promise of its hash, as carebox-admin stored it.
+// Password (and cost) -> promise of its hash, as carebox-admin stored it.
 const hashes = new Map();
 
 // Creates a user as `carebox-admin create-user` does; resolves to the
 // user's id. The first user with a given password is created by
-// carebox-admin itself (the password goes in on stdin); its stored hash (a
-// full Argon2id one, at the production setting) is kept, and later users
-// with that password get it through the same statement carebox-admin runs,
-// without computing it again.
+// carebox-admin itself (the password goes in on stdin); its stored hash is
+// kept, and later users with that password get it through the same
+// statement carebox-admin runs, without computing it again. The hash is
+// made at the lowest cost, as the test stack's carebox makes them
+// (CAREBOX_PWHASH_TESTING in src/auth.h), unless `fullCost` asks for the
+// production setting.
 async function createUser({ role = 'patient', email, password = 'a long enough password', clinic = 'Test Clinic',
-  first = 'Test', last = 'Person' }) {
+  first = 'Test', last = 'Person', fullCost = false }) {
   emails.add(email.toLowerCase());
-  const known = hashes.get(password);
+  const key = `${fullCost}:${password}`;
+  const known = hashes.get(key);
   if (!known) {
     const made = run(path.join(process.env.BUILDDIR || '.', 'carebox-admin'), ['-d', process.env.SRCDIR || '.',
       'create-user', '--role', role, '--email', email, '--clinic', clinic, '--first', first, '--last', last],
-    password + '\n').then(() => sql('SELECT id, password_hash FROM users WHERE lower(email) = lower($1)', [email]));
+    password + '\n', fullCost ? {} : { CAREBOX_PWHASH_TESTING: '1' })
+      .then(() => sql('SELECT id, password_hash FROM users WHERE lower(email) = lower($1)', [email]));
     const hash = made.then((rows) => rows[0][1]);
-    hashes.set(password, hash);
-    hash.catch(() => hashes.delete(password));
+    hashes.set(key, hash);
+    hash.catch(() => hashes.delete(key));
     return (await made)[0][0];
   }
   const problem = userProblem(email, password, first, last);
@@ -317,7 +328,7 @@ async function clearThrottle() {
 }
 
 module.exports = {
-  BASE, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
+  BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
   sql, createUser, uniqueEmail, Client, clearThrottle,
 };
 

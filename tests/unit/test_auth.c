@@ -51,7 +51,18 @@ static void test_hashing(void)
 	ok(auth_hash("correct horse battery staple", hash) == 0 && strstr(hash, "t=2") != NULL,
 	   "a cost below the minimum is raised to it");
 	unsetenv("CAREBOX_PWHASH_OPS");
+	setenv("CAREBOX_PWHASH_TESTING", "yes", 1);
 	auth_init();
+	ok(auth_hash("correct horse battery staple", hash) == 0 && strstr(hash, "m=19456") != NULL,
+	   "the test setting takes effect only as CAREBOX_PWHASH_TESTING=1");
+	setenv("CAREBOX_PWHASH_TESTING", "1", 1);
+	auth_init();
+	ok(auth_hash("correct horse battery staple", hash) == 0 && strstr(hash, "m=8,t=1,") != NULL,
+	   "CAREBOX_PWHASH_TESTING=1 hashes at the lowest cost (%s)", hash);
+	ok(auth_verify(hash, "correct horse battery staple"), "and such a hash verifies");
+	unsetenv("CAREBOX_PWHASH_TESTING");
+	auth_init();
+	ok(auth_needs_rehash(hash), "without the setting, it is upgraded at the next login");
 }
 
 static void test_policy(void)
