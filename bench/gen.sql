@@ -103,8 +103,8 @@ SELECT id, d, '08:00', CASE WHEN d = 5 THEN '16:00'::time ELSE '18:00'::time END
 FROM gen_clinics, generate_series(1, 5) d;
 
 -- The trigger on users creates every inbox and outbox.
-INSERT INTO users (id, email, first_name, last_name, role, password_hash, created_at, updated_at)
-SELECT u.id, lower(f || '.' || l || '.' || u.idx || '@example.org'), f, l, u.role,
+INSERT INTO users (id, email, first_name, last_name, password_hash, created_at, updated_at)
+SELECT u.id, lower(f || '.' || l || '.' || u.idx || '@example.org'), f, l,
        '$argon2id$v=19$m=19456,t=2,p=1$B8b5Cr8eDc3UNJ4/GFwAgw$ezwAF1lUbNysfaqhbpCrPsrweoknS3IS0oBVpV1T7F4',
        u.created_at, u.created_at
 FROM gen_users u,
@@ -118,8 +118,8 @@ FROM gen_users u,
 UPDATE gen_users g SET inbox_id = i.id, outbox_id = o.id
 FROM inboxes i, outboxes o WHERE i.user_id = g.id AND o.user_id = g.id;
 ALTER TABLE gen_users ADD PRIMARY KEY (idx);
-INSERT INTO memberships (clinic_id, user_id, created_at)
-SELECT c.id, u.id, u.created_at FROM gen_users u JOIN gen_clinics c ON c.c = u.clinic;
+INSERT INTO memberships (clinic_id, user_id, role, created_at)
+SELECT c.id, u.id, u.role, u.created_at FROM gen_users u JOIN gen_clinics c ON c.c = u.clinic;
 
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0')::numeric, 1) AS el \gset
 \warn gen: :users users in :clinics clinics (:el s)

@@ -200,10 +200,10 @@ static int create_user(PGconn *c, int argc, char **argv)
 
 		if (run(c, "WITH c AS (INSERT INTO clinics (name) VALUES ($6)"
 			   " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
-			   " u AS (INSERT INTO users (email, first_name, last_name, role, password_hash)"
-			   " VALUES ($1, $2, $3, $4::user_role, $5) RETURNING id)"
-			   " INSERT INTO memberships (clinic_id, user_id)"
-			   " SELECT c.id, u.id FROM c, u", 6, p) < 0)
+			   " u AS (INSERT INTO users (email, first_name, last_name, password_hash)"
+			   " VALUES ($1, $2, $3, $5) RETURNING id)"
+			   " INSERT INTO memberships (clinic_id, user_id, role)"
+			   " SELECT c.id, u.id, $4::user_role FROM c, u", 6, p) < 0)
 			return 1;
 	}
 	printf("created %s %s in %s\n", role, email, clinic);
@@ -283,11 +283,11 @@ static int seed_demo(PGconn *c)
 				     demo_people[i][3], hash, clinic[0] };
 
 		if (auth_hash("carebox-demo", hash) < 0 ||
-		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name, role,"
-			   " password_hash, created_at) VALUES ($1, $2, $3, $4::user_role, $5,"
+		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name,"
+			   " password_hash, created_at) VALUES ($1, $2, $3, $5,"
 			   " now() - interval '30 days') RETURNING id)"
-			   " INSERT INTO memberships (clinic_id, user_id, created_at)"
-			   " SELECT c.id, u.id, now() - interval '30 days' FROM clinics c, u"
+			   " INSERT INTO memberships (clinic_id, user_id, role, created_at)"
+			   " SELECT c.id, u.id, $4::user_role, now() - interval '30 days' FROM clinics c, u"
 			   " WHERE c.name = $6", 6, p) < 0)
 			goto out;
 	}

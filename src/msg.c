@@ -19,26 +19,33 @@ const struct db_stmt msg_stmts[] = {
 	  " prescription_id, appointment_id)"
 	  " SELECT ib.id, (SELECT id FROM outboxes WHERE user_id = $2), $3, $4, $5,"
 	  " $6::message_routing, $7, $8 FROM ib RETURNING id" },
+	/* Through a clinic both belong to (active memberships): a patient
+	 * there to its staff, staff to anyone there; staff only in the clinic
+	 * they act for ($3). $1 the sender, $2 the recipient. */
 	{ "msg_may_write",
-	  "SELECT EXISTS (SELECT 1 FROM users s"
-	  " JOIN users r ON r.id = $2 AND r.active AND r.id <> s.id"
-	  " JOIN memberships ms ON ms.user_id = s.id"
-	  " JOIN memberships mr ON mr.user_id = r.id AND mr.clinic_id = ms.clinic_id"
-	  " WHERE s.id = $1 AND s.active"
-	  " AND (s.role <> 'patient' OR r.role <> 'patient'))" },
-	/* Driven by the sender's memberships; the chosen person ($3) first,
+	  "SELECT EXISTS (SELECT 1 FROM memberships ms"
+	  " JOIN memberships mr ON mr.clinic_id = ms.clinic_id AND mr.user_id = $2 AND mr.active"
+	  " JOIN users s ON s.id = ms.user_id AND s.active"
+	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> s.id"
+	  " WHERE ms.user_id = $1 AND ms.active"
+	  " AND (ms.role = 'patient' OR ms.clinic_id = $3)"
+	  " AND (ms.role <> 'patient' OR mr.role <> 'patient'))" },
+	/* The same rule, driven by the sender's memberships; a person's role
+	 * is their highest where both belong. The chosen person ($4) first,
 	 * so it is always among the rows; $2 narrows by name or e-mail. */
 	{ "msg_recipients",
-	  "SELECT id, name, role, chosen AS selected FROM (SELECT DISTINCT r.id,"
+	  "SELECT id, name, role, chosen AS selected FROM (SELECT r.id,"
 	  " display_name(r.first_name, r.last_name, r.email) AS name,"
-	  " r.role::text AS role, lower(r.last_name) AS l, lower(r.first_name) AS f,"
-	  " r.id::text = $3 AS chosen"
-	  " FROM memberships ms JOIN memberships mr ON mr.clinic_id = ms.clinic_id"
+	  " max(mr.role)::text AS role, lower(r.last_name) AS l, lower(r.first_name) AS f,"
+	  " r.id::text = $4 AS chosen"
+	  " FROM memberships ms JOIN memberships mr ON mr.clinic_id = ms.clinic_id AND mr.active"
 	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> ms.user_id"
-	  " WHERE ms.user_id = $1"
-	  " AND ((SELECT role FROM users WHERE id = $1) <> 'patient' OR r.role <> 'patient')"
-	  " AND ($2 = '' OR r.id::text = $3 OR strpos(lower(r.first_name || ' ' || r.last_name"
-	  " || ' ' || r.email), lower($2)) > 0)) x"
+	  " WHERE ms.user_id = $1 AND ms.active"
+	  " AND (ms.role = 'patient' OR ms.clinic_id = $3)"
+	  " AND (ms.role <> 'patient' OR mr.role <> 'patient')"
+	  " AND ($2 = '' OR r.id::text = $4 OR strpos(lower(r.first_name || ' ' || r.last_name"
+	  " || ' ' || r.email), lower($2)) > 0)"
+	  " GROUP BY r.id) x"
 	  " ORDER BY chosen DESC, l, f, id LIMIT 101" },
 	{ "msg_read_thread",
 	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
@@ -97,10 +104,11 @@ const char *msg_post_auto(struct db *db, struct arena *a, const char *recipient_
 	return msg_post(db, a, &m);
 }
 
-int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id)
+int msg_may_write(struct db *db, const char *sender_id, const char *clinic_id,
+		  const char *recipient_id)
 {
-	const char *p[2] = { sender_id, recipient_id };
-	PGresult *res = db_exec(db, "msg_may_write", 2, p);
+	const char *p[3] = { sender_id, recipient_id, clinic_id };
+	PGresult *res = db_exec(db, "msg_may_write", 3, p);
 	int ok;
 
 	if (res == NULL)
@@ -111,10 +119,11 @@ int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id
 }
 
 struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
-			  const char *selected_id, const char *find, int *more)
+			  const char *clinic_id, const char *selected_id, const char *find,
+			  int *more)
 {
-	const char *p[3] = { user_id, find ? find : "", selected_id ? selected_id : "" };
-	PGresult *res = db_exec(db, "msg_recipients", 3, p);
+	const char *p[4] = { user_id, find ? find : "", clinic_id, selected_id ? selected_id : "" };
+	PGresult *res = db_exec(db, "msg_recipients", 4, p);
 	struct tv *list;
 	int n;
 

@@ -39,17 +39,20 @@ const char *msg_post_auto(struct db *db, struct arena *a, const char *recipient_
 
 /* 1 if `sender_id` may write to `recipient_id`: a patient to the doctors
  * and admins of a clinic they are a patient of; staff to the patients and
- * staff of their clinics; both active, never oneself. 0 if not, -1 if the
- * database failed. */
-int msg_may_write(struct db *db, const char *sender_id, const char *recipient_id);
+ * staff of `clinic_id`, the clinic they act for (NULL: none); both active
+ * members and accounts, never oneself. 0 if not, -1 if the database
+ * failed. */
+int msg_may_write(struct db *db, const char *sender_id, const char *clinic_id,
+		  const char *recipient_id);
 
-/* The people `user_id` may write to, as a list of maps {id, name, role,
+/* The people `user_id` (acting for `clinic_id`) may write to, as a list of maps {id, name, role,
  * selected} ordered by name, `selected_id` first and marked; only those
  * whose name or e-mail contains `find` (any case) unless it is NULL or "".
  * At most MSG_RECIPIENTS_MAX; *more is set when there are others. Returns
  * the list, or NULL if the database failed. */
 struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
-			  const char *selected_id, const char *find, int *more);
+			  const char *clinic_id, const char *selected_id, const char *find,
+			  int *more);
 
 /* Marks `user_id`'s unread messages of the thread `root_id` read (now) and
  * lowers their unread count to match. Returns 0 or -1. */

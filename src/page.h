@@ -72,6 +72,12 @@ int page_account_post(struct req *r);
 int page_account_password_post(struct req *r);
 int page_account_sessions_post(struct req *r);
 
+/* page_memberships.c: /account/clinics (one's clinics, acting for one, leaving) */
+extern const struct db_stmt page_memberships_stmts[];
+int page_memberships_get(struct req *r);
+int page_memberships_act_post(struct req *r);
+int page_memberships_leave_post(struct req *r);
+
 /* page_invite.c: /invite?token= and /reset?token= (one-time links) */
 extern const struct db_stmt page_invite_stmts[];
 int page_invite_get(struct req *r);
@@ -107,7 +113,7 @@ extern const struct db_stmt page_patients_stmts[];
 int page_patient_new_get(struct req *r);
 int page_patient_new_post(struct req *r);
 
-/* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate],
+/* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate|/remove],
  * /admin/invite, /admin/audit */
 extern const struct db_stmt page_admin_stmts[];
 int page_admin_users_get(struct req *r);
@@ -115,6 +121,7 @@ int page_admin_user_get(struct req *r);
 int page_admin_reset_post(struct req *r);
 int page_admin_deactivate_post(struct req *r);
 int page_admin_activate_post(struct req *r);
+int page_admin_remove_post(struct req *r);
 int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);
 int page_admin_audit_get(struct req *r);

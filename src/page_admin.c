@@ -38,7 +38,8 @@
 const struct db_stmt page_admin_stmts[] = {
 	{ "admin_users",
 	  "SELECT u.id, display_name(u.first_name, u.last_name, NULL) AS name, u.email,"
-	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending"
+	  " (SELECT m.role::text FROM memberships m WHERE m.clinic_id = $1 AND m.user_id = u.id) AS role,"
+	  " u.active, u.password_hash IS NULL AS pending"
 	  " FROM clinic_people($1) u"
 	  " WHERE (u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
 	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2)"
@@ -49,7 +50,8 @@ const struct db_stmt page_admin_stmts[] = {
 	{ "admin_user",
 	  "SELECT u.id, display_name(u.first_name, u.last_name, NULL) AS name,"
 	  " display_name(u.first_name, u.last_name, u.email) AS title, u.email,"
-	  " u.role::text AS role, u.active, u.password_hash IS NULL AS pending,"
+	  " (SELECT m.role::text FROM memberships m WHERE m.clinic_id = $2 AND m.user_id = u.id) AS role,"
+	  " u.active, u.password_hash IS NULL AS pending,"
 	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
 	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self"
 	  " FROM clinic_people($2) u WHERE u.id = $1" },
@@ -64,6 +66,12 @@ const struct db_stmt page_admin_stmts[] = {
 	  "UPDATE users u SET active = true WHERE u.id = $1 AND u.id <> $3"
 	  " AND u.id IN (SELECT id FROM clinic_people($2)) AND NOT member_elsewhere($2, u.id)"
 	  " RETURNING u.id" },
+	/* Ends the membership (never the admin's own); the person keeps their
+	 * account and their messages stay with their recipients. */
+	{ "admin_remove",
+	  "UPDATE memberships SET active = false, ended_at = now()"
+	  " WHERE clinic_id = $2 AND user_id = $1 AND user_id <> $3 AND active"
+	  " RETURNING user_id" },
 	/* The audit log, keyset-paged by entry id (pager.h). */
 	{ "admin_audit_first",
 	  "SELECT true AS cursor_ok," ADMIN_AUDIT_ENTRIES " ORDER BY a.id DESC LIMIT 101" },
@@ -276,6 +284,28 @@ int page_admin_activate_post(struct req *r)
 {
 	return admin_set_active(r, "admin_activate", "user reactivated",
 				"The account is active again.");
+}
+
+/* POST /admin/users/{id}/remove: ends the person's membership of the
+ * clinic, whatever other clinics they belong to; never the admin's own. */
+int page_admin_remove_post(struct req *r)
+{
+	const char *id = r->params[0];
+	const char *p[3] = { id, r->user->clinic_id, r->user->id };
+	PGresult *res;
+	int status;
+
+	if (strcmp(id, r->user->id) == 0)
+		return admin_back(r, id, "error", "You cannot remove yourself from the clinic; "
+				  "ask another admin of your clinic.");
+	if ((status = row_load(r, "admin_remove", 3, p, 0, &res)))
+		return status;
+	PQclear(res);
+	if ((status = audit(r, "removed from the clinic", r->user->clinic_id, id, NULL)) ||
+	    (status = sess_flash(r, "ok", "The person no longer belongs to your clinic. Their "
+				 "account and messages stay; their other clinics are not affected.")))
+		return status;
+	return http_redirect(r, "/admin/users");
 }
 
 /* Renders the staff invitation form, as form_read() left it in the view,

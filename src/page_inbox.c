@@ -21,7 +21,7 @@
  * costs one heap read and no join. A visitor without a live session gets
  * no row at all. $1 the session token, $2 archived, $3 the cursor. */
 #define LIST(rows, dir) \
-	"WITH me AS (" SESS_SELECT_BRIEF ")" \
+	"WITH me AS (" SESS_SELECT ")" \
 	" SELECT me.*, cur.id IS NOT NULL AS cursor_ok, l.* FROM me" \
 	" LEFT JOIN LATERAL (SELECT b.created_at, b.id FROM viewer_messages(me.user_id) b" \
 	"  WHERE b.id = $3::uuid) cur ON true" \

@@ -13,10 +13,10 @@ const struct db_stmt page_invite_stmts[] = {
 	  "INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4, $5)" },
 	{ "link_invitee_insert",
-	  "WITH u AS (INSERT INTO users (email, first_name, last_name, role)"
-	  " VALUES ($1, $2, $3, $4::user_role)"
+	  "WITH u AS (INSERT INTO users (email, first_name, last_name)"
+	  " VALUES ($1, $2, $3)"
 	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id),"
-	  " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT $5, id FROM u)"
+	  " m AS (INSERT INTO memberships (clinic_id, user_id, role) SELECT $5, id, $4::user_role FROM u)"
 	  " SELECT id FROM u" },
 	{ "link_user",
 	  "SELECT u.id, u.email, u.first_name, u.last_name"

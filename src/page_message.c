@@ -80,7 +80,7 @@ static void form_view(struct req *r)
 static int compose_form(struct req *r, const char *to, const char *find, int status)
 {
 	int more = 0;
-	struct tv *list = msg_recipients(r->db, r->arena, r->user->id, to, find, &more);
+	struct tv *list = msg_recipients(r->db, r->arena, r->user->id, r->user->clinic_id, to, find, &more);
 
 	if (list == NULL)
 		return db_failure_status(r->db);
@@ -133,7 +133,7 @@ int page_message_new_get(struct req *r)
  * 422 or an error status. */
 static int may_write(struct req *r, struct form_data *d, const char *field, const char *to)
 {
-	int may = to ? msg_may_write(r->db, r->user->id, to) : 0;
+	int may = to ? msg_may_write(r->db, r->user->id, r->user->clinic_id, to) : 0;
 
 	if (may < 0)
 		return db_failure_status(r->db);
@@ -288,7 +288,7 @@ int page_reply_post(struct req *r)
 			   "answered. Write a new message to your clinic instead.");
 		return thread_page(r, root, other, 422);
 	}
-	if ((status = msg_may_write(r->db, r->user->id, other)) < 0)
+	if ((status = msg_may_write(r->db, r->user->id, r->user->clinic_id, other)) < 0)
 		return db_failure_status(r->db);
 	if (!status)
 		tv_set_str(r->arena, r->view, "reply_error", "You can no longer write to this person.");

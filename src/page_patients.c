@@ -10,10 +10,14 @@
 const struct db_stmt page_patients_stmts[] = {
 	/* $1 the e-mail address, $2 the staff member's clinic. */
 	{ "patients_find",
-	  "SELECT u.id, u.role::text AS role, u.id IN (SELECT id FROM clinic_people($2)) AS member"
+	  "SELECT u.id, CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id"
+	  " AND m.role <> 'patient') THEN 'staff' ELSE 'patient' END AS role,"
+	  " u.id IN (SELECT id FROM clinic_people($2)) AS member"
 	  " FROM users u WHERE lower(u.email) = lower($1)" },
 	{ "patients_join",
-	  "INSERT INTO memberships (clinic_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING" },
+	  "INSERT INTO memberships (clinic_id, user_id, role) VALUES ($1, $2, 'patient')"
+	  " ON CONFLICT (clinic_id, user_id) DO UPDATE SET active = true, ended_at = NULL,"
+	  " role = 'patient', created_at = now() WHERE NOT memberships.active" },
 	{ NULL, NULL }
 };
 

@@ -12,10 +12,10 @@
 const struct db_stmt page_signup_stmts[] = {
 	{ "signup_clinics", "SELECT id, name FROM clinics ORDER BY name" },
 	{ "signup_insert",
-	  "WITH u AS (INSERT INTO users (email, first_name, last_name, role, password_hash)"
-	  " SELECT $1, $2, $3, 'patient', $4 WHERE EXISTS (SELECT 1 FROM clinics WHERE id = $5)"
+	  "WITH u AS (INSERT INTO users (email, first_name, last_name, password_hash)"
+	  " SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM clinics WHERE id = $5)"
 	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id),"
-	  " m AS (INSERT INTO memberships (clinic_id, user_id) SELECT $5, id FROM u)"
+	  " m AS (INSERT INTO memberships (clinic_id, user_id, role) SELECT $5, id, 'patient' FROM u)"
 	  " SELECT id FROM u" },
 	{ NULL, NULL }
 };

@@ -146,6 +146,7 @@ int sess_take(struct req *r, PGresult *res)
 	u->clinic_name = col(r, res, 9);
 	u->unread_count = atol(PQgetvalue(res, 0, 10));
 	u->inbox_id = col(r, res, 12);
+	u->clinics = atol(PQgetvalue(res, 0, 13));
 	r->user = u;
 	r->session_token = arena_strdup(r->arena, token);
 	r->csrf_token = u->csrf_token;
@@ -279,6 +280,7 @@ void sess_view(struct req *r)
 		tv_set_num(a, u, "unread_count", (double)r->user->unread_count);
 		if (r->user->clinic_name)
 			tv_set_str(a, u, "clinic_name", r->user->clinic_name);
+		tv_set_bool(a, u, "switch_clinic", r->user->clinics > 1);
 		tv_set_str(a, r->view, "csrf_token", r->user->csrf_token);
 	}
 	if (r->flash_text) {

@@ -20,8 +20,9 @@ struct user {
 	const char *last_name;
 	const char *role_name;
 	enum role role;
-	const char *clinic_id;		/* the clinic staff act for; NULL if none */
+	const char *clinic_id;		/* the clinic they act for; NULL if none */
 	const char *clinic_name;
+	long clinics;			/* how many clinics they belong to */
 	const char *csrf_token;
 	long unread_count;		/* of the inbox, for the navigation */
 	const char *inbox_id;
@@ -30,26 +31,31 @@ struct user {
 /* The session lookup, as the first SESS_COLUMNS columns of a statement
  * whose $1 is the session token: the live session (idle for under 30
  * minutes, under 12 hours old) of an active user, with the user, the
- * clinic staff act for, the inbox and its unread count, and whether
- * last-seen is over a minute old. sess_load runs it alone; a page that
- * must be one round trip (the inbox) joins its own query onto it as the
- * CTE "me" and hands the result to sess_take(). SESS_SELECT_BRIEF leaves
- * the clinic out (NULL), for pages that show and use none: the message
- * lists, the pages people open most. */
-#define SESS_SELECT_OF(clinic, clinic_join) \
-	"SELECT u.id AS user_id, u.email, u.first_name, u.last_name, u.role::text," \
-	" s.csrf_token, s.flash_kind, s.flash_text, " clinic "," \
+ * membership they act in (the session's clinic if they are still an
+ * active member there, else their first active membership, staff ones
+ * first: its clinic and role; no clinic and the patient role for someone
+ * who belongs to none), the inbox and its unread count, whether last-seen
+ * is over a minute old, and how many clinics they belong to (the switcher
+ * shows from two). sess_load runs it alone; a page that must be one round
+ * trip (the inbox) joins its own query onto it as the CTE "me" and hands
+ * the result to sess_take(). */
+#define SESS_SELECT \
+	"SELECT u.id AS user_id, u.email, u.first_name, u.last_name," \
+	" coalesce(ms.role::text, 'patient') AS role," \
+	" s.csrf_token, s.flash_kind, s.flash_text, ms.clinic_id, ms.clinic_name," \
 	" i.unread_count," \
-	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id" \
+	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id," \
+	" (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.active) AS clinics" \
 	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
-	" JOIN inboxes i ON i.user_id = u.id" clinic_join \
+	" JOIN inboxes i ON i.user_id = u.id" \
+	" LEFT JOIN LATERAL (SELECT m.clinic_id, m.role, c.name AS clinic_name" \
+	"  FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
+	"  WHERE m.user_id = u.id AND m.active" \
+	"  ORDER BY (m.clinic_id = s.clinic_id) IS TRUE DESC, m.role = 'patient', m.created_at, m.clinic_id" \
+	"  LIMIT 1) ms ON true" \
 	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
 	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
-#define SESS_SELECT SESS_SELECT_OF("c.id AS clinic_id, c.name AS clinic_name", \
-	" LEFT JOIN LATERAL (SELECT c.id, c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
-	"  WHERE m.user_id = u.id ORDER BY m.created_at, m.clinic_id LIMIT 1) c ON true")
-#define SESS_SELECT_BRIEF SESS_SELECT_OF("NULL::uuid AS clinic_id, NULL::text AS clinic_name", "")
-#define SESS_COLUMNS 13
+#define SESS_COLUMNS 14
 
 /* A session sess_load no longer takes (over 12 hours, or idle for 30
  * minutes), as a predicate on table sessions: cleared at the user's next

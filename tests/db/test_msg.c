@@ -31,24 +31,43 @@ static void test_rules(void)
 	const char *adm = user("admin", "Rules Clinic", "adm");
 	const char *far = user("doctor", "Far Clinic", "far");
 
-	ok(msg_may_write(DB, pat, doc) == 1, "a patient may write to a doctor of their clinic");
-	ok(msg_may_write(DB, pat, adm) == 1, "a patient may write to an admin of their clinic");
-	ok(msg_may_write(DB, doc, pat) == 1, "a doctor may write to a patient of the clinic");
-	ok(msg_may_write(DB, doc, adm) == 1, "staff may write to colleagues");
-	ok(msg_may_write(DB, pat, pat2) == 0, "a patient may not write to another patient");
-	ok(msg_may_write(DB, pat, far) == 0, "nobody writes across clinics");
-	ok(msg_may_write(DB, doc, doc) == 0, "nobody writes to themself");
+	const char *rules = q("SELECT id FROM clinics WHERE name = 'Rules Clinic'", 0, NULL);
+	const char *away = q("SELECT id FROM clinics WHERE name = 'Far Clinic'", 0, NULL);
+
+	ok(msg_may_write(DB, pat, NULL, doc) == 1, "a patient may write to a doctor of their clinic");
+	ok(msg_may_write(DB, pat, NULL, adm) == 1, "a patient may write to an admin of their clinic");
+	ok(msg_may_write(DB, doc, rules, pat) == 1, "a doctor may write to a patient of the clinic");
+	ok(msg_may_write(DB, doc, rules, adm) == 1, "staff may write to colleagues");
+	ok(msg_may_write(DB, doc, away, pat) == 0, "staff write only for the clinic they act for");
+	ok(msg_may_write(DB, pat, NULL, pat2) == 0, "a patient may not write to another patient");
+	ok(msg_may_write(DB, pat, NULL, far) == 0, "nobody writes across clinics");
+	ok(msg_may_write(DB, doc, rules, doc) == 0, "nobody writes to themself");
+	{
+		/* One person, a doctor at Far Clinic and a patient at Rules Clinic. */
+		const char *p[2] = { far, rules };
+
+		q("INSERT INTO memberships (user_id, clinic_id, role) VALUES ($1, $2, 'patient')"
+		  " RETURNING user_id", 2, p);
+		ok(msg_may_write(DB, far, away, doc) == 1, "a doctor elsewhere writes to their own doctor as a patient");
+		ok(msg_may_write(DB, far, away, pat) == 0, "but not to the patients of the clinic they are a patient of");
+		ok(msg_may_write(DB, doc, rules, far) == 1, "and their doctor writes to them");
+		q("UPDATE memberships SET active = false, ended_at = now() WHERE user_id = $1 AND clinic_id = $2"
+		  " RETURNING user_id", 2, p);
+		ok(msg_may_write(DB, doc, rules, far) == 0, "an ended membership joins nobody");
+	}
 	q("UPDATE users SET active = false WHERE id = $1", 1, &adm);
-	ok(msg_may_write(DB, pat, adm) == 0, "nobody writes to a deactivated user");
+	ok(msg_may_write(DB, pat, NULL, adm) == 0, "nobody writes to a deactivated user");
 	{
 		int more;
-		struct tv *list = msg_recipients(DB, A, pat, doc, NULL, &more);
+		struct tv *list = msg_recipients(DB, A, pat, NULL, doc, NULL, &more);
 
 		ok(list && list->u.list.n == 1 && !more, "the patient is offered exactly the one active doctor");
-		list = msg_recipients(DB, A, doc, NULL, "PAT2", &more);
+		list = msg_recipients(DB, A, doc, rules, NULL, "PAT2", &more);
 		ok(list && list->u.list.n == 1, "find narrows the list by name, in any case");
-		list = msg_recipients(DB, A, doc, NULL, "nobody-like-this", &more);
+		list = msg_recipients(DB, A, doc, rules, NULL, "nobody-like-this", &more);
 		ok(list && list->u.list.n == 0, "find can match nobody");
+		list = msg_recipients(DB, A, doc, away, NULL, NULL, &more);
+		ok(list && list->u.list.n == 0, "staff acting for another clinic are offered nobody here");
 	}
 }
 

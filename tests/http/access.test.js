@@ -21,7 +21,7 @@ before(async () => {
     await clients[role].get('/account');
   }
   member = (await sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
-    JOIN clinics c ON c.id = m.clinic_id WHERE c.name = $1 AND u.role = 'patient'`, [clinic]))[0][0];
+    JOIN clinics c ON c.id = m.clinic_id WHERE c.name = $1 AND m.role = 'patient'`, [clinic]))[0][0];
 });
 
 // GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
@@ -35,6 +35,7 @@ const GETS = {
   '/login': [200, 303, 303, 303],
   '/signup': [200, 303, 303, 303],
   '/account': [303, 200, 200, 200],
+  '/account/clinics': [303, 200, 200, 200],
   '/invite': [404, 404, 404, 404],
   '/reset': [404, 404, 404, 404],
   '/patients/new': [303, 403, 200, 200],
@@ -54,6 +55,7 @@ const POSTS = {
   '/admin/users/{member}/reset': ['admin'],
   '/admin/users/{member}/deactivate': ['admin'],
   '/admin/users/{member}/activate': ['admin'],
+  '/admin/users/{member}/remove': ['admin'],
   '/admin/invite': ['admin'],
 };
 
@@ -85,6 +87,8 @@ test('POST routes refuse visitors and other roles before the handler runs', asyn
     }
   }
   assert.equal((await sql(`SELECT active FROM users WHERE id = $1`, [member]))[0][0], 't', 'nothing was deactivated');
+  assert.equal((await sql(`SELECT bool_and(active) FROM memberships WHERE user_id = $1`, [member]))[0][0], 't',
+    'nobody was removed');
 });
 
 test('POST routes without a CSRF token are refused with 403 for the allowed roles too', async () => {

@@ -232,7 +232,7 @@ test('an admin invites a doctor, who sets up the account with the link', async (
   const id = await one('SELECT id FROM users WHERE email = $1', [email]);
   assert.equal(r.headers.get('location'), `/admin/users/${id}`);
   const link = flashLink((await admin.get(r.headers.get('location'))).text, 'invite');
-  assert.deepEqual((await sql(`SELECT u.role, u.password_hash IS NULL, u.first_name, c.name FROM users u
+  assert.deepEqual((await sql(`SELECT m.role, u.password_hash IS NULL, u.first_name, c.name FROM users u
     JOIN memberships m ON m.user_id = u.id JOIN clinics c ON c.id = m.clinic_id WHERE u.id = $1`, [id]))[0],
   ['doctor', 't', '', clinic]);
   assert.equal(await one('SELECT detail FROM audit_log WHERE subject_id = $1 AND action = \'invitation created\'', [id]), 'doctor');
@@ -256,7 +256,7 @@ test('staff register new and existing patients with their clinic', async () => {
   const p = await follow(d, r);
   flashLink(p.text, 'invite');
   const id = await one('SELECT id FROM users WHERE email = $1', [email]);
-  assert.deepEqual((await sql('SELECT role, first_name, password_hash IS NULL FROM users WHERE id = $1', [id]))[0],
+  assert.deepEqual((await sql('SELECT (SELECT role FROM memberships WHERE user_id = u.id), first_name, password_hash IS NULL FROM users u WHERE id = $1', [id]))[0],
     ['patient', 'Nina', 't']);
   assert.equal(await one('SELECT count(*) FROM memberships m JOIN clinics c ON c.id = m.clinic_id WHERE user_id = $1 AND c.name = $2',
     [id, clinic]), '1');
@@ -371,7 +371,7 @@ test('an admin cannot reset, deactivate or reactivate someone who also belongs t
   await createUser({ email: adminA, role: 'admin', clinic: clinicA });
   const patient = uniqueEmail('shared-patient');
   const pid = await createUser({ email: patient, role: 'patient', clinic: clinicB });
-  await sql(`INSERT INTO memberships (clinic_id, user_id) SELECT id, $1 FROM clinics WHERE name = $2`, [pid, clinicA]);
+  await sql(`INSERT INTO memberships (clinic_id, user_id, role) SELECT id, $1, 'patient' FROM clinics WHERE name = $2`, [pid, clinicA]);
   const a = await loggedIn(adminA, `/admin/users/${pid}`);
   const page = await a.get(`/admin/users/${pid}`);
   assert.equal(page.status, 200, 'the admin sees the shared patient');

@@ -242,7 +242,7 @@ test('a patient signs up with a clinic and is logged in', async () => {
   assert.equal(ok.status, 303);
   const home = await c.get('/inbox');
   assert.match(home.text, /Sam Signup/);
-  const row = await sql(`SELECT u.role, m.clinic_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1`, [email]);
+  const row = await sql(`SELECT m.role, m.clinic_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1`, [email]);
   assert.deepEqual(row, [['patient', clinic]]);
   const again = await new Client().get('/signup').then(() => null);
   const d = new Client();

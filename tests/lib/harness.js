@@ -261,9 +261,10 @@ async function createUser({ role = 'patient', email, password = 'a long enough p
   if (problem) throw new Error(`createUser ${email}: ${problem}`);
   const rows = await sql(`WITH c AS (INSERT INTO clinics (name) VALUES ($6)
       ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),
-    u AS (INSERT INTO users (email, first_name, last_name, role, password_hash)
-      VALUES ($1, $2, $3, $4::user_role, $5) RETURNING id)
-    INSERT INTO memberships (clinic_id, user_id) SELECT c.id, u.id FROM c, u RETURNING user_id`,
+    u AS (INSERT INTO users (email, first_name, last_name, password_hash)
+      VALUES ($1, $2, $3, $5) RETURNING id)
+    INSERT INTO memberships (clinic_id, user_id, role) SELECT c.id, u.id, $4::user_role FROM c, u
+    RETURNING user_id`,
   [email, first, last, role, await known, clinic]);
   return rows[0][0];
 }
