@@ -51,6 +51,19 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
 	{ .name = "email", .label = whose " e-mail address", .type = FT_EMAIL, \
 	  .flags = FIELD_REQUIRED, .max = 254 }
 
+/* The fields of a new account: e-mail address, names and password. */
+#define PAGE_NEW_ACCOUNT_FIELDS \
+	PAGE_EMAIL_FIELD("your"), \
+	PAGE_NAME_FIELDS("your"), \
+	PAGE_NEW_PASSWORD_FIELDS
+
+/* Creates the account of a form declared with PAGE_NEW_ACCOUNT_FIELDS
+ * (already read into `d`): checks the password (page_new_password),
+ * hashes it and inserts the user, with no clinic, and sets *id. Returns 0;
+ * 422 with the form's errors set (a weak password, an e-mail address that
+ * already has an account), or another error status. */
+int page_new_account(struct req *r, struct form_data *d, const char **id);
+
 /* Failed logins (and wrong current passwords on /account) allowed per
  * e-mail and per address in 15 minutes; the table is login_failures. */
 #define LOGIN_MAX_FAILURES 5
@@ -78,6 +91,15 @@ int page_memberships_get(struct req *r);
 int page_memberships_act_post(struct req *r);
 int page_memberships_leave_post(struct req *r);
 
+/* page_join.c: /join (a join link or its short code; joining a clinic) */
+#define JOIN_CODE_LEN 10
+extern const struct db_stmt page_join_stmts[];
+int page_join_get(struct req *r);
+int page_join_post(struct req *r);
+/* Writes a new short code: JOIN_CODE_LEN letters and digits that are hard
+ * to mix up, and a NUL. */
+void page_join_code(char out[JOIN_CODE_LEN + 1]);
+
 /* page_invite.c: /invite?token= and /reset?token= (one-time links) */
 extern const struct db_stmt page_invite_stmts[];
 int page_invite_get(struct req *r);
@@ -99,6 +121,11 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
  * error status. */
 int page_link_flash(struct req *r, const char *what, const char *link);
 
+/* The link to `path` (which begins with a slash) to hand to someone: with
+ * the scheme and host of the request when its Host header looks like a
+ * host name, else `path` alone. In the arena. */
+const char *page_link_url(struct req *r, const char *path);
+
 /* Creates an invited user (no password yet) with `email`, names and `role`
  * ("patient", "doctor", "admin"), a membership of the logged-in user's
  * clinic and an invitation link, in the page's transaction. Sets *id and
@@ -108,10 +135,14 @@ int page_invite_user(struct req *r, const char *email, const char *first,
 		     const char *last, const char *role, const char **id,
 		     const char **link);
 
-/* page_patients.c: /patients/new (staff register a patient) */
+/* page_patients.c: /patients/new (staff make a patient's join handout),
+ * /patients/requests[/{id}/accept|decline] (requests to join) */
 extern const struct db_stmt page_patients_stmts[];
 int page_patient_new_get(struct req *r);
 int page_patient_new_post(struct req *r);
+int page_patient_requests_get(struct req *r);
+int page_patient_accept_post(struct req *r);
+int page_patient_decline_post(struct req *r);
 
 /* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate|/remove],
  * /admin/invite, /admin/audit */

@@ -107,13 +107,16 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
 	if (res == NULL)
 		return NULL;
 	PQclear(res);
-	if (link_host_ok(r->host))
-		link = arena_printf(r->arena, "%s://%s/%s?token=%s",
-				    r->https ? "https" : "http", r->host, kind, token);
-	else
-		link = arena_printf(r->arena, "/%s?token=%s", kind, token);
+	link = page_link_url(r, arena_printf(r->arena, "/%s?token=%s", kind, token));
 	sodium_memzero(token, sizeof(token));
 	return link;
+}
+
+const char *page_link_url(struct req *r, const char *path)
+{
+	if (!link_host_ok(r->host))
+		return path;
+	return arena_printf(r->arena, "%s://%s%s", r->https ? "https" : "http", r->host, path);
 }
 
 int page_link_flash(struct req *r, const char *what, const char *link)

@@ -13,6 +13,10 @@ const struct db_stmt page_memberships_stmts[] = {
 	  " c.id = $2::uuid IS TRUE AS current, m.role = 'patient' AS may_leave"
 	  " FROM memberships m JOIN clinics c ON c.id = m.clinic_id"
 	  " WHERE m.user_id = $1 AND m.active ORDER BY lower(c.name), c.id" },
+	{ "memberships_requests",
+	  "SELECT c.name, to_char(q.created_at, 'DD Mon YYYY') AS asked"
+	  " FROM join_requests q JOIN clinics c ON c.id = q.clinic_id"
+	  " WHERE q.user_id = $1 AND q.decided_at IS NULL ORDER BY q.created_at" },
 	{ "memberships_act",
 	  "UPDATE sessions SET clinic_id = $3 WHERE token_hash = sha256(decode($2, 'hex'))"
 	  " AND user_id = $1 AND EXISTS (SELECT 1 FROM memberships m"
@@ -29,7 +33,7 @@ const struct db_stmt page_memberships_stmts[] = {
 
 /* GET /account/clinics: the viewer's clinics, the one they act for
  * marked, with a button to act for each other one and, where they are a
- * patient, to leave. */
+ * patient, to leave; and their requests to join that still wait. */
 int page_memberships_get(struct req *r)
 {
 	const char *p[2] = { r->user->id, r->user->clinic_id };
@@ -42,6 +46,12 @@ int page_memberships_get(struct req *r)
 	tv_set(r->arena, r->view, "clinics", row_list(r->arena, res, 0, n, 0));
 	PQclear(res);
 	tv_set_bool(r->arena, r->view, "none", n == 0);
+	res = db_exec(r->db, "memberships_requests", 1, p);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	tv_set(r->arena, r->view, "pending", row_list(r->arena, res, 0, PQntuples(res), 0));
+	tv_set_bool(r->arena, r->view, "has_pending", PQntuples(res) > 0);
+	PQclear(res);
 	tv_set_str(r->arena, r->view, "title", "Your clinics");
 	return http_render(r, "memberships");
 }

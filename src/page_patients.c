@@ -1,29 +1,53 @@
-/* page_patients.c - GET/POST /patients/new: staff register a patient with their clinic. */
+/* page_patients.c - staff take patients on: /patients/new (a join link and
+ * code on a printable handout) and /patients/requests (requests to join). */
 #include "page.h"
 
 #include <string.h>
 
 #include "audit.h"
+#include "auth.h"
 #include "row.h"
 #include "sess.h"
 
+/* Days a join link and its code stay valid: a printed handout is used
+ * later than a link on a screen. */
+#define JOIN_LINK_DAYS "7"
+
 const struct db_stmt page_patients_stmts[] = {
-	/* $1 the e-mail address, $2 the staff member's clinic. */
-	{ "patients_find",
-	  "SELECT u.id, CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id"
-	  " AND m.role <> 'patient') THEN 'staff' ELSE 'patient' END AS role,"
-	  " u.id IN (SELECT id FROM clinic_people($2)) AS member"
-	  " FROM users u WHERE lower(u.email) = lower($1)" },
-	{ "patients_join",
-	  "INSERT INTO memberships (clinic_id, user_id, role) VALUES ($1, $2, 'patient')"
+	/* $1 token, $2 code, $3 clinic, $4 staff member, $5 name, $6 e-mail. */
+	{ "patients_link",
+	  "INSERT INTO one_time_links (token_hash, code_hash, kind, role, clinic_id, created_by,"
+	  " for_name, for_email, expires_at)"
+	  " VALUES (sha256(decode($1, 'hex')), sha256(convert_to($2, 'UTF8')), 'join', 'patient',"
+	  " $3, $4, $5, $6, now() + interval '" JOIN_LINK_DAYS " days')"
+	  " RETURNING to_char(expires_at, 'DD Mon YYYY') AS expires" },
+	/* The clinic's open requests, oldest first. */
+	{ "patients_requests",
+	  "SELECT q.id, display_name(u.first_name, u.last_name, u.email) AS name, u.email,"
+	  " to_char(q.date_of_birth, 'DD Mon YYYY') AS date_of_birth,"
+	  " to_char(q.created_at, 'DD Mon YYYY HH24:MI') AS asked"
+	  " FROM join_requests q JOIN users u ON u.id = q.user_id AND u.active"
+	  " WHERE q.clinic_id = $1 AND q.decided_at IS NULL ORDER BY q.created_at, q.id LIMIT 200" },
+	/* Deciding closes the request of this clinic ($2) once; accepting
+	 * also makes (or starts again) the patient's membership. */
+	{ "patients_decide",
+	  "WITH q AS (UPDATE join_requests SET decided_at = now(), decided_by = $3, accepted = $4"
+	  " WHERE id = $1 AND clinic_id = $2 AND decided_at IS NULL RETURNING user_id, clinic_id),"
+	  " m AS (INSERT INTO memberships (clinic_id, user_id, role)"
+	  " SELECT clinic_id, user_id, 'patient' FROM q WHERE $4"
 	  " ON CONFLICT (clinic_id, user_id) DO UPDATE SET active = true, ended_at = NULL,"
-	  " role = 'patient', created_at = now() WHERE NOT memberships.active" },
+	  " role = CASE WHEN memberships.active THEN memberships.role ELSE 'patient' END,"
+	  " created_at = CASE WHEN memberships.active THEN memberships.created_at ELSE now() END)"
+	  " SELECT q.user_id, display_name(u.first_name, u.last_name, u.email) AS name"
+	  " FROM q JOIN users u ON u.id = q.user_id" },
 	{ NULL, NULL }
 };
 
+/* The e-mail address is kept with the link for the clinic's records; it
+ * never finds, names or changes an account. */
 static const struct field patient_fields[] = {
-	PAGE_EMAIL_FIELD("the patient's"),
-	PAGE_NAME_FIELDS("their"),
+	PAGE_NAME_FIELDS("the patient's"),
+	{ .name = "email", .label = "the patient's e-mail address", .type = FT_EMAIL, .max = 254 },
 	{ 0 }
 };
 static const struct form patient_form = { patient_fields };
@@ -42,83 +66,103 @@ int page_patient_new_get(struct req *r)
 	return patient_page(r, 200);
 }
 
-/* Adds the existing patient `id` to the clinic and leaves a notice.
- * Returns the redirect or an error status. */
-static int patient_join(struct req *r, const char *id, const char *email)
-{
-	const char *p[2] = { r->user->clinic_id, id };
-	PGresult *res = db_exec(r->db, "patients_join", 2, p);
-	int status;
-
-	if (res == NULL)
-		return db_failure_status(r->db);
-	PQclear(res);
-	if ((status = audit(r, "patient registered", r->user->clinic_id, id, "existing account")) ||
-	    (status = sess_flash(r, "ok", arena_printf(r->arena, "%s already has a carebox "
-				"account and is now registered with your clinic. They log in "
-				"as before.", email))))
-		return status;
-	return http_redirect(r, "/patients/new");
-}
-
-/* Deals with an e-mail address that already has an account: staff cannot
- * be registered as patients, members are already registered (both send
- * the form `d` back with the reason), other patients join the clinic.
- * Returns 0 if there is no such account, else the status of the answer
- * made. */
-static int patient_existing(struct req *r, struct form_data *d, const char *email)
-{
-	const char *p[2] = { email, r->user->clinic_id };
-	PGresult *res = db_exec(r->db, "patients_find", 2, p);
-	const char *id, *role;
-	int member;
-
-	if (res == NULL)
-		return db_failure_status(r->db);
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	id = row_text(r->arena, res, 0, "id");
-	role = row_text(r->arena, res, 0, "role");
-	member = row_bool(res, 0, "member");
-	PQclear(res);
-	if (strcmp(role, "patient") != 0)
-		form_fail(r, d, "email", "This address belongs to a member of staff, not to a "
-			  "patient.");
-	else if (member)
-		form_fail(r, d, "email", "This patient is already registered with your clinic.");
-	else
-		return patient_join(r, id, email);
-	return patient_page(r, 422);
-}
-
-/* POST /patients/new: registers the patient (a new invited account with
- * an invitation link in a flash, or an existing patient account joining
- * the clinic), or sends the form back with 422. */
+/* POST /patients/new: makes a join link and short code for the clinic and
+ * answers with the handout to print (200), whatever the address typed:
+ * the page says nothing about any account. Or the form back with 422. */
 int page_patient_new_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *email, *id, *link;
+	char token[TOKEN_HEX + 1], code[JOIN_CODE_LEN + 1];
+	const char *name, *p[6];
+	PGresult *res;
 	int status;
 
 	if (form_read(r, &patient_form, &d))
 		return patient_page(r, 422);
 	if (r->user->clinic_id == NULL)
 		return 403;
-	email = form_text(&d, "email");
-	if ((status = patient_existing(r, &d, email)))
+	name = arena_printf(r->arena, "%s %s", form_text(&d, "first_name"), form_text(&d, "last_name"));
+	auth_token(token);
+	page_join_code(code);
+	p[0] = token;
+	p[1] = code;
+	p[2] = r->user->clinic_id;
+	p[3] = r->user->id;
+	p[4] = name;
+	p[5] = form_text(&d, "email");
+	if ((status = row_load(r, "patients_link", 6, p, 0, &res)))
+		goto out;
+	tv_set_str(r->arena, r->view, "expires", row_text(r->arena, res, 0, "expires"));
+	PQclear(res);
+	tv_set_str(r->arena, r->view, "patient", name);
+	tv_set_str(r->arena, r->view, "link", page_link_url(r, arena_printf(r->arena,
+		   "/join?key=%s", token)));
+	tv_set_str(r->arena, r->view, "join_url", page_link_url(r, "/join"));
+	tv_set_str(r->arena, r->view, "code", arena_printf(r->arena, "%.5s-%s", code, code + 5));
+	if ((status = audit(r, "join link created", r->user->clinic_id, NULL, "patient")))
+		goto out;
+	tv_set_str(r->arena, r->view, "title", "Handout: join your clinic on carebox");
+	status = http_render(r, "handout");
+out:
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(code, sizeof(code));
+	return status;
+}
+
+/* GET /patients/requests: the clinic's open requests to join. */
+int page_patient_requests_get(struct req *r)
+{
+	const char *clinic = r->user->clinic_id;
+	PGresult *res;
+	int n;
+
+	if (clinic == NULL)
+		return 403;
+	res = db_exec(r->db, "patients_requests", 1, &clinic);
+	if (res == NULL)
+		return db_failure_status(r->db);
+	n = PQntuples(res);
+	tv_set(r->arena, r->view, "requests", row_list(r->arena, res, 0, n, 0));
+	PQclear(res);
+	tv_set_bool(r->arena, r->view, "none", n == 0);
+	tv_set_str(r->arena, r->view, "title", "Requests to join");
+	return http_render(r, "patient_requests");
+}
+
+/* Accepts (`accept` "true") or declines ("false") the request of the path
+ * for the clinic, once; audited. Someone else's or a decided request is a
+ * 404. */
+static int patient_decide(struct req *r, const char *accept)
+{
+	const char *p[4] = { r->params[0], r->user->clinic_id, r->user->id, accept };
+	const char *who, *subject;
+	PGresult *res;
+	int status, yes = strcmp(accept, "true") == 0;
+
+	if (r->user->clinic_id == NULL)
+		return 403;
+	if ((status = row_load(r, "patients_decide", 4, p, 0, &res)))
 		return status;
-	status = page_invite_user(r, email, form_text(&d, "first_name"),
-				  form_text(&d, "last_name"), "patient", &id, &link);
-	if (status == 1) {	/* registered by someone else meanwhile */
-		form_fail(r, &d, "email", "There is already an account with this e-mail "
-			  "address; send the form again.");
-		return patient_page(r, 422);
-	}
-	if (status || (status = audit(r, "patient registered", r->user->clinic_id, id, "invited")) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email),
-				      link)))
+	subject = row_text(r->arena, res, 0, "user_id");
+	who = row_text(r->arena, res, 0, "name");
+	PQclear(res);
+	if ((status = audit(r, yes ? "join request accepted" : "join request declined",
+			    r->user->clinic_id, subject, NULL)) ||
+	    (status = sess_flash(r, "ok", arena_printf(r->arena, yes ?
+			"%s is now a patient of your clinic." :
+			"The request of %s is declined; they belong to no clinic through it.", who))))
 		return status;
-	return http_redirect(r, "/patients/new");
+	return http_redirect(r, "/patients/requests");
+}
+
+/* POST /patients/requests/{id}/accept */
+int page_patient_accept_post(struct req *r)
+{
+	return patient_decide(r, "true");
+}
+
+/* POST /patients/requests/{id}/decline */
+int page_patient_decline_post(struct req *r)
+{
+	return patient_decide(r, "false");
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "auth.h"
@@ -11,20 +12,23 @@
 
 const struct db_stmt page_signup_stmts[] = {
 	{ "signup_clinics", "SELECT id, name FROM clinics ORDER BY name" },
-	{ "signup_insert",
-	  "WITH u AS (INSERT INTO users (email, first_name, last_name, password_hash)"
-	  " SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM clinics WHERE id = $5)"
-	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id),"
-	  " m AS (INSERT INTO memberships (clinic_id, user_id, role) SELECT $5, id, 'patient' FROM u)"
-	  " SELECT id FROM u" },
+	{ "account_insert",
+	  "INSERT INTO users (email, first_name, last_name, password_hash) VALUES ($1, $2, $3, $4)"
+	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id" },
+	/* The request waits for the clinic's staff (page_patients.c); until
+	 * then the new patient belongs to no clinic and writes to no one. */
+	{ "signup_request",
+	  "INSERT INTO join_requests (clinic_id, user_id, date_of_birth)"
+	  " SELECT id, $2, $3::date FROM clinics WHERE id = $1"
+	  " RETURNING (SELECT name FROM clinics WHERE id = $1)" },
 	{ NULL, NULL }
 };
 
 static const struct field signup_fields[] = {
-	PAGE_EMAIL_FIELD("your"),
-	PAGE_NAME_FIELDS("your"),
+	PAGE_NEW_ACCOUNT_FIELDS,
 	{ .name = "clinic", .label = "your clinic", .type = FT_UUID, .flags = FIELD_REQUIRED },
-	PAGE_NEW_PASSWORD_FIELDS,
+	{ .name = "date_of_birth", .label = "your date of birth", .type = FT_DATE,
+	  .flags = FIELD_REQUIRED },
 	{ 0 }
 };
 static const struct form signup_form_decl = { signup_fields };
@@ -89,39 +93,80 @@ int page_signup_get(struct req *r)
 	return signup_form(r, NULL, 200);
 }
 
+int page_new_account(struct req *r, struct form_data *d, const char **id)
+{
+	char hash[HASH_MAX];
+	const char *p[4] = { form_text(d, "email"), form_text(d, "first_name"),
+			     form_text(d, "last_name"), hash };
+	PGresult *res;
+
+	page_new_password(r, d, p[0], p[1], p[2]);
+	if (d->errors)
+		return 422;
+	if (auth_hash(form_text(d, "password"), hash) < 0)
+		return 500;
+	res = db_exec(r->db, "account_insert", 4, p);
+	sodium_memzero(hash, sizeof(hash));
+	if (res == NULL)
+		return db_failure_status(r->db);
+	*id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
+	PQclear(res);
+	if (*id == NULL) {
+		form_fail(r, d, "email", "There is already an account with this e-mail "
+			  "address. Log in instead, or ask your clinic for a reset link.");
+		return 422;
+	}
+	return 0;
+}
+
+/* Today's date (UTC) as YYYY-MM-DD, in the arena. */
+static const char *today(struct arena *a)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char *out = arena_alloc(a, 11);
+
+	gmtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+	return out;
+}
+
+/* POST /signup: a new account and its request to join the chosen clinic,
+ * then logged in; or the form back with 422. */
 int page_signup_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	char hash[HASH_MAX];
-	const char *p[5], *id;
+	const char *id, *clinic, *dob, *name;
 	PGresult *res;
 	int status;
 
 	if (!page_signup_open())
 		return 404;
 	form_read(r, &signup_form_decl, &d);
-	p[0] = form_text(&d, "email");
-	p[1] = form_text(&d, "first_name");
-	p[2] = form_text(&d, "last_name");
-	p[3] = hash;
-	p[4] = form_text(&d, "clinic");
-	page_new_password(r, &d, p[0], p[1], p[2]);
-	if (d.errors)
-		return signup_form(r, p[4], 422);
-	if (auth_hash(form_text(&d, "password"), hash) < 0)
-		return 500;
-	res = db_exec(r->db, "signup_insert", 5, p);
+	clinic = form_text(&d, "clinic");
+	dob = form_text(&d, "date_of_birth");
+	if (!form_get(&d, "date_of_birth")->error && strcmp(dob, today(r->arena)) > 0)
+		form_fail(r, &d, "date_of_birth", "Your date of birth cannot be in the future.");
+	if ((status = page_new_account(r, &d, &id)))
+		return status == 422 ? signup_form(r, clinic, 422) : status;
+	{
+		const char *p[3] = { clinic, id, dob };
+
+		res = db_exec(r->db, "signup_request", 3, p);
+	}
 	if (res == NULL)
 		return db_failure_status(r->db);
-	id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
+	name = PQntuples(res) ? row_text(r->arena, res, 0, "name") : NULL;
 	PQclear(res);
-	if (id == NULL) {
-		form_fail(r, &d, "email", "There is already an account with this e-mail "
-			  "address (or the clinic is unknown). Log in instead, or ask your "
-			  "clinic for a reset link.");
-		return signup_form(r, p[4], 422);
+	if (name == NULL) {	/* the clinic went away meanwhile: nothing stays */
+		form_fail(r, &d, "clinic", "This clinic is not on carebox; choose another.");
+		return signup_form(r, NULL, 422);
 	}
-	if ((status = sess_start(r, id)) || (status = audit(r, "signup", p[4], id, NULL)))
+	if ((status = sess_start(r, id)) || (status = audit(r, "signup", clinic, id, NULL)) ||
+	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox. "
+			"Your request to join %s now waits for its staff, who compare your name "
+			"and date of birth with their records. Until they accept it you can "
+			"write to no one.", name))))
 		return status;
-	return http_redirect(r, "/");
+	return http_redirect(r, "/account/clinics");
 }

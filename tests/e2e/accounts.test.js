@@ -14,8 +14,9 @@ async function logIn(page, email, password) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
-test('a patient signs up, logs out, mistypes the password, logs in', async () => {
-  await createUser({ email: uniqueEmail('e2e-doc'), role: 'doctor', clinic: 'Browser Clinic' });
+test('a patient signs up, asks to join, logs out, mistypes the password, logs in, is accepted', async () => {
+  const doctor = uniqueEmail('e2e-doc');
+  await createUser({ email: doctor, role: 'doctor', clinic: 'Browser Clinic', first: 'Dev', last: 'Doctor' });
   const email = uniqueEmail('e2e-patient');
   const pw = 'tea with honey at noon';
   await withPage('signup journey', async (page) => {
@@ -25,11 +26,15 @@ test('a patient signs up, logs out, mistypes the password, logs in', async () =>
     await page.getByLabel('First name').fill('Mira');
     await page.getByLabel('Last name').fill('Novak');
     await page.getByLabel('Your clinic').selectOption({ label: 'Browser Clinic' });
+    await page.getByLabel('Your date of birth').fill('1990-05-17');
     await page.getByLabel('New password', { exact: true }).fill(pw);
     await page.getByLabel('New password, again').fill(pw);
     await page.getByRole('button', { name: 'Create account' }).click();
-    assert.equal(new URL(page.url()).pathname, '/inbox');
+    assert.equal(new URL(page.url()).pathname, '/account/clinics');
     assert.match(await page.locator('header nav').textContent(), /Mira Novak/);
+    assert.match(await page.locator('main').textContent(), /You asked to join Browser Clinic/);
+    await page.getByRole('link', { name: 'Write', exact: true }).click();
+    assert.match(await page.locator('main').textContent(), /nobody you can write to/, 'no one to write to before acceptance');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     assert.equal(new URL(page.url()).pathname, '/login');
@@ -45,6 +50,22 @@ test('a patient signs up, logs out, mistypes the password, logs in', async () =>
     assert.match(await page.locator('header nav').textContent(), /Mira Novak/);
   });
   await clearThrottle();
+  await withPage('signup journey (the clinic accepts)', async (page) => {
+    await logIn(page, doctor, 'a long enough password');
+    await page.getByRole('link', { name: 'Join requests' }).click();
+    assert.match(await page.locator('main').textContent(), /Mira Novak · born 17 May 1990/);
+    await page.getByRole('button', { name: 'Accept Mira Novak' }).click();
+    assert.match(await page.locator('.flash').textContent(), /Mira Novak is now a patient of your clinic/);
+  });
+  await withPage('signup journey (the patient writes)', async (page) => {
+    await logIn(page, email, pw);
+    await page.getByRole('link', { name: 'Write', exact: true }).click();
+    await page.getByLabel('To', { exact: true }).selectOption({ label: 'Dev Doctor (doctor)' });
+    await page.getByLabel('Subject').fill('Hello');
+    await page.getByLabel('Message').fill('Thank you for taking me on.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    assert.match(await page.locator('.flash').textContent(), /Message sent/);
+  });
 });
 
 test('an admin invites a doctor, who sets a password and logs in', async () => {

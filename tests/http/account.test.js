@@ -189,26 +189,28 @@ test('account forms without the CSRF token are refused and change nothing', asyn
 });
 
 // A doctor registers a new patient; returns the patient's id and link.
-async function invitePatient(first = 'Pat', last = 'Ient') {
+// An admin invites a new doctor (/admin/invite); returns the new account's
+// id, its e-mail address and the invitation link.
+async function inviteColleague() {
   const clinic = uniqueClinic();
-  const doctor = uniqueEmail('doc');
-  await createUser({ role: 'doctor', email: doctor, clinic });
-  const d = await loggedIn(doctor, PW, '/patients/new');
-  const email = uniqueEmail('patient');
-  const r = await d.post('/patients/new', { email, first_name: first, last_name: last });
+  const admin = uniqueEmail('adm');
+  await createUser({ role: 'admin', email: admin, clinic });
+  const a = await loggedIn(admin, PW, '/admin/invite');
+  const email = uniqueEmail('colleague');
+  const r = await a.post('/admin/invite', { email, role: 'doctor' });
   assert.equal(r.status, 303);
-  const p = await d.get(r.headers.get('location'));
+  const p = await a.get(r.headers.get('location'));
   const id = (await sql('SELECT id FROM users WHERE email = $1', [email]))[0][0];
   return { id, email, link: flashLink(p.text, 'invite') };
 }
 
 test('an invitation link sets up the account once and logs the user in', async () => {
-  const { id, email, link } = await invitePatient('Pat', 'Ient');
+  const { id, email, link } = await inviteColleague();
   const v = new Client();
   let r = await v.get(link.path);
   assert.equal(r.status, 200);
   assert.ok(r.text.includes(email));
-  assert.match(r.text, /name="first_name" value="Pat"/, 'the names the clinic entered are proposed');
+  assert.match(r.text, /name="first_name" value=""/, 'the invited person gives their own names');
   assert.match(r.text, new RegExp(`name="token" value="${link.token}"`));
 
   r = await v.post('/invite', { token: link.token, first_name: 'Patricia', last_name: 'Ient', password: 'short', password2: 'short' });
@@ -239,7 +241,7 @@ test('an invitation link sets up the account once and logs the user in', async (
 });
 
 test('expired, malformed and wrong-kind links give the invalid-link page', async () => {
-  const { id, link } = await invitePatient();
+  const { id, link } = await inviteColleague();
   const v = new Client();
   assert.equal((await v.get(link.path.replace('invite', 'reset'))).status, 404, 'an invitation is no reset link');
   for (const bad of ['/invite', '/invite?token=', '/invite?token=xyz', `/invite?token=${link.token.toUpperCase()}`,

@@ -244,47 +244,6 @@ test('an admin invites a doctor, who sets up the account with the link', async (
   assert.equal((await d.get('/patients/new')).status, 200, 'logged in as a doctor of the clinic');
 });
 
-test('staff register new and existing patients with their clinic', async () => {
-  const { clinic, admin } = await clinicWithAdmin();
-  const doctor = uniqueEmail('doc');
-  await createUser({ role: 'doctor', email: doctor, clinic });
-  const d = await loggedIn(doctor, '/patients/new');
-  assert.match((await d.get('/patients/new')).text, /no e-mail/);
-
-  const email = uniqueEmail('newpat');
-  let r = await d.post('/patients/new', { email, first_name: 'Nina', last_name: 'New' });
-  const p = await follow(d, r);
-  flashLink(p.text, 'invite');
-  const id = await one('SELECT id FROM users WHERE email = $1', [email]);
-  assert.deepEqual((await sql('SELECT (SELECT role FROM memberships WHERE user_id = u.id), first_name, password_hash IS NULL FROM users u WHERE id = $1', [id]))[0],
-    ['patient', 'Nina', 't']);
-  assert.equal(await one('SELECT count(*) FROM memberships m JOIN clinics c ON c.id = m.clinic_id WHERE user_id = $1 AND c.name = $2',
-    [id, clinic]), '1');
-  assert.equal(await one('SELECT detail FROM audit_log WHERE subject_id = $1 AND action = \'patient registered\'', [id]), 'invited');
-
-  r = await d.post('/patients/new', { email: email.toUpperCase(), first_name: 'Nina', last_name: 'New' });
-  assert.equal(r.status, 422);
-  assert.match(r.text, /already registered with your clinic/);
-
-  const elsewhere = uniqueEmail('oldpat');
-  const oid = await createUser({ email: elsewhere, clinic: uniqueClinic(), first: 'Olga', last: 'Old' });
-  r = await admin.post('/patients/new', { email: elsewhere, first_name: 'Other', last_name: 'Name' });
-  const p2 = await follow(admin, r);
-  assert.match(p2.text, /already has a carebox account and is now registered with your clinic/);
-  assert.doesNotMatch(p2.text, /token=/, 'no link for an existing account');
-  assert.equal(await one('SELECT count(*) FROM memberships WHERE user_id = $1', [oid]), '2');
-  assert.equal(await one('SELECT first_name FROM users WHERE id = $1', [oid]), 'Olga', 'their names stay');
-
-  const staff = uniqueEmail('staff');
-  await createUser({ role: 'doctor', email: staff, clinic: uniqueClinic() });
-  r = await d.post('/patients/new', { email: staff, first_name: 'S', last_name: 'T' });
-  assert.equal(r.status, 422);
-  assert.match(r.text, /belongs to a member of staff/);
-  r = await d.post('/patients/new', { email: 'nope', first_name: '', last_name: 'T' });
-  assert.equal(r.status, 422);
-  assert.match(r.text, /Enter your name|class="field-error"/);
-});
-
 test('the audit log shows the clinic\'s logins and invitations, newest first, 100 a page', async () => {
   const { clinic, adminId, admin } = await clinicWithAdmin();
   const email = uniqueEmail('audited');

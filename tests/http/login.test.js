@@ -216,7 +216,7 @@ test('five failures from one address pause logins from it for any e-mail', async
   await clearThrottle();
 });
 
-test('a patient signs up with a clinic and is logged in', async () => {
+test('a patient signs up, asks to join a clinic and is logged in, belonging to no clinic yet', async () => {
   await createUser({ email: uniqueEmail('staff'), role: 'doctor', clinic: 'Signup Clinic' });
   const clinic = (await sql(`SELECT id FROM clinics WHERE name = 'Signup Clinic'`))[0][0];
   const c = new Client();
@@ -224,7 +224,8 @@ test('a patient signs up with a clinic and is logged in', async () => {
   assert.equal(form.status, 200);
   assert.match(form.text, /Signup Clinic/);
   const email = uniqueEmail('signup');
-  const fields = { email, first_name: 'Sam', last_name: 'Signup', clinic, password: 'my new long password', password2: 'my new long password' };
+  const fields = { email, first_name: 'Sam', last_name: 'Signup', clinic, date_of_birth: '1980-02-29',
+    password: 'my new long password', password2: 'my new long password' };
   const bad = await c.post('/signup', { ...fields, password2: 'something else entirely' });
   assert.equal(bad.status, 422);
   assert.match(bad.text, /The two passwords differ/);
@@ -238,12 +239,24 @@ test('a patient signs up with a clinic and is logged in', async () => {
   assert.match(noclinic.text, /Choose your clinic/);
   const bademail = await c.post('/signup', { ...fields, email: 'not-an-address' });
   assert.match(bademail.text, /like name@example.org/);
+  for (const [dob, why] of [['', /date of birth/], ['29.02.1980', /date/], ['2999-01-01', /cannot be in the future/]]) {
+    const r = await c.post('/signup', { ...fields, date_of_birth: dob });
+    assert.equal(r.status, 422, `date of birth '${dob}'`);
+    assert.match(r.text, why);
+    assert.ok(r.text.includes(`value="${email}"`), 'values are kept');
+  }
+  assert.equal((await sql(`SELECT count(*) FROM users WHERE email = $1`, [email]))[0][0], '0', 'nothing stored');
   const ok = await c.post('/signup', fields);
   assert.equal(ok.status, 303);
-  const home = await c.get('/inbox');
-  assert.match(home.text, /Sam Signup/);
-  const row = await sql(`SELECT m.role, m.clinic_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1`, [email]);
-  assert.deepEqual(row, [['patient', clinic]]);
+  assert.equal(ok.headers.get('location'), '/account/clinics');
+  const mine = await c.get('/account/clinics');
+  assert.match(mine.text, /Sam Signup/);
+  assert.match(mine.text, /Your request to join Signup Clinic now waits/);
+  assert.match(mine.text, /You asked to join <strong>Signup Clinic<\/strong>/);
+  assert.deepEqual(await sql(`SELECT count(*) FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1`,
+    [email]), [['0']], 'no membership before the clinic accepts');
+  assert.deepEqual(await sql(`SELECT q.clinic_id, q.date_of_birth::text FROM join_requests q JOIN users u
+    ON u.id = q.user_id WHERE u.email = $1 AND q.decided_at IS NULL`, [email]), [[clinic, '1980-02-29']]);
   const again = await new Client().get('/signup').then(() => null);
   const d = new Client();
   await d.get('/signup');
