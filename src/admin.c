@@ -24,7 +24,7 @@ static void usage(void)
 	      "              [--first NAME] [--last NAME]\n"
 	      "              create a user of the clinic (created if new); the password is\n"
 	      "              asked on the terminal or read as one line from standard input\n"
-	      "  seed-demo   load the demo clinic, its staff, patients and history (once)\n"
+	      "  seed-demo   load the demo clinics, their staff, patients and history (once)\n"
 	      "  prune [--batch N]\n"
 	      "              delete expired sessions, old form tokens, login failures and\n"
 	      "              one-time links, N rows per statement (default 1000); safe to\n"
@@ -210,15 +210,39 @@ static int create_user(PGconn *c, int argc, char **argv)
 	return 0;
 }
 
-/* The demo's people: e-mail, first and last name, role. */
-static const char *const demo_people[][4] = {
-	{ "admin@demo.test", "Ada", "Adams", "admin" },
-	{ "doctor@demo.test", "Dana", "Okafor", "doctor" },
-	{ "doctor2@demo.test", "Omar", "Lindqvist", "doctor" },
-	{ "patient@demo.test", "Pat", "Jones", "patient" },
-	{ "patient2@demo.test", "Rosa", "Martinez", "patient" },
-	{ "patient3@demo.test", "Li", "Wei", "patient" },
+/* The demo's people: e-mail, first and last name, role, clinic. */
+static const char *const demo_people[][5] = {
+	{ "admin@demo.test", "Ada", "Adams", "admin", "Demo Clinic" },
+	{ "doctor@demo.test", "Dana", "Okafor", "doctor", "Demo Clinic" },
+	{ "doctor2@demo.test", "Omar", "Lindqvist", "doctor", "Demo Clinic" },
+	{ "patient@demo.test", "Pat", "Jones", "patient", "Demo Clinic" },
+	{ "patient2@demo.test", "Rosa", "Martinez", "patient", "Demo Clinic" },
+	{ "patient3@demo.test", "Li", "Wei", "patient", "Demo Clinic" },
+	{ "vet@demo.test", "Hana", "Novak", "doctor", "Demo Vets" },
 };
+
+/* Creates the demo people of `clinic` (which exists), members for 30
+ * days, with the password "carebox-demo". Returns 0 or -1. */
+static int demo_people_of(PGconn *c, const char *clinic)
+{
+	for (size_t i = 0; i < sizeof(demo_people) / sizeof(demo_people[0]); i++) {
+		char hash[HASH_MAX];
+		const char *p[6] = { demo_people[i][0], demo_people[i][1], demo_people[i][2],
+				     demo_people[i][3], hash, clinic };
+
+		if (strcmp(demo_people[i][4], clinic) != 0)
+			continue;
+		if (auth_hash("carebox-demo", hash) < 0 ||
+		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name,"
+			   " password_hash, created_at) VALUES ($1, $2, $3, $5,"
+			   " now() - interval '30 days') RETURNING id)"
+			   " INSERT INTO memberships (clinic_id, user_id, role, created_at)"
+			   " SELECT c.id, u.id, $4::user_role, now() - interval '30 days' FROM clinics c, u"
+			   " WHERE c.name = $6", 6, p) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 /* The demo's conversations: a patient's question with the doctor's reply
  * (both read), an unread question for the doctor, a message from carebox;
@@ -255,42 +279,19 @@ static int demo_messages(PGconn *c)
 		   0, NULL) < 0 ? -1 : 0;
 }
 
-/* Loads the demo clinic unless it is there already; all in one
- * transaction. Every demo login has the password "carebox-demo". */
-static int seed_demo(PGconn *c)
+/* Loads the Demo Clinic (staff, patients, hours, history, messages).
+ * Returns 0 or -1. */
+static int demo_clinic(PGconn *c)
 {
 	const char *clinic[1] = { "Demo Clinic" };
-	int rc = 1, seen;
 
-	if (run(c, "BEGIN", 0, NULL) < 0)
-		return 1;
-	seen = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, clinic);
-	if (seen != 0) {
-		run(c, "ROLLBACK", 0, NULL);
-		if (seen > 0)
-			printf("demo data already there\n");
-		return seen > 0 ? 0 : 1;
-	}
 	if (run(c, "INSERT INTO clinics (name) VALUES ($1)", 1, clinic) < 0 ||
 	    run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
 		   " SELECT c.id, d, time '08:00', time '17:00' FROM clinics c, generate_series(1, 5) d"
 		   " WHERE c.name = $1 UNION ALL"
-		   " SELECT c.id, 6, time '09:00', time '12:00' FROM clinics c WHERE c.name = $1", 1, clinic) < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(demo_people) / sizeof(demo_people[0]); i++) {
-		char hash[HASH_MAX];
-		const char *p[6] = { demo_people[i][0], demo_people[i][1], demo_people[i][2],
-				     demo_people[i][3], hash, clinic[0] };
-
-		if (auth_hash("carebox-demo", hash) < 0 ||
-		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name,"
-			   " password_hash, created_at) VALUES ($1, $2, $3, $5,"
-			   " now() - interval '30 days') RETURNING id)"
-			   " INSERT INTO memberships (clinic_id, user_id, role, created_at)"
-			   " SELECT c.id, u.id, $4::user_role, now() - interval '30 days' FROM clinics c, u"
-			   " WHERE c.name = $6", 6, p) < 0)
-			goto out;
-	}
+		   " SELECT c.id, 6, time '09:00', time '12:00' FROM clinics c WHERE c.name = $1", 1, clinic) < 0 ||
+	    demo_people_of(c, clinic[0]) < 0)
+		return -1;
 	/* Some history: how the staff and patients came in, and logins. */
 	if (run(c, "INSERT INTO audit_log (at, clinic_id, actor_id, subject_id, action, detail, address)"
 		   " SELECT now() - h.ago, c.id, a.id, s.id, h.action, h.detail, '127.0.0.1'"
@@ -303,15 +304,78 @@ static int seed_demo(PGconn *c)
 		   "  (interval '2 days', NULL, 'doctor@demo.test', 'login', '')"
 		   " ) AS h(ago, actor, subject, action, detail)"
 		   " LEFT JOIN users a ON a.email = h.actor JOIN users s ON s.email = h.subject"
-		   " WHERE c.name = $1", 1, clinic) < 0 ||
-	    demo_messages(c) < 0 || run(c, "COMMIT", 0, NULL) < 0)
-		goto out;
-	printf("demo data loaded: Demo Clinic with 2 doctors, 1 admin, 3 patients, messages\n");
-	rc = 0;
-out:
-	if (rc)
+		   " WHERE c.name = $1", 1, clinic) < 0)
+		return -1;
+	return demo_messages(c);
+}
+
+/* Gives the Demo Clinic its profile if it has none yet (a demo loaded
+ * before clinics had profiles gets it too). Returns the number of clinics
+ * changed (0 or 1), or -1. */
+static int demo_clinic_profile(PGconn *c)
+{
+	return run(c, "UPDATE clinics SET kind = 'medical', address_line1 = '12 Harley Street',"
+		   " postcode = 'W1G 9PG', city = 'London', country = 'United Kingdom',"
+		   " phone = '+44 20 7946 0000', public_email = 'reception@democlinic.example',"
+		   " time_zone = 'Europe/London', prescription_fee = 9.50, currency = 'GBP',"
+		   " description = E'A family practice in central London: GP appointments,"
+		   " repeat prescriptions and vaccinations. Write to us on carebox; in an"
+		   " emergency call 999.'"
+		   " WHERE name = 'Demo Clinic' AND address_line1 = ''", 0, NULL);
+}
+
+/* Loads Demo Vets, a veterinary practice in New York with one doctor,
+ * vet@demo.test. Returns 0 or -1. */
+static int demo_vets(PGconn *c)
+{
+	const char *clinic[1] = { "Demo Vets" };
+
+	if (run(c, "INSERT INTO clinics (name, kind, address_line1, address_line2, postcode,"
+		   " city, country, phone, public_email, time_zone, prescription_fee, currency,"
+		   " description) VALUES ($1, 'veterinary', '350 West 42nd Street', 'Suite 5',"
+		   " 'NY 10036', 'New York', 'United States', '+1 212 555 0142',"
+		   " 'hello@demovets.example', 'America/New_York', 25.00, 'USD',"
+		   " 'Care for cats, dogs and small pets in Midtown Manhattan: check-ups,"
+		   " vaccinations and repeat prescriptions.')", 1, clinic) < 0 ||
+	    run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
+		   " SELECT c.id, d, time '08:00', time '18:00' FROM clinics c, generate_series(1, 5) d"
+		   " WHERE c.name = $1", 1, clinic) < 0)
+		return -1;
+	return demo_people_of(c, clinic[0]);
+}
+
+/* Loads each part of the demo that is not there yet, all in one
+ * transaction: the Demo Clinic, its profile, Demo Vets. Every demo login
+ * has the password "carebox-demo". */
+static int seed_demo(PGconn *c)
+{
+	const char *names[2] = { "Demo Clinic", "Demo Vets" }, *loaded[2];
+	int has_clinic, has_vets, profile = 0, n = 0;
+
+	if (run(c, "BEGIN", 0, NULL) < 0)
+		return 1;
+	has_clinic = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[0]);
+	has_vets = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[1]);
+	if (has_clinic < 0 || has_vets < 0 ||
+	    (!has_clinic && demo_clinic(c) < 0) ||
+	    (profile = demo_clinic_profile(c)) < 0 ||
+	    (!has_vets && demo_vets(c) < 0) ||
+	    run(c, "COMMIT", 0, NULL) < 0) {
 		run(c, "ROLLBACK", 0, NULL);
-	return rc;
+		return 1;
+	}
+	if (!has_clinic)
+		loaded[n++] = "Demo Clinic with 2 doctors, 1 admin, 3 patients, messages";
+	else if (profile)
+		loaded[n++] = "the Demo Clinic's profile";
+	if (!has_vets)
+		loaded[n++] = "Demo Vets with 1 doctor";
+	if (n == 0)
+		printf("demo data already there\n");
+	else
+		printf("demo data loaded: %s%s%s\n", loaded[0], n > 1 ? "; " : "",
+		       n > 1 ? loaded[1] : "");
+	return 0;
 }
 
 /* A bounded DELETE of the rows of `table` (primary key `key`) for which

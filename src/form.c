@@ -531,12 +531,25 @@ int form_read(struct req *r, const struct form *f, struct form_data *d)
 	return d->errors ? 422 : 0;
 }
 
+void form_fill(struct req *r, const struct form *f, const struct tv *values)
+{
+	for (const struct field *fl = f->fields; fl->name; fl++) {
+		const struct tv *t = tv_get(values, fl->name);
+		struct form_value v = { .text = "" };
+
+		if (t && t->kind == TV_STR)
+			v.text = t->u.str.s;
+		else if (t && t->kind == TV_NUM)
+			v.text = arena_printf(r->arena, "%.0f", t->u.num);
+		if (fl->type == FT_BOOL)
+			v.num = t && (t->kind == TV_BOOL ? t->u.b : strcmp(v.text, "t") == 0);
+		view_value(r, fl, &v);
+	}
+}
+
 void form_blank(struct req *r, const struct form *f)
 {
-	static const struct form_value empty = { .text = "" };
-
-	for (const struct field *fl = f->fields; fl->name; fl++)
-		view_value(r, fl, &empty);
+	form_fill(r, f, NULL);
 }
 
 /* The index of field `name` in d's form; aborts on an undeclared name. */

@@ -88,6 +88,16 @@ int form_read(struct req *r, const struct form *f, struct form_data *d);
  * selected. Checks nothing. */
 void form_blank(struct req *r, const struct form *f);
 
+/* Puts stored values into r->view for the first display of an edit form,
+ * as form_read() shows what was typed: each field's value is taken from
+ * the map `values` under the field's name (a row_view() of a row whose
+ * columns are named as the fields); a string as it is, a number as a
+ * whole number, a boolean for a checkbox (also the string "t"), a choice
+ * with its list <name>_choices and the stored value selected. A missing
+ * value shows as empty; never a password. Checks nothing; allocates in
+ * the request arena. form_blank() is form_fill() with no values. */
+void form_fill(struct req *r, const struct form *f, const struct tv *values);
+
 /* The value of field `name` (which the form must declare: an unknown name
  * aborts, as it is a programming error). */
 const struct form_value *form_get(const struct form_data *d, const char *name);

@@ -157,6 +157,14 @@ int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);
 int page_admin_audit_get(struct req *r);
 
+/* page_clinic.c: /admin/clinic (the admin's clinic's profile), and the
+ * public directory /clinics[?q=] and /clinics/{id} */
+extern const struct db_stmt page_clinic_stmts[];
+int page_clinic_profile_get(struct req *r);
+int page_clinic_profile_post(struct req *r);
+int page_clinics_get(struct req *r);
+int page_clinic_get(struct req *r);
+
 /* page_inbox.c: the message lists /inbox, /sent and /archive, newest
  * first, MSG_PAGE at a time, keyset-paged with ?before=<message id> */
 extern const struct db_stmt page_inbox_stmts[];

@@ -8,6 +8,7 @@ const { Client, createUser, uniqueEmail, sql } = require('../lib/harness');
 const ROLES = ['visitor', 'patient', 'doctor', 'admin'];
 const clients = {};
 let member; // a user of the admins' clinic, for /admin/users/{id}
+let clinicId; // the admins' clinic, for /clinics/{clinic}
 
 before(async () => {
   const clinic = `Matrix Clinic ${process.pid}`;
@@ -22,6 +23,7 @@ before(async () => {
   }
   member = (await sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
     JOIN clinics c ON c.id = m.clinic_id WHERE c.name = $1 AND m.role = 'patient'`, [clinic]))[0][0];
+  clinicId = (await sql('SELECT id FROM clinics WHERE name = $1', [clinic]))[0][0];
 });
 
 // GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
@@ -43,6 +45,9 @@ const GETS = {
   '/admin/users/{member}': [303, 403, 403, 200],
   '/admin/invite': [303, 403, 403, 200],
   '/admin/audit': [303, 403, 403, 200],
+  '/admin/clinic': [303, 403, 403, 200],
+  '/clinics': [200, 200, 200, 200],
+  '/clinics/{clinic}': [200, 200, 200, 200],
 };
 
 // POST: path -> roles allowed (others: visitor 303 to /login, users 403).
@@ -57,9 +62,10 @@ const POSTS = {
   '/admin/users/{member}/activate': ['admin'],
   '/admin/users/{member}/remove': ['admin'],
   '/admin/invite': ['admin'],
+  '/admin/clinic': ['admin'],
 };
 
-const fill = (p) => p.replace('{member}', member);
+const fill = (p) => p.replace('{member}', member).replace('{clinic}', clinicId);
 
 test('every GET route answers each role as the matrix says', async () => {
   for (const [path, want] of Object.entries(GETS)) {

@@ -5,7 +5,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { Client } = require('../lib/harness');
+const { Client, sql } = require('../lib/harness');
 
 const admin = (...args) => execFileSync(path.join(process.env.BUILDDIR, 'carebox-admin'),
   ['-d', process.env.SRCDIR, ...args], { encoding: 'utf8' });
@@ -17,7 +17,7 @@ test('migrate a second time applies nothing', () => {
 test('seed-demo loads the demo once, and its logins work', async () => {
   assert.match(admin('seed-demo'), /demo data loaded/);
   assert.match(admin('seed-demo'), /demo data already there/);
-  for (const who of ['patient', 'doctor', 'admin']) {
+  for (const who of ['patient', 'doctor', 'admin', 'vet']) {
     const c = new Client();
     assert.equal((await c.login(`${who}@demo.test`, 'carebox-demo')).status, 303, `${who} logs in`);
   }
@@ -29,4 +29,28 @@ test('seed-demo loads the demo once, and its logins work', async () => {
   const doc = new Client();
   await doc.login('doctor@demo.test', 'carebox-demo');
   assert.match((await doc.get('/inbox')).text, /1 unread/, 'the doctor has an unread question');
+});
+
+test('the demo has two clinics with full profiles, in the directory', async () => {
+  const rows = await sql(`SELECT name, kind, city, time_zone, prescription_fee::text, currency
+    FROM clinics WHERE name IN ('Demo Clinic', 'Demo Vets') ORDER BY name`);
+  assert.deepEqual(rows, [
+    ['Demo Clinic', 'medical', 'London', 'Europe/London', '9.50', 'GBP'],
+    ['Demo Vets', 'veterinary', 'New York', 'America/New_York', '25.00', 'USD'],
+  ]);
+  const c = new Client();
+  const list = await c.get('/clinics?q=demo');
+  const vets = /<a href="(\/clinics\/[0-9a-f-]{36})">Demo Vets<\/a><\/td><td>Veterinary practice<\/td><td>New York<\/td>/.exec(list.text);
+  assert.ok(vets, 'Demo Vets is listed');
+  const page = await c.get(vets[1]);
+  assert.match(page.text, /Times in America\/New_York/);
+  assert.match(page.text, /<th scope="row">Friday<\/th><td>08:00–18:00<\/td>/);
+  assert.match(page.text, /<li>Hana Novak<\/li>/);
+  assert.doesNotMatch(page.text, /vet@demo.test/);
+
+  // A demo loaded before clinics had profiles gets the Demo Clinic's profile.
+  await sql(`UPDATE clinics SET address_line1 = '' WHERE name = 'Demo Clinic'`);
+  assert.match(admin('seed-demo'), /demo data loaded: the Demo Clinic's profile/);
+  assert.equal((await sql(`SELECT address_line1 FROM clinics WHERE name = 'Demo Clinic'`))[0][0], '12 Harley Street');
+  assert.match(admin('seed-demo'), /demo data already there/);
 });

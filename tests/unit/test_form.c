@@ -162,6 +162,39 @@ static void test_gap_message(void)
 	       "at that hour. Choose another time.", "with a message that says why");
 }
 
+static void test_fill(void)
+{
+	struct req *r = post("");
+	struct tv *stored = tv_map(A);
+	struct tv *choices;
+
+	tv_set_str(A, stored, "name", "Ada");
+	tv_set_str(A, stored, "fee", "9.50");
+	tv_set_num(A, stored, "n", 3);
+	tv_set_str(A, stored, "role", "doctor");
+	tv_set_bool(A, stored, "ok", 1);
+	tv_set_str(A, stored, "pw", "secret");
+	form_fill(r, &form, stored);
+	is_str(shown(r, "name"), "Ada", "a stored text fills its field");
+	is_str(shown(r, "fee"), "9.50", "money as stored");
+	is_str(shown(r, "n"), "3", "a number as a whole number");
+	is_str(shown(r, "note"), "", "a value not stored is empty");
+	is_str(shown(r, "pw"), "(none)", "never a password");
+	ok(tv_get(r->view, "ok")->kind == TV_BOOL && tv_get(r->view, "ok")->u.b,
+	   "a stored true ticks the box");
+	choices = tv_get(r->view, "role_choices");
+	ok(choices && choices->u.list.n == 2 &&
+	   tv_get(choices->u.list.items[0], "selected")->u.b &&
+	   !tv_get(choices->u.list.items[1], "selected")->u.b,
+	   "the stored choice is selected, the others not");
+	r = post("");
+	form_blank(r, &form);
+	is_str(shown(r, "name"), "", "a blank form is empty");
+	ok(!tv_get(r->view, "ok")->u.b &&
+	   !tv_get(tv_get(r->view, "role_choices")->u.list.items[0], "selected")->u.b,
+	   "with the box unticked and nothing chosen");
+}
+
 int main(void)
 {
 	A = arena_new(4096);
@@ -170,6 +203,7 @@ int main(void)
 	test_required();
 	test_zones();
 	test_gap_message();
+	test_fill();
 	arena_free(A);
 	return tap_done();
 }
