@@ -16,6 +16,7 @@ struct db {
 	time_t last_attempt;
 	char sqlstate[6];
 	int first;		/* no statement run yet in this request */
+	char zone[64];		/* the session's TimeZone setting */
 	int may_retry;		/* the request changes nothing (GET, HEAD) */
 };
 
@@ -77,6 +78,7 @@ static int db_setup(struct db *db)
 	if (res == NULL)
 		return -1;
 	PQclear(res);
+	snprintf(db->zone, sizeof(db->zone), "%s", params[1]);
 	for (const struct db_stmt *const *set = db->sets; set && *set; set++) {
 		for (const struct db_stmt *st = *set; st->name; st++) {
 			res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
@@ -201,6 +203,24 @@ int db_command(struct db *db, const char *sql)
 	if (res == NULL)
 		return -1;
 	PQclear(res);
+	return 0;
+}
+
+int db_use_zone(struct db *db, const char *zone)
+{
+	PGresult *res;
+
+	if (zone == NULL || *zone == '\0' || strcmp(zone, db->zone) == 0)
+		return 0;
+	if (strlen(zone) >= sizeof(db->zone) || db->conn == NULL ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return -1;
+	res = db_run(db, "set zone", "SELECT set_config('TimeZone', $1, false)", 1, &zone,
+		     NULL, NULL, 0);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	snprintf(db->zone, sizeof(db->zone), "%s", zone);
 	return 0;
 }
 

@@ -63,6 +63,12 @@ int db_command(struct db *db, const char *sql);
 
 /* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
  * handler can tell a unique violation (23505) from an outage. */
+/* Makes `zone` (an IANA name) the connection's TimeZone, in which
+ * PostgreSQL shows times (to_char, ::text), unless it is already: one
+ * round trip when it changes, none otherwise. Only outside a transaction
+ * (a rolled-back one would undo it). Returns 0, or -1 (the zone stays). */
+int db_use_zone(struct db *db, const char *zone);
+
 const char *db_last_sqlstate(const struct db *db);
 
 /* The HTTP status a failed query deserves: 503 if the connection is gone

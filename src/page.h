@@ -85,6 +85,10 @@ int page_account_post(struct req *r);
 int page_account_password_post(struct req *r);
 int page_account_sessions_post(struct req *r);
 
+/* page_activity.c: /account/activity (one's own sign-ins and account changes) */
+extern const struct db_stmt page_activity_stmts[];
+int page_activity_get(struct req *r);
+
 /* page_memberships.c: /account/clinics (one's clinics, acting for one, leaving) */
 extern const struct db_stmt page_memberships_stmts[];
 int page_memberships_get(struct req *r);

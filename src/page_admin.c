@@ -18,7 +18,7 @@
  * (clinic_audit), as the log shows them; each page adds its cursor
  * condition and order. */
 #define ADMIN_AUDIT_ENTRIES \
-	" a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS TZ') AS at, a.action," \
+	" a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS') AS at, a.action," \
 	" display_name(ac.first_name, ac.last_name, ac.email) AS actor," \
 	" display_name(su.first_name, su.last_name, su.email) AS subject," \
 	" a.detail, a.address" \

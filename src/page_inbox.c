@@ -28,10 +28,11 @@
 	" LEFT JOIN LATERAL (" rows ") l ON true" \
 	" ORDER BY l.created_at " dir ", l.id " dir
 #define ROW_COLUMNS \
-	"SELECT m.id, NOT m.read AS unread, to_char(m.read_at, 'DD Mon YYYY HH24:MI') AS read_at," \
+	"SELECT m.id, NOT m.read AS unread," \
+	" to_char(m.read_at AT TIME ZONE me.zone, 'DD Mon YYYY HH24:MI') AS read_at," \
 	" coalesce(m.subject, left(m.body, 80)) AS preview, m.subject IS NULL AS is_reply," \
 	" m.subject IS NULL AND length(m.body) > 80 AS more," \
-	" to_char(m.created_at, 'DD Mon YYYY HH24:MI') AS time, m.created_at,"
+	" to_char(m.created_at AT TIME ZONE me.zone, 'DD Mon YYYY HH24:MI') AS time, m.created_at,"
 #define INBOX_ROWS(where, dir) ROW_COLUMNS \
 	" coalesce(m.sender_name, 'carebox') AS person FROM messages m" \
 	" WHERE m.inbox_id = me.inbox_id AND m.archived = $2::boolean" where \

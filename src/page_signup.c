@@ -162,7 +162,8 @@ int page_signup_post(struct req *r)
 		form_fail(r, &d, "clinic", "This clinic is not on carebox; choose another.");
 		return signup_form(r, NULL, 422);
 	}
-	if ((status = sess_start(r, id)) || (status = audit(r, "signup", clinic, id, NULL)) ||
+	if ((status = sess_start(r, id)) || (status = audit(r, "signup", NULL, id, NULL)) ||
+	    (status = audit(r, "join requested", clinic, id, NULL)) ||
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox. "
 			"Your request to join %s now waits for its staff, who compare your name "
 			"and date of birth with their records. Until they accept it you can "

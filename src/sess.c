@@ -147,11 +147,15 @@ int sess_take(struct req *r, PGresult *res)
 	u->unread_count = atol(PQgetvalue(res, 0, 10));
 	u->inbox_id = col(r, res, 12);
 	u->clinics = atol(PQgetvalue(res, 0, 13));
+	u->zone = col(r, res, 14);
 	r->user = u;
 	r->session_token = arena_strdup(r->arena, token);
 	r->csrf_token = u->csrf_token;
 	if (sealed)
 		r->flash_text = flash_open(r, token, sealed);
+	/* Every time the page shows is in the clinic's zone (the inbox's own
+	 * query, which ran already, names the zone itself). */
+	db_use_zone(r->db, u->zone);
 	if (strcmp(PQgetvalue(res, 0, 11), "t") == 0 || sealed)
 		return sess_touch(r, sealed);
 	return 0;
@@ -281,6 +285,7 @@ void sess_view(struct req *r)
 		if (r->user->clinic_name)
 			tv_set_str(a, u, "clinic_name", r->user->clinic_name);
 		tv_set_bool(a, u, "switch_clinic", r->user->clinics > 1);
+		tv_set_str(a, u, "zone", r->user->zone);
 		tv_set_str(a, r->view, "csrf_token", r->user->csrf_token);
 	}
 	if (r->flash_text) {

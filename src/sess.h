@@ -23,6 +23,7 @@ struct user {
 	const char *clinic_id;		/* the clinic they act for; NULL if none */
 	const char *clinic_name;
 	long clinics;			/* how many clinics they belong to */
+	const char *zone;		/* times are shown in it: the clinic's */
 	const char *csrf_token;
 	long unread_count;		/* of the inbox, for the navigation */
 	const char *inbox_id;
@@ -35,8 +36,9 @@ struct user {
  * active member there, else their first active membership, staff ones
  * first: its clinic and role; no clinic and the patient role for someone
  * who belongs to none), the inbox and its unread count, whether last-seen
- * is over a minute old, and how many clinics they belong to (the switcher
- * shows from two). sess_load runs it alone; a page that must be one round
+ * is over a minute old, how many clinics they belong to (the switcher
+ * shows from two) and the time zone times are shown in (the clinic's, UTC
+ * without one). sess_load runs it alone; a page that must be one round
  * trip (the inbox) joins its own query onto it as the CTE "me" and hands
  * the result to sess_take(). */
 #define SESS_SELECT \
@@ -45,17 +47,18 @@ struct user {
 	" s.csrf_token, s.flash_kind, s.flash_text, ms.clinic_id, ms.clinic_name," \
 	" i.unread_count," \
 	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id," \
-	" (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.active) AS clinics" \
+	" (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.active) AS clinics," \
+	" coalesce(ms.time_zone, 'UTC') AS zone" \
 	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
 	" JOIN inboxes i ON i.user_id = u.id" \
-	" LEFT JOIN LATERAL (SELECT m.clinic_id, m.role, c.name AS clinic_name" \
+	" LEFT JOIN LATERAL (SELECT m.clinic_id, m.role, c.name AS clinic_name, c.time_zone" \
 	"  FROM memberships m JOIN clinics c ON c.id = m.clinic_id" \
 	"  WHERE m.user_id = u.id AND m.active" \
 	"  ORDER BY (m.clinic_id = s.clinic_id) IS TRUE DESC, m.role = 'patient', m.created_at, m.clinic_id" \
 	"  LIMIT 1) ms ON true" \
 	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
 	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
-#define SESS_COLUMNS 14
+#define SESS_COLUMNS 15
 
 /* A session sess_load no longer takes (over 12 hours, or idle for 30
  * minutes), as a predicate on table sessions: cleared at the user's next

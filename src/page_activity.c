@@ -1,0 +1,34 @@
+/* page_activity.c - GET /account/activity: one's own recent sign-ins and account changes. */
+#include "page.h"
+
+#include "row.h"
+#include "sess.h"
+
+#define ACTIVITY_MAX 50		/* entries the page shows */
+#define ACTIVITY_LIMIT_SQL "50"
+
+/* Entries about the account itself (own_activity: no clinic), newest
+ * first; times in the session's zone, which the page names. */
+const struct db_stmt page_activity_stmts[] = {
+	{ "activity_mine",
+	  "SELECT to_char(a.at, 'DD Mon YYYY HH24:MI:SS') AS at, a.action, a.address"
+	  " FROM own_activity($1) a ORDER BY a.at DESC, a.id DESC LIMIT " ACTIVITY_LIMIT_SQL },
+	{ NULL, NULL }
+};
+
+/* GET /account/activity: the viewer's own entries, at most ACTIVITY_MAX. */
+int page_activity_get(struct req *r)
+{
+	PGresult *res = db_exec(r->db, "activity_mine", 1, &r->user->id);
+	int n;
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	n = PQntuples(res);
+	tv_set(r->arena, r->view, "entries", row_list(r->arena, res, 0, n, 0));
+	PQclear(res);
+	tv_set_bool(r->arena, r->view, "none", n == 0);
+	tv_set_num(r->arena, r->view, "max", ACTIVITY_MAX);
+	tv_set_str(r->arena, r->view, "title", "Recent sign-ins and account changes");
+	return http_render(r, "activity");
+}
