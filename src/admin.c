@@ -401,7 +401,9 @@ static const struct {
 	{ "form_tokens", PRUNE("form_tokens", "token", "used_at < now() - interval '7 days'") },
 	/* Throttling counts the last 15 minutes (page_login.c, page_account.c). */
 	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '15 minutes'") },
-	/* A link works once, within an hour (page_invite.c). A dead one is kept
+	{ "join_failures", PRUNE("join_failures", "id", "at < now() - interval '15 minutes'") },
+	/* A link works once, within an hour (page_invite.c) or, to join a
+	 * clinic, seven days (page_patients.c). A dead one is kept
 	 * a week, so "did they ever use it?" can still be answered. */
 	{ "one_time_links", PRUNE("one_time_links", "token_hash",
 		"(expires_at < now() - interval '7 days' OR used_at < now() - interval '7 days')") },
