@@ -103,6 +103,14 @@ int page_join_post(struct req *r);
 /* Writes a new short code: JOIN_CODE_LEN letters and digits that are hard
  * to mix up, and a NUL. */
 void page_join_code(char out[JOIN_CODE_LEN + 1]);
+/* Makes a join link and short code of the clinic the staff member acts
+ * for, valid once for 7 days, that makes the account which uses it a
+ * `role` ("patient", "doctor", "admin") there; `name` and `email` (may be
+ * "") are what staff typed, for the handout and the records: no account is
+ * looked up. Puts the handout's values into the view (for the template
+ * "handout") and audits "join link created". Returns 0 or an error status
+ * (403 for staff of no clinic). */
+int page_join_handout(struct req *r, const char *role, const char *name, const char *email);
 
 /* page_invite.c: /invite?token= and /reset?token= (one-time links) */
 extern const struct db_stmt page_invite_stmts[];
@@ -129,15 +137,6 @@ int page_link_flash(struct req *r, const char *what, const char *link);
  * the scheme and host of the request when its Host header looks like a
  * host name, else `path` alone. In the arena. */
 const char *page_link_url(struct req *r, const char *path);
-
-/* Creates an invited user (no password yet) with `email`, names and `role`
- * ("patient", "doctor", "admin"), a membership of the logged-in user's
- * clinic and an invitation link, in the page's transaction. Sets *id and
- * *link (arena). Returns 0, 1 if the e-mail address is taken (nothing
- * stored), or an error status. */
-int page_invite_user(struct req *r, const char *email, const char *first,
-		     const char *last, const char *role, const char **id,
-		     const char **link);
 
 /* page_patients.c: /patients/new (staff make a patient's join handout),
  * /patients/requests[/{id}/accept|decline] (requests to join) */

@@ -94,8 +94,11 @@ static const struct field_choice admin_roles[] = {
 	{ NULL, NULL }
 };
 
+/* As for patients (page_patients.c), the e-mail address is for the
+ * records only: no account is looked up. */
 static const struct field admin_invite_fields[] = {
-	PAGE_EMAIL_FIELD("the new colleague's"),
+	PAGE_NAME_FIELDS("their"),
+	{ .name = "email", .label = "their e-mail address", .type = FT_EMAIL, .max = 254 },
 	{ .name = "role", .label = "doctor or admin", .type = FT_CHOICE,
 	  .flags = FIELD_REQUIRED, .choices = admin_roles },
 	{ 0 }
@@ -323,28 +326,20 @@ int page_admin_invite_get(struct req *r)
 	return admin_invite_page(r, 200);
 }
 
-/* POST /admin/invite: creates the doctor or admin with an invitation link
- * (shown in a flash on their page), or sends the form back with 422. */
+/* POST /admin/invite: answers with the handout of a join link and code
+ * that makes whoever uses it a doctor or admin of the clinic, whatever the
+ * address typed; or sends the form back with 422. */
 int page_admin_invite_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *email, *role, *id, *link;
 	int status;
 
 	if (form_read(r, &admin_invite_form, &d))
 		return admin_invite_page(r, 422);
-	email = form_text(&d, "email");
-	role = form_text(&d, "role");
-	status = page_invite_user(r, email, "", "", role, &id, &link);
-	if (status == 1) {
-		form_fail(r, &d, "email", "There is already an account with this e-mail address.");
-		return admin_invite_page(r, 422);
-	}
-	if (status || (status = audit(r, "invitation created", r->user->clinic_id, id, role)) ||
-	    (status = page_link_flash(r, arena_printf(r->arena, "Invitation link for %s", email),
-				      link)))
-		return status;
-	return http_redirect(r, admin_user_path(r, id));
+	status = page_join_handout(r, form_text(&d, "role"), arena_printf(r->arena, "%s %s",
+				   form_text(&d, "first_name"), form_text(&d, "last_name")),
+				   form_text(&d, "email"));
+	return status ? status : http_render(r, "handout");
 }
 
 /* GET /admin/audit[?before=|?after=<entry id>]: the entries the clinic's

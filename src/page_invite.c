@@ -12,12 +12,6 @@ const struct db_stmt page_invite_stmts[] = {
 	{ "link_insert",
 	  "INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4, $5)" },
-	{ "link_invitee_insert",
-	  "WITH u AS (INSERT INTO users (email, first_name, last_name)"
-	  " VALUES ($1, $2, $3)"
-	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id),"
-	  " m AS (INSERT INTO memberships (clinic_id, user_id, role) SELECT $5, id, $4::user_role FROM u)"
-	  " SELECT id FROM u" },
 	{ "link_user",
 	  "SELECT u.id, u.email, u.first_name, u.last_name"
 	  " FROM one_time_links l JOIN users u ON u.id = l.user_id AND u.active"
@@ -124,26 +118,6 @@ int page_link_flash(struct req *r, const char *what, const char *link)
 	return sess_flash(r, "ok", arena_printf(r->arena,
 		"%s: %s — carebox sends no e-mail: hand this link over yourself. "
 		"It works once, within one hour.", what, link));
-}
-
-int page_invite_user(struct req *r, const char *email, const char *first,
-		     const char *last, const char *role, const char **id,
-		     const char **link)
-{
-	const char *p[5] = { email, first, last, role, r->user->clinic_id };
-	PGresult *res;
-
-	if (r->user->clinic_id == NULL)
-		return 403;
-	res = db_exec(r->db, "link_invitee_insert", 5, p);
-	if (res == NULL)
-		return db_failure_status(r->db);
-	*id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
-	PQclear(res);
-	if (*id == NULL)
-		return 1;
-	*link = page_link_create(r, "invite", *id, r->user->clinic_id);
-	return *link ? 0 : db_failure_status(r->db);
 }
 
 /* Answers 404 with the page that says the link is invalid or expired.

@@ -10,6 +10,10 @@
 #include "row.h"
 #include "sess.h"
 
+/* Days a join link and its code stay valid: a printed handout is used
+ * later than a link on a screen. */
+#define JOIN_LINK_DAYS "7"
+
 /* Links and codes that did not open anything, per client address, before
  * the join pages refuse the address for 15 minutes. */
 #define JOIN_MAX_FAILURES 10
@@ -22,6 +26,14 @@
 	" AND (l.token_hash = sha256(decode($1, 'hex')) OR l.code_hash = sha256(convert_to($2, 'UTF8')))"
 
 const struct db_stmt page_join_stmts[] = {
+	/* $1 token, $2 code, $3 clinic, $4 staff member, $5 name, $6 e-mail,
+	 * $7 role. */
+	{ "join_link_insert",
+	  "INSERT INTO one_time_links (token_hash, code_hash, kind, role, clinic_id, created_by,"
+	  " for_name, for_email, expires_at)"
+	  " VALUES (sha256(decode($1, 'hex')), sha256(convert_to($2, 'UTF8')), 'join', $7::user_role,"
+	  " $3, $4, $5, $6, now() + interval '" JOIN_LINK_DAYS " days')"
+	  " RETURNING to_char(expires_at, 'DD Mon YYYY') AS expires" },
 	{ "join_find",
 	  "SELECT c.name AS clinic, l.role::text AS role"
 	  " FROM one_time_links l JOIN clinics c ON c.id = l.clinic_id WHERE" JOIN_KEY_MATCH },
@@ -62,6 +74,36 @@ void page_join_code(char out[JOIN_CODE_LEN + 1])
 	for (int i = 0; i < JOIN_CODE_LEN; i++)
 		out[i] = join_alphabet[randombytes_uniform(sizeof(join_alphabet) - 1)];
 	out[JOIN_CODE_LEN] = '\0';
+}
+
+int page_join_handout(struct req *r, const char *role, const char *name, const char *email)
+{
+	char token[TOKEN_HEX + 1], code[JOIN_CODE_LEN + 1];
+	const char *p[7] = { token, code, r->user->clinic_id, r->user->id, name, email, role };
+	PGresult *res;
+	int status;
+
+	if (r->user->clinic_id == NULL)
+		return 403;
+	auth_token(token);
+	page_join_code(code);
+	if ((status = row_load(r, "join_link_insert", 7, p, 0, &res)))
+		goto out;
+	tv_set_str(r->arena, r->view, "expires", row_text(r->arena, res, 0, "expires"));
+	PQclear(res);
+	tv_set_str(r->arena, r->view, "for", name);
+	tv_set_str(r->arena, r->view, "role", role);
+	tv_set_bool(r->arena, r->view, "staff", strcmp(role, "patient") != 0);
+	tv_set_str(r->arena, r->view, "link", page_link_url(r, arena_printf(r->arena,
+		   "/join?key=%s", token)));
+	tv_set_str(r->arena, r->view, "join_url", page_link_url(r, "/join"));
+	tv_set_str(r->arena, r->view, "code", arena_printf(r->arena, "%.5s-%s", code, code + 5));
+	tv_set_str(r->arena, r->view, "title", "Handout: join your clinic on carebox");
+	status = audit(r, "join link created", r->user->clinic_id, NULL, role);
+out:
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(code, sizeof(code));
+	return status;
 }
 
 /* Splits `key` (what came in ?key= or the form) into the two statement

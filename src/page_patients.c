@@ -5,22 +5,10 @@
 #include <string.h>
 
 #include "audit.h"
-#include "auth.h"
 #include "row.h"
 #include "sess.h"
 
-/* Days a join link and its code stay valid: a printed handout is used
- * later than a link on a screen. */
-#define JOIN_LINK_DAYS "7"
-
 const struct db_stmt page_patients_stmts[] = {
-	/* $1 token, $2 code, $3 clinic, $4 staff member, $5 name, $6 e-mail. */
-	{ "patients_link",
-	  "INSERT INTO one_time_links (token_hash, code_hash, kind, role, clinic_id, created_by,"
-	  " for_name, for_email, expires_at)"
-	  " VALUES (sha256(decode($1, 'hex')), sha256(convert_to($2, 'UTF8')), 'join', 'patient',"
-	  " $3, $4, $5, $6, now() + interval '" JOIN_LINK_DAYS " days')"
-	  " RETURNING to_char(expires_at, 'DD Mon YYYY') AS expires" },
 	/* The clinic's open requests, oldest first. */
 	{ "patients_requests",
 	  "SELECT q.id, display_name(u.first_name, u.last_name, u.email) AS name, u.email,"
@@ -66,47 +54,20 @@ int page_patient_new_get(struct req *r)
 	return patient_page(r, 200);
 }
 
-/* POST /patients/new: makes a join link and short code for the clinic and
- * answers with the handout to print (200), whatever the address typed:
- * the page says nothing about any account. Or the form back with 422. */
+/* POST /patients/new: answers with the handout of a new join link and
+ * code for a patient (200), whatever the address typed: the page says
+ * nothing about any account. Or the form back with 422. */
 int page_patient_new_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	char token[TOKEN_HEX + 1], code[JOIN_CODE_LEN + 1];
-	const char *name, *p[6];
-	PGresult *res;
 	int status;
 
 	if (form_read(r, &patient_form, &d))
 		return patient_page(r, 422);
-	if (r->user->clinic_id == NULL)
-		return 403;
-	name = arena_printf(r->arena, "%s %s", form_text(&d, "first_name"), form_text(&d, "last_name"));
-	auth_token(token);
-	page_join_code(code);
-	p[0] = token;
-	p[1] = code;
-	p[2] = r->user->clinic_id;
-	p[3] = r->user->id;
-	p[4] = name;
-	p[5] = form_text(&d, "email");
-	if ((status = row_load(r, "patients_link", 6, p, 0, &res)))
-		goto out;
-	tv_set_str(r->arena, r->view, "expires", row_text(r->arena, res, 0, "expires"));
-	PQclear(res);
-	tv_set_str(r->arena, r->view, "patient", name);
-	tv_set_str(r->arena, r->view, "link", page_link_url(r, arena_printf(r->arena,
-		   "/join?key=%s", token)));
-	tv_set_str(r->arena, r->view, "join_url", page_link_url(r, "/join"));
-	tv_set_str(r->arena, r->view, "code", arena_printf(r->arena, "%.5s-%s", code, code + 5));
-	if ((status = audit(r, "join link created", r->user->clinic_id, NULL, "patient")))
-		goto out;
-	tv_set_str(r->arena, r->view, "title", "Handout: join your clinic on carebox");
-	status = http_render(r, "handout");
-out:
-	sodium_memzero(token, sizeof(token));
-	sodium_memzero(code, sizeof(code));
-	return status;
+	status = page_join_handout(r, "patient", arena_printf(r->arena, "%s %s",
+				   form_text(&d, "first_name"), form_text(&d, "last_name")),
+				   form_text(&d, "email"));
+	return status ? status : http_render(r, "handout");
 }
 
 /* GET /patients/requests: the clinic's open requests to join. */

@@ -189,18 +189,21 @@ test('account forms without the CSRF token are refused and change nothing', asyn
 });
 
 // A doctor registers a new patient; returns the patient's id and link.
-// An admin invites a new doctor (/admin/invite); returns the new account's
-// id, its e-mail address and the invitation link.
+// A colleague invited before join links (an account without a password, a
+// doctor of the admin's clinic) and the invitation link the admin makes for
+// them ("new invitation link" on their page); returns id, e-mail and link.
 async function inviteColleague() {
   const clinic = uniqueClinic();
   const admin = uniqueEmail('adm');
   await createUser({ role: 'admin', email: admin, clinic });
-  const a = await loggedIn(admin, PW, '/admin/invite');
+  const a = await loggedIn(admin, PW, '/admin/users');
   const email = uniqueEmail('colleague');
-  const r = await a.post('/admin/invite', { email, role: 'doctor' });
+  const id = (await sql(`WITH u AS (INSERT INTO users (email, first_name, last_name) VALUES ($1, '', '')
+    RETURNING id) INSERT INTO memberships (clinic_id, user_id, role) SELECT c.id, u.id, 'doctor'
+    FROM clinics c, u WHERE c.name = $2 RETURNING user_id`, [email, clinic]))[0][0];
+  const r = await a.post(`/admin/users/${id}/reset`);
   assert.equal(r.status, 303);
   const p = await a.get(r.headers.get('location'));
-  const id = (await sql('SELECT id FROM users WHERE email = $1', [email]))[0][0];
   return { id, email, link: flashLink(p.text, 'invite') };
 }
 
