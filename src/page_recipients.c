@@ -239,12 +239,16 @@ static const char *recipient_new_action(struct req *r, const char *kind)
 }
 
 /* GET /account/recipients/new?kind=person|pet: the empty form; 403 with
- * the reason when the viewer may not add that kind; 404 for another kind. */
+ * the reason when the viewer may not add that kind; 404 for another kind.
+ * Without ?kind= (the way back from /login keeps only the path), the
+ * list, which offers the kinds. */
 int page_recipient_new_get(struct req *r)
 {
 	const char *kind = recipient_new_kind(r);
 	int status;
 
+	if (http_query(r, "kind") == NULL)
+		return http_redirect(r, "/account/recipients");
 	if (kind == NULL)
 		return 404;
 	if ((status = recipient_may_add(r, kind, 403)))
@@ -339,8 +343,8 @@ int page_recipient_post(struct req *r)
 	if ((status = row_load(r, "recipient_update", 2 + RECIPIENT_NCOLUMNS, p, 0, &res)))
 		return status;
 	PQclear(res);
-	if ((status = sess_flash(r, "ok", arena_printf(r->arena, "The details of %s were saved.",
-			strcmp(kind, "self") == 0 ? "yourself" : title))))
+	if ((status = sess_flash(r, "ok", strcmp(kind, "self") == 0 ? "Your details were saved." :
+				 arena_printf(r->arena, "The details of %s were saved.", title))))
 		return status;
 	return http_redirect(r, "/account/recipients");
 }

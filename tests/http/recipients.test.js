@@ -85,6 +85,7 @@ test('the self is edited (date of birth, notes) but keeps the account\'s names a
   const r = await p.c.post(`/account/recipients/${self}`, { date_of_birth: '1985-02-03', notes: 'Pollen allergy.',
     first_name: 'Mallory', relationship: 'self' });
   assert.equal(r.status, 303);
+  assert.match((await p.c.get('/account/recipients')).text, /Your details were saved/);
   assert.deepEqual(await sql(`SELECT first_name, date_of_birth::text, notes, relationship IS NULL
     FROM care_recipients WHERE id = $1`, [self]), [['Ida', '1985-02-03', 'Pollen allergy.', 't']]);
   const back = await p.c.get(`/account/recipients/${self}`);
@@ -128,7 +129,9 @@ test('a patient of a medical practice adds a family member, and may not add a pe
   assert.match(refused.text, /You can add a pet while you are a patient of a veterinary practice/);
   assert.equal(await count(p.id), before, 'nothing stored');
   assert.equal((await p.c.get('/account/recipients/new?kind=self')).status, 404);
-  assert.equal((await p.c.get('/account/recipients/new')).status, 404);
+  const bare = await p.c.get('/account/recipients/new');
+  assert.equal(bare.status, 303, 'no kind (as after a login): the list, which offers the kinds');
+  assert.equal(bare.headers.get('location'), '/account/recipients');
   assert.equal((await p.c.post('/account/recipients/new?kind=self', PERSON)).status, 404);
   assert.equal(await count(p.id), before, 'nothing stored');
 });
