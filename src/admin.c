@@ -344,13 +344,42 @@ static int demo_vets(PGconn *c)
 	return demo_people_of(c, clinic[0]);
 }
 
+/* Whom the demo patient (patient@demo.test) seeks care for: their son at
+ * the Demo Clinic, and Biscuit, their dog, at Demo Vets, where they are a
+ * patient too. Adds each piece that is missing (a demo loaded before
+ * people and pets gets them). Returns the number of rows added, or -1. */
+static int demo_family(PGconn *c)
+{
+	int son, member, dog;
+
+	son = run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, last_name,"
+		  " date_of_birth, relationship, notes) SELECT u.id, 'person', 'Sam', 'Jones',"
+		  " date '2016-04-09', 'son', E'Allergic to penicillin.\nMild asthma: salbutamol"
+		  " inhaler when needed.' FROM users u WHERE u.email = 'patient@demo.test'"
+		  " AND NOT EXISTS (SELECT 1 FROM care_recipients r WHERE r.owner_id = u.id"
+		  " AND r.kind = 'person')", 0, NULL);
+	member = run(c, "INSERT INTO memberships (clinic_id, user_id, role, created_at)"
+		     " SELECT c.id, u.id, 'patient', now() - interval '20 days' FROM clinics c, users u"
+		     " WHERE c.name = 'Demo Vets' AND u.email = 'patient@demo.test'"
+		     " ON CONFLICT (clinic_id, user_id) DO NOTHING", 0, NULL);
+	dog = run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, date_of_birth,"
+		  " species, breed, sex, neutered, weight_kg, microchip, notes)"
+		  " SELECT u.id, 'pet', 'Biscuit', date '2019-06-02', 'dog', 'beagle', 'male', true,"
+		  " 12.4, '985112004512398', 'Sensitive stomach: chicken-free food only.'"
+		  " FROM users u WHERE u.email = 'patient@demo.test'"
+		  " AND NOT EXISTS (SELECT 1 FROM care_recipients r WHERE r.owner_id = u.id"
+		  " AND r.kind = 'pet')", 0, NULL);
+	return son < 0 || member < 0 || dog < 0 ? -1 : son + member + dog;
+}
+
 /* Loads each part of the demo that is not there yet, all in one
- * transaction: the Demo Clinic, its profile, Demo Vets. Every demo login
- * has the password "carebox-demo". */
+ * transaction: the Demo Clinic, its profile, Demo Vets, the demo
+ * patient's family and pet. Every demo login has the password
+ * "carebox-demo". */
 static int seed_demo(PGconn *c)
 {
-	const char *names[2] = { "Demo Clinic", "Demo Vets" }, *loaded[2];
-	int has_clinic, has_vets, profile = 0, n = 0;
+	const char *names[2] = { "Demo Clinic", "Demo Vets" }, *loaded[3];
+	int has_clinic, has_vets, profile = 0, family = 0, n = 0;
 
 	if (run(c, "BEGIN", 0, NULL) < 0)
 		return 1;
@@ -360,6 +389,7 @@ static int seed_demo(PGconn *c)
 	    (!has_clinic && demo_clinic(c) < 0) ||
 	    (profile = demo_clinic_profile(c)) < 0 ||
 	    (!has_vets && demo_vets(c) < 0) ||
+	    (family = demo_family(c)) < 0 ||
 	    run(c, "COMMIT", 0, NULL) < 0) {
 		run(c, "ROLLBACK", 0, NULL);
 		return 1;
@@ -370,11 +400,12 @@ static int seed_demo(PGconn *c)
 		loaded[n++] = "the Demo Clinic's profile";
 	if (!has_vets)
 		loaded[n++] = "Demo Vets with 1 doctor";
+	if (family)
+		loaded[n++] = "the demo patient's son and dog";
 	if (n == 0)
 		printf("demo data already there\n");
-	else
-		printf("demo data loaded: %s%s%s\n", loaded[0], n > 1 ? "; " : "",
-		       n > 1 ? loaded[1] : "");
+	for (int i = 0; i < n; i++)
+		printf("%s%s%s", i ? "; " : "demo data loaded: ", loaded[i], i == n - 1 ? "\n" : "");
 	return 0;
 }
 

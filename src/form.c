@@ -17,7 +17,7 @@
 /* The kinds of mistake, each worded once (form_message). */
 enum mistake {
 	M_MISSING, M_TOO_SHORT, M_TOO_LONG, M_ONE_LINE, M_CONTROLS, M_NUMBER,
-	M_RANGE, M_DECIMAL, M_MONEY, M_DATE, M_TIME, M_DATETIME, M_NO_SUCH_TIME,
+	M_RANGE, M_DECIMAL, M_MONEY, M_DATE, M_FUTURE, M_TIME, M_DATETIME, M_NO_SUCH_TIME,
 	M_PICK, M_TOO_MANY_FILES, M_FILE_EMPTY, M_FILE_TYPE,
 };
 
@@ -105,6 +105,8 @@ static const char *form_message(struct arena *a, const struct field *f, enum mis
 		return arena_printf(a, "%s is an amount like 12.50.", L);
 	case M_DATE:
 		return arena_printf(a, "%s is a date like 2026-03-31 (year, month, day).", L);
+	case M_FUTURE:
+		return arena_printf(a, "%s cannot be in the future.", L);
 	case M_TIME:
 		return arena_printf(a, "%s is a time like 14:30.", L);
 	case M_DATETIME:
@@ -238,6 +240,18 @@ static int parse_date(const char **s, struct tm *tm)
 	tm->tm_mon = m - 1;
 	tm->tm_mday = d;
 	return 0;
+}
+
+/* Today's date (UTC) as YYYY-MM-DD, in the arena. */
+static const char *today(struct arena *a)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char *out = arena_alloc(a, 11);
+
+	gmtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+	return out;
 }
 
 /* Parses "HH:MM" at *s (moving past it) into tm. 0 or -1. */
@@ -417,6 +431,8 @@ static int convert(struct req *r, const struct form_data *d, const struct field 
 	case FT_DATE:
 		if (parse_date(&s, &tm) || *s)
 			return M_DATE;
+		if ((f->flags & FIELD_PAST) && strcmp(v->text, today(r->arena)) > 0)
+			return M_FUTURE;
 		break;
 	case FT_TIME:
 		if (parse_time(&s, &tm) || *s)
@@ -446,8 +462,9 @@ static int convert(struct req *r, const struct form_data *d, const struct field 
 		break;
 	}
 fine:
+	/* v->text, not s: the date and time parsers moved s past the value. */
 	if (v->sql == NULL)
-		v->sql = s;
+		v->sql = v->text;
 	return -1;
 }
 

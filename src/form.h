@@ -24,6 +24,7 @@ enum field_type {
 
 #define FIELD_REQUIRED	1u	/* empty is a mistake */
 #define FIELD_MULTILINE	2u	/* FT_TEXT: line breaks allowed (CRLF kept as LF) */
+#define FIELD_PAST	4u	/* FT_DATE: not after today (UTC), e.g. a date of birth */
 
 struct field_choice {
 	const char *value;	/* what the form sends */

@@ -95,6 +95,17 @@ int page_memberships_get(struct req *r);
 int page_memberships_act_post(struct req *r);
 int page_memberships_leave_post(struct req *r);
 
+/* page_recipients.c: /account/recipients (the people and pets one seeks
+ * care for: oneself, family members, pets) */
+extern const struct db_stmt page_recipients_stmts[];
+int page_recipients_get(struct req *r);
+int page_recipient_new_get(struct req *r);
+int page_recipient_new_post(struct req *r);
+int page_recipient_get(struct req *r);
+int page_recipient_post(struct req *r);
+int page_recipient_archive_post(struct req *r);
+int page_recipient_unarchive_post(struct req *r);
+
 /* page_join.c: /join (a join link or its short code; joining a clinic) */
 #define JOIN_CODE_LEN 10
 extern const struct db_stmt page_join_stmts[];
@@ -146,6 +157,12 @@ int page_patient_new_post(struct req *r);
 int page_patient_requests_get(struct req *r);
 int page_patient_accept_post(struct req *r);
 int page_patient_decline_post(struct req *r);
+
+/* page_patient.c: /patients[?q=] (the clinic's patients) and
+ * /patients/{id} (a patient and the recipients the clinic cares for) */
+extern const struct db_stmt page_patient_stmts[];
+int page_patient_list_get(struct req *r);
+int page_patient_get(struct req *r);
 
 /* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate|/remove],
  * /admin/invite, /admin/audit */

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit.h"
 #include "auth.h"
@@ -28,7 +27,7 @@ static const struct field signup_fields[] = {
 	PAGE_NEW_ACCOUNT_FIELDS,
 	{ .name = "clinic", .label = "your clinic", .type = FT_UUID, .flags = FIELD_REQUIRED },
 	{ .name = "date_of_birth", .label = "your date of birth", .type = FT_DATE,
-	  .flags = FIELD_REQUIRED },
+	  .flags = FIELD_REQUIRED | FIELD_PAST },
 	{ 0 }
 };
 static const struct form signup_form_decl = { signup_fields };
@@ -119,18 +118,6 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 	return 0;
 }
 
-/* Today's date (UTC) as YYYY-MM-DD, in the arena. */
-static const char *today(struct arena *a)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char *out = arena_alloc(a, 11);
-
-	gmtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-	return out;
-}
-
 /* POST /signup: a new account and its request to join the chosen clinic,
  * then logged in; or the form back with 422. */
 int page_signup_post(struct req *r)
@@ -145,8 +132,6 @@ int page_signup_post(struct req *r)
 	form_read(r, &signup_form_decl, &d);
 	clinic = form_text(&d, "clinic");
 	dob = form_text(&d, "date_of_birth");
-	if (!form_get(&d, "date_of_birth")->error && strcmp(dob, today(r->arena)) > 0)
-		form_fail(r, &d, "date_of_birth", "Your date of birth cannot be in the future.");
 	if ((status = page_new_account(r, &d, &id)))
 		return status == 422 ? signup_form(r, clinic, 422) : status;
 	{

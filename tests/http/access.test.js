@@ -9,6 +9,7 @@ const ROLES = ['visitor', 'patient', 'doctor', 'admin'];
 const clients = {};
 let member; // a user of the admins' clinic, for /admin/users/{id}
 let clinicId; // the admins' clinic, for /clinics/{clinic}
+let recipient; // the patient's own self, for /account/recipients/{recipient}
 
 before(async () => {
   const clinic = `Matrix Clinic ${process.pid}`;
@@ -24,6 +25,7 @@ before(async () => {
   member = (await sql(`SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
     JOIN clinics c ON c.id = m.clinic_id WHERE c.name = $1 AND m.role = 'patient'`, [clinic]))[0][0];
   clinicId = (await sql('SELECT id FROM clinics WHERE name = $1', [clinic]))[0][0];
+  recipient = (await sql(`SELECT id FROM care_recipients WHERE owner_id = $1 AND kind = 'self'`, [member]))[0][0];
 });
 
 // GET: path -> [visitor, patient, doctor, admin]. 303 for a visitor is the
@@ -41,9 +43,16 @@ const GETS = {
   '/account/activity': [303, 200, 200, 200],
   '/join': [200, 200, 200, 200],
   '/patients/requests': [303, 403, 200, 200],
+  '/account/recipients': [303, 200, 200, 200],
+  // The matrix's clinic is a medical practice; its staff are patients nowhere.
+  '/account/recipients/new?kind=person': [303, 200, 403, 403],
+  '/account/recipients/new?kind=pet': [303, 403, 403, 403],
+  '/account/recipients/{recipient}': [303, 200, 404, 404],
   '/invite': [404, 404, 404, 404],
   '/reset': [404, 404, 404, 404],
   '/patients/new': [303, 403, 200, 200],
+  '/patients': [303, 403, 200, 200],
+  '/patients/{member}': [303, 403, 200, 200],
   '/admin/users': [303, 403, 403, 200],
   '/admin/users/{member}': [303, 403, 403, 200],
   '/admin/invite': [303, 403, 403, 200],
@@ -59,6 +68,10 @@ const POSTS = {
   '/account': ['patient', 'doctor', 'admin'],
   '/account/password': ['patient', 'doctor', 'admin'],
   '/account/sessions': ['patient', 'doctor', 'admin'],
+  '/account/recipients/new?kind=person': ['patient', 'doctor', 'admin'],
+  '/account/recipients/{recipient}': ['patient', 'doctor', 'admin'],
+  '/account/recipients/{recipient}/archive': ['patient', 'doctor', 'admin'],
+  '/account/recipients/{recipient}/unarchive': ['patient', 'doctor', 'admin'],
   '/patients/new': ['doctor', 'admin'],
   '/patients/requests/{member}/accept': ['doctor', 'admin'],
   '/patients/requests/{member}/decline': ['doctor', 'admin'],
@@ -70,7 +83,7 @@ const POSTS = {
   '/admin/clinic': ['admin'],
 };
 
-const fill = (p) => p.replace('{member}', member).replace('{clinic}', clinicId);
+const fill = (p) => p.replace('{member}', member).replace('{clinic}', clinicId).replace('{recipient}', recipient);
 
 test('every GET route answers each role as the matrix says', async () => {
   for (const [path, want] of Object.entries(GETS)) {

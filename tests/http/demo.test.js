@@ -54,3 +54,29 @@ test('the demo has two clinics with full profiles, in the directory', async () =
   assert.equal((await sql(`SELECT address_line1 FROM clinics WHERE name = 'Demo Clinic'`))[0][0], '12 Harley Street');
   assert.match(admin('seed-demo'), /demo data already there/);
 });
+
+test('the demo patient has a son at the Demo Clinic and a dog at Demo Vets, whom the vet sees', async () => {
+  assert.deepEqual(await sql(`SELECT r.kind, r.first_name, r.relationship, r.species, r.breed, r.sex, r.neutered,
+      r.weight_kg::text FROM care_recipients r JOIN users u ON u.id = r.owner_id
+      WHERE u.email = 'patient@demo.test' ORDER BY r.kind`), [
+    ['person', 'Sam', 'son', '', '', '', '', ''],
+    ['pet', 'Biscuit', '', 'dog', 'beagle', 'male', 't', '12.40'],
+    ['self', 'Pat', '', '', '', '', '', ''],
+  ]);
+  const vet = new Client();
+  await vet.login('vet@demo.test', 'carebox-demo');
+  const list = await vet.get('/patients');
+  const pat = /<a href="(\/patients\/[0-9a-f-]{36})">Pat Jones<\/a>/.exec(list.text);
+  assert.ok(pat, 'Pat Jones is a patient of Demo Vets');
+  const page = await vet.get(pat[1]);
+  assert.match(page.text, /<h3>Biscuit<\/h3>/);
+  assert.doesNotMatch(page.text, /Sam Jones/);
+
+  // A demo loaded before people and pets gets them.
+  await sql(`DELETE FROM care_recipients WHERE kind <> 'self'
+    AND owner_id = (SELECT id FROM users WHERE email = 'patient@demo.test')`);
+  assert.match(admin('seed-demo'), /demo data loaded: the demo patient's son and dog/);
+  assert.equal((await sql(`SELECT count(*) FROM care_recipients r JOIN users u ON u.id = r.owner_id
+    WHERE u.email = 'patient@demo.test'`))[0][0], '3');
+  assert.match(admin('seed-demo'), /demo data already there/);
+});

@@ -195,6 +195,26 @@ static void test_fill(void)
 	   "with the box unticked and nothing chosen");
 }
 
+static const struct field born_fields[] = {
+	{ .name = "born", .label = "their date of birth", .type = FT_DATE, .flags = FIELD_PAST },
+	{ 0 }
+};
+static const struct form born_form = { born_fields };
+
+static void test_past(void)
+{
+	struct req *r = post("born=2999-01-01");
+	struct form_data d = { 0 };
+
+	ok(form_read(r, &born_form, &d) == 422, "a date after today is refused");
+	is_str(shown(r, "born_error"), "Their date of birth cannot be in the future.",
+	       "with the field's name");
+	is_str(shown(r, "born"), "2999-01-01", "the typed date comes back");
+	r = post("born=1990-05-17");
+	ok(form_read(r, &born_form, &d) == 0, "a date in the past is fine");
+	is_str(form_get(&d, "born")->sql, "1990-05-17", "as its SQL value");
+}
+
 int main(void)
 {
 	A = arena_new(4096);
@@ -204,6 +224,7 @@ int main(void)
 	test_zones();
 	test_gap_message();
 	test_fill();
+	test_past();
 	arena_free(A);
 	return tap_done();
 }
