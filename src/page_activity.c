@@ -19,14 +19,10 @@ const struct db_stmt page_activity_stmts[] = {
 /* GET /account/activity: the viewer's own entries, at most ACTIVITY_MAX. */
 int page_activity_get(struct req *r)
 {
-	PGresult *res = db_exec(r->db, "activity_mine", 1, &r->user->id);
-	int n;
+	int n, status = row_list_view(r, "activity_mine", 1, &r->user->id, "entries", 0, &n);
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	n = PQntuples(res);
-	tv_set(r->arena, r->view, "entries", row_list(r->arena, res, 0, n, 0));
-	PQclear(res);
+	if (status)
+		return status;
 	tv_set_bool(r->arena, r->view, "none", n == 0);
 	tv_set_num(r->arena, r->view, "max", ACTIVITY_MAX);
 	tv_set_str(r->arena, r->view, "title", "Recent sign-ins and account changes");

@@ -37,21 +37,13 @@ const struct db_stmt page_memberships_stmts[] = {
 int page_memberships_get(struct req *r)
 {
 	const char *p[2] = { r->user->id, r->user->clinic_id };
-	PGresult *res = db_exec(r->db, "memberships_mine", 2, p);
-	int n;
+	int n, pending, status;
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	n = PQntuples(res);
-	tv_set(r->arena, r->view, "clinics", row_list(r->arena, res, 0, n, 0));
-	PQclear(res);
+	if ((status = row_list_view(r, "memberships_mine", 2, p, "clinics", 0, &n)) ||
+	    (status = row_list_view(r, "memberships_requests", 1, p, "pending", 0, &pending)))
+		return status;
 	tv_set_bool(r->arena, r->view, "none", n == 0);
-	res = db_exec(r->db, "memberships_requests", 1, p);
-	if (res == NULL)
-		return db_failure_status(r->db);
-	tv_set(r->arena, r->view, "pending", row_list(r->arena, res, 0, PQntuples(res), 0));
-	tv_set_bool(r->arena, r->view, "has_pending", PQntuples(res) > 0);
-	PQclear(res);
+	tv_set_bool(r->arena, r->view, "has_pending", pending > 0);
 	tv_set_str(r->arena, r->view, "title", "Your clinics");
 	return http_render(r, "memberships");
 }

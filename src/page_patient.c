@@ -54,8 +54,7 @@ int page_patient_list_get(struct req *r)
 {
 	struct form_data d = { 0 };
 	const char *p[2] = { r->user->clinic_id, NULL };
-	PGresult *res;
-	int n;
+	int n, status;
 
 	tv_set_str(r->arena, r->view, "title", "Patients");
 	if (r->user->clinic_id == NULL)
@@ -63,12 +62,8 @@ int page_patient_list_get(struct req *r)
 	if (form_read(r, &patients_search_form, &d))
 		return http_render_status(r, "patients", 400);
 	p[1] = form_text(&d, "q");
-	if ((res = db_exec(r->db, "patients_list", 2, p)) == NULL)
-		return db_failure_status(r->db);
-	n = PQntuples(res);
-	tv_set(r->arena, r->view, "patients",
-	       row_list(r->arena, res, 0, n > PATIENTS_MAX ? PATIENTS_MAX : n, 0));
-	PQclear(res);
+	if ((status = row_list_view(r, "patients_list", 2, p, "patients", PATIENTS_MAX, &n)))
+		return status;
 	tv_set_bool(r->arena, r->view, "none", n == 0);
 	tv_set_bool(r->arena, r->view, "more", n > PATIENTS_MAX);
 	tv_set_bool(r->arena, r->view, "searched", *p[1] != '\0');
@@ -83,18 +78,15 @@ int page_patient_list_get(struct req *r)
 int page_patient_get(struct req *r)
 {
 	const char *p[2] = { r->user->clinic_id, r->params[0] };
-	PGresult *res;
-	int status;
+	int n, status;
 
 	if (r->user->clinic_id == NULL)
 		return 403;
 	if ((status = row_load_view(r, "patient_get", 2, p, "patient")))
 		return status;
-	if ((res = db_exec(r->db, "patient_recipients", 2, p)) == NULL)
-		return db_failure_status(r->db);
-	tv_set(r->arena, r->view, "recipients", row_list(r->arena, res, 0, PQntuples(res), 0));
-	tv_set_bool(r->arena, r->view, "has_recipients", PQntuples(res) > 0);
-	PQclear(res);
+	if ((status = row_list_view(r, "patient_recipients", 2, p, "recipients", 0, &n)))
+		return status;
+	tv_set_bool(r->arena, r->view, "has_recipients", n > 0);
 	if ((status = audit(r, "patient page viewed", r->user->clinic_id, r->params[0], NULL)))
 		return status;
 	tv_set(r->arena, r->view, "title", tv_get(tv_get(r->view, "patient"), "name"));

@@ -73,18 +73,12 @@ int page_patient_new_post(struct req *r)
 /* GET /patients/requests: the clinic's open requests to join. */
 int page_patient_requests_get(struct req *r)
 {
-	const char *clinic = r->user->clinic_id;
-	PGresult *res;
-	int n;
+	int n, status;
 
-	if (clinic == NULL)
+	if (r->user->clinic_id == NULL)
 		return 403;
-	res = db_exec(r->db, "patients_requests", 1, &clinic);
-	if (res == NULL)
-		return db_failure_status(r->db);
-	n = PQntuples(res);
-	tv_set(r->arena, r->view, "requests", row_list(r->arena, res, 0, n, 0));
-	PQclear(res);
+	if ((status = row_list_view(r, "patients_requests", 1, &r->user->clinic_id, "requests", 0, &n)))
+		return status;
 	tv_set_bool(r->arena, r->view, "none", n == 0);
 	tv_set_str(r->arena, r->view, "title", "Requests to join");
 	return http_render(r, "patient_requests");

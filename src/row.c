@@ -97,3 +97,20 @@ int row_load_view(struct req *r, const char *stmt, int n, const char *const *p,
 	}
 	return 0;
 }
+
+int row_list_view(struct req *r, const char *stmt, int n, const char *const *p,
+		  const char *key, int max, int *count)
+{
+	PGresult *res = db_exec(r->db, stmt, n, p);
+	int rows;
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	rows = PQntuples(res);
+	tv_set(r->arena, r->view, key,
+	       row_list(r->arena, res, 0, max > 0 && rows > max ? max : rows, 0));
+	PQclear(res);
+	if (count)
+		*count = rows;
+	return 0;
+}

@@ -43,4 +43,12 @@ int row_load(struct req *r, const char *stmt, int n, const char *const *p, int b
 int row_load_view(struct req *r, const char *stmt, int n, const char *const *p,
 		  const char *key);
 
+/* Runs `stmt` ($1.. the `n` parameters `p`) and puts its rows, at most
+ * `max` of them (0: all), as a row_list() under `key` in r->view; sets
+ * *count (may be NULL) to the number of rows the statement returned, so a
+ * statement asked for max + 1 tells whether there are more. Returns 0 or
+ * the status of a database failure. */
+int row_list_view(struct req *r, const char *stmt, int n, const char *const *p,
+		  const char *key, int max, int *count);
+
 #endif
