@@ -94,6 +94,15 @@ extern const struct db_stmt page_memberships_stmts[];
 int page_memberships_get(struct req *r);
 int page_memberships_act_post(struct req *r);
 int page_memberships_leave_post(struct req *r);
+int page_memberships_request_post(struct req *r);
+/* Asks the clinic of the form's "clinic" field (FT_UUID) to take account
+ * `user_id` on as a patient, with the form's "date_of_birth" (also their
+ * own care recipient's, if it has none), audited as the clinic's "join
+ * requested"; sets *name to the clinic's. Returns 0; 422 with the form's
+ * "clinic" error (unknown, already a member, already asked); or an error
+ * status. */
+int page_join_request(struct req *r, struct form_data *d, const char *user_id,
+		      const char **name);
 
 /* page_recipients.c: /account/recipients (the people and pets one seeks
  * care for: oneself, family members, pets) */

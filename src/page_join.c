@@ -42,14 +42,16 @@ const struct db_stmt page_join_stmts[] = {
 	{ "join_failure_add", "INSERT INTO join_failures (address) VALUES ($1)" },
 	/* Using the link, joining and closing one's open request to the same
 	 * clinic are one statement: a link works once, for the account that
-	 * uses it. A member already keeps their role; an ended membership
-	 * starts again. $3 the account. */
+	 * uses it. An active member of staff keeps their role (a patient's
+	 * link never demotes them); a patient there takes a staff link's role;
+	 * an ended membership starts again. $3 the account. */
 	{ "join_use",
 	  "WITH l AS (UPDATE one_time_links l SET used_at = now(), user_id = $3 WHERE" JOIN_KEY_MATCH
 	  " RETURNING l.clinic_id, l.role),"
 	  " m AS (INSERT INTO memberships (clinic_id, user_id, role) SELECT clinic_id, $3, role FROM l"
 	  " ON CONFLICT (clinic_id, user_id) DO UPDATE SET active = true, ended_at = NULL,"
-	  " role = CASE WHEN memberships.active THEN memberships.role ELSE EXCLUDED.role END,"
+	  " role = CASE WHEN memberships.active AND memberships.role <> 'patient'"
+	  " THEN memberships.role ELSE EXCLUDED.role END,"
 	  " created_at = CASE WHEN memberships.active THEN memberships.created_at ELSE now() END),"
 	  " q AS (UPDATE join_requests SET decided_at = now(), decided_by = $3, accepted = true"
 	  " WHERE user_id = $3 AND clinic_id IN (SELECT clinic_id FROM l) AND decided_at IS NULL)"

@@ -14,12 +14,6 @@ const struct db_stmt page_signup_stmts[] = {
 	{ "account_insert",
 	  "INSERT INTO users (email, first_name, last_name, password_hash) VALUES ($1, $2, $3, $4)"
 	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id" },
-	/* The request waits for the clinic's staff (page_patients.c); until
-	 * then the new patient belongs to no clinic and writes to no one. */
-	{ "signup_request",
-	  "INSERT INTO join_requests (clinic_id, user_id, date_of_birth)"
-	  " SELECT id, $2, $3::date FROM clinics WHERE id = $1"
-	  " RETURNING (SELECT name FROM clinics WHERE id = $1)" },
 	{ NULL, NULL }
 };
 
@@ -59,17 +53,11 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
  * Returns 0 or an error status. */
 static int signup_clinics(struct req *r, const char *chosen)
 {
-	PGresult *res = db_exec(r->db, "signup_clinics", 0, NULL);
-	struct tv *list;
+	int status = row_list_view(r, "signup_clinics", 0, NULL, "clinics", 0, NULL);
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	list = tv_set(r->arena, r->view, "clinics", row_list(r->arena, res, 0, PQntuples(res), 0));
-	for (size_t i = 0; i < list->u.list.n; i++)
-		tv_set_bool(r->arena, list->u.list.items[i], "selected",
-			    chosen && strcmp(chosen, PQgetvalue(res, (int)i, 0)) == 0);
-	PQclear(res);
-	return 0;
+	if (status == 0)
+		row_list_select(r, "clinics", chosen);
+	return status;
 }
 
 static int signup_form(struct req *r, const char *clinic, int status)
@@ -123,32 +111,20 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 int page_signup_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *id, *clinic, *dob, *name;
-	PGresult *res;
+	const char *id, *clinic, *name;
 	int status;
 
 	if (!page_signup_open())
 		return 404;
 	form_read(r, &signup_form_decl, &d);
 	clinic = form_text(&d, "clinic");
-	dob = form_text(&d, "date_of_birth");
 	if ((status = page_new_account(r, &d, &id)))
 		return status == 422 ? signup_form(r, clinic, 422) : status;
-	{
-		const char *p[3] = { clinic, id, dob };
-
-		res = db_exec(r->db, "signup_request", 3, p);
-	}
-	if (res == NULL)
-		return db_failure_status(r->db);
-	name = PQntuples(res) ? row_text(r->arena, res, 0, "name") : NULL;
-	PQclear(res);
-	if (name == NULL) {	/* the clinic went away meanwhile: nothing stays */
-		form_fail(r, &d, "clinic", "This clinic is not on carebox; choose another.");
-		return signup_form(r, NULL, 422);
-	}
+	/* The request waits for the clinic's staff (page_patients.c); until
+	 * then the new patient belongs to no clinic and writes to no one. */
+	if ((status = page_join_request(r, &d, id, &name)))
+		return status == 422 ? signup_form(r, NULL, 422) : status;
 	if ((status = sess_start(r, id)) || (status = audit(r, "signup", NULL, id, NULL)) ||
-	    (status = audit(r, "join requested", clinic, id, NULL)) ||
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox. "
 			"Your request to join %s now waits for its staff, who compare your name "
 			"and date of birth with their records. Until they accept it you can "

@@ -22,6 +22,7 @@ static const struct route routes[] = {
 	{ "/account/sessions",		NULL,			page_account_sessions_post,	ROLE_ANY },
 	{ "/account/activity",		page_activity_get,	NULL,				ROLE_ANY },
 	{ "/account/clinics",		page_memberships_get,	NULL,				ROLE_ANY },
+	{ "/account/clinics/request",	NULL,			page_memberships_request_post,	ROLE_ANY },
 	{ "/account/clinics/{id}/act",	NULL,			page_memberships_act_post,	ROLE_ANY },
 	{ "/account/clinics/{id}/leave", NULL,			page_memberships_leave_post,	ROLE_ANY },
 	{ "/account/recipients",	page_recipients_get,	NULL,				ROLE_ANY },

@@ -43,6 +43,11 @@ int row_load(struct req *r, const char *stmt, int n, const char *const *p, int b
 int row_load_view(struct req *r, const char *stmt, int n, const char *const *p,
 		  const char *key);
 
+/* Marks "selected" (true or false) on each map of the view's list `key`
+ * whose "id" equals `chosen` (NULL: none), for a <select> that keeps the
+ * choice a form came back with. */
+void row_list_select(struct req *r, const char *key, const char *chosen);
+
 /* Runs `stmt` ($1.. the `n` parameters `p`) and puts its rows, at most
  * `max` of them (0: all), as a row_list() under `key` in r->view; sets
  * *count (may be NULL) to the number of rows the statement returned, so a

@@ -72,6 +72,7 @@ const POSTS = {
   '/account/recipients/{recipient}': ['patient', 'doctor', 'admin'],
   '/account/recipients/{recipient}/archive': ['patient', 'doctor', 'admin'],
   '/account/recipients/{recipient}/unarchive': ['patient', 'doctor', 'admin'],
+  '/account/clinics/request': ['patient', 'doctor', 'admin'],
   '/patients/new': ['doctor', 'admin'],
   '/patients/requests/{member}/accept': ['doctor', 'admin'],
   '/patients/requests/{member}/decline': ['doctor', 'admin'],

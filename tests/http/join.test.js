@@ -208,3 +208,37 @@ test('a request to join waits for the clinic\'s staff, who accept or decline it'
   assert.equal(await one(`SELECT count(*) FROM audit_log WHERE clinic_id = $1 AND action IN
     ('join request accepted', 'join request declined') AND subject_id IN ($2, $3)`, [a.clinicId, yes.id, no.id]), '2');
 });
+
+test('a patient with an account asks another clinic to take them on', async () => {
+  const home = await clinicWithDoctor('AskHome');
+  const other = await clinicWithDoctor('AskOther');
+  const email = uniqueEmail('asker');
+  const me = await createUser({ email, clinic: home.clinic, first: 'Ali', last: 'Asker' });
+  const c = await loggedIn(email);
+  const page = await c.get('/account/clinics');
+  assert.match(page.text, /Ask to join a clinic/);
+  assert.ok(page.text.includes(`<option value="${other.clinicId}">`), 'a clinic they do not belong to is offered');
+  assert.ok(!page.text.includes(`<option value="${home.clinicId}"`), 'their own clinic is not');
+  const bad = await c.post('/account/clinics/request', { clinic: other.clinicId, date_of_birth: '2999-01-01' });
+  assert.equal(bad.status, 422);
+  assert.match(bad.text, /cannot be in the future/);
+  assert.ok(bad.text.includes(`<option value="${other.clinicId}" selected>`), 'the choice is kept');
+  const member = await c.post('/account/clinics/request', { clinic: home.clinicId, date_of_birth: '1990-03-03' });
+  assert.equal(member.status, 422);
+  assert.match(member.text, /do not belong to yet/);
+  const ok = await c.post('/account/clinics/request', { clinic: other.clinicId, date_of_birth: '1990-03-03' });
+  assert.equal(ok.status, 303);
+  assert.match((await c.get('/account/clinics')).text, /You asked to join <strong>/);
+  const twice = await c.post('/account/clinics/request', { clinic: other.clinicId, date_of_birth: '1990-03-03' });
+  assert.equal(twice.status, 422);
+  assert.match(twice.text, /asked this clinic already/);
+  assert.equal(await one(`SELECT date_of_birth::text FROM care_recipients WHERE owner_id = $1 AND kind = 'self'`, [me]),
+    '1990-03-03', 'their own date of birth, for the records');
+  assert.equal(await one(`SELECT count(*) FROM audit_log WHERE action = 'join requested' AND clinic_id = $1
+    AND subject_id = $2`, [other.clinicId, me]), '1');
+  const list = await other.doc.get('/patients/requests');
+  assert.match(list.text, /Ali Asker<\/strong> · born 03 Mar 1990/);
+  const id = await one('SELECT id FROM join_requests WHERE user_id = $1', [me]);
+  assert.equal((await other.doc.post(`/patients/requests/${id}/accept`)).status, 303);
+  assert.ok(options((await c.get('/messages/new')).text).includes(other.docId), 'now writes to both clinics');
+});
