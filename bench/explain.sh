@@ -66,11 +66,13 @@ UNION ALL SELECT 'ROOT', id::text FROM root
 UNION ALL SELECT 'PEER', (SELECT CASE WHEN i.user_id = u.id THEN o.user_id ELSE i.user_id END::text
 	FROM messages m JOIN inboxes i ON i.id = m.inbox_id JOIN outboxes o ON o.id = m.outbox_id
 	WHERE m.id = root.id) FROM u, root
+UNION ALL SELECT 'CLINIC', (SELECT m.clinic_id::text FROM memberships m WHERE m.user_id = u.id AND m.active
+	ORDER BY m.role = 'patient', m.created_at, m.clinic_id LIMIT 1) FROM u
 UNION ALL SELECT 'WORD', 'prescription'
 UNION ALL SELECT 'SEARCH_BEFORE', id::text FROM sb
 UNION ALL SELECT 'SEARCH_BEFORE_AT', to_json(created_at) #>> '{}' FROM sb;
 SQL
-if [ "$(wc -l <"$out/params")" -ne 11 ] || grep -q ' $' "$out/params"; then
+if [ "$(wc -l <"$out/params")" -ne 12 ] || grep -q ' $' "$out/params"; then
 	echo "explain: no bench session 'bench-1' or no messages; run bench/gen.sql first" >&2
 	exit 2
 fi
@@ -87,8 +89,8 @@ sent_older TOKEN false SENT_BEFORE
 message_open ROOT USER
 message_thread ROOT USER
 msg_read_thread USER ROOT
-msg_may_write USER PEER
-msg_recipients USER EMPTY EMPTY
+msg_may_write USER PEER CLINIC
+msg_recipients USER EMPTY CLINIC EMPTY
 search_boxes USER SEARCH_BEFORE
 search_first INBOX OUTBOX WORD
 search_older INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
