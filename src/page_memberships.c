@@ -7,8 +7,9 @@
 #include "row.h"
 #include "sess.h"
 
-/* $1 is always the viewer: a person sees and changes only their own
- * memberships, and an id of a clinic they do not belong to is a 404. */
+/* Every statement is bound to the viewer (the session's user): a person
+ * sees and changes only their own memberships, and an id of a clinic they
+ * do not belong to is a 404. */
 const struct db_stmt page_memberships_stmts[] = {
 	{ "memberships_mine",
 	  "SELECT c.id, c.name, m.role::text AS role, to_char(m.created_at, 'DD Mon YYYY') AS since,"
@@ -22,7 +23,8 @@ const struct db_stmt page_memberships_stmts[] = {
 	/* A request to join clinic $1 for account $2 born on $3 (also the
 	 * self recipient's date of birth if it has none): no row when the
 	 * clinic is unknown or they belong to it already; made 0 when a
-	 * request of theirs waits already. */
+	 * request of theirs waits already (the partial unique index decides
+	 * between two at once). */
 	{ "memberships_request",
 	  "WITH c AS (SELECT id, name FROM clinics WHERE id = $1 AND NOT EXISTS"
 	  " (SELECT 1 FROM memberships m WHERE m.clinic_id = $1 AND m.user_id = $2 AND m.active)),"
