@@ -41,8 +41,39 @@ static void db_drop(struct db *db)
 	db->conn = NULL;
 }
 
-/* Checks a result; on failure logs it, records the SQLSTATE, clears the
- * result and returns NULL. */
+/* Logs why statement `what` failed without what the rows held: a data
+ * exception (class 22) or a constraint violation (class 23) names the
+ * value or the row in its message and DETAIL (an e-mail address, a
+ * patient's notes), so for those only the SQLSTATE and the constraint,
+ * table and column names are logged; other errors (a timeout, a lost
+ * connection) with their message. */
+static void db_log_failure(const char *what, const PGresult *res, PGconn *conn)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *field[3];
+	const char *msg;
+
+	if (state == NULL) {
+		msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+		log_msg("query %s failed: %s", what, msg && *msg ? msg : "(no message)");
+		return;
+	}
+	if (strncmp(state, "22", 2) != 0 && strncmp(state, "23", 2) != 0) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_msg("query %s failed: %s %s", what, state, msg ? msg : "");
+		return;
+	}
+	field[0] = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	field[1] = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	field[2] = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+	log_msg("query %s failed: %s (values left out)%s%s%s%s%s%s", what, state,
+		field[0] ? " constraint " : "", field[0] ? field[0] : "",
+		field[1] ? " table " : "", field[1] ? field[1] : "",
+		field[2] ? " column " : "", field[2] ? field[2] : "");
+}
+
+/* Checks a result; on failure logs it (db_log_failure), records the
+ * SQLSTATE, clears the result and returns NULL. */
 static PGresult *db_check(struct db *db, PGresult *res, const char *what)
 {
 	ExecStatusType st = PQresultStatus(res);
@@ -54,8 +85,7 @@ static PGresult *db_check(struct db *db, PGresult *res, const char *what)
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state)
 		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
-	log_msg("query %s failed: %s", what,
-		res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	db_log_failure(what, res, db->conn);
 	PQclear(res);
 	return NULL;
 }

@@ -89,16 +89,23 @@ test('an unknown e-mail takes as long as a wrong password, at the production has
   const { app, sock, exited } = await startCarebox('timing');
   try {
     // The quickest of three tries each, alternating, so that other test
-    // files running meanwhile do not decide the comparison.
+    // files running meanwhile do not decide the comparison; measured again
+    // (up to three times) when a burst of load still did. Without the
+    // dummy hash an unknown e-mail answers in a millisecond or two every
+    // time, so a real fault fails all three.
     let unknown = Infinity, known = Infinity;
-    for (let i = 0; i < 3; i++) {
-      await clearThrottle();
-      const u = await timedLogin(sock, uniqueEmail('timing'), PW);
-      assert.match(u.text, /^Status: 401/, 'an unknown e-mail is refused');
-      unknown = Math.min(unknown, u.ms);
-      const k = await timedLogin(sock, email, 'also not the password');
-      assert.match(k.text, /^Status: 401/, 'a wrong password is refused');
-      known = Math.min(known, k.ms);
+    for (let round = 0; round < 3 && !(unknown > known / 3); round++) {
+      unknown = Infinity;
+      known = Infinity;
+      for (let i = 0; i < 3; i++) {
+        await clearThrottle();
+        const u = await timedLogin(sock, uniqueEmail('timing'), PW);
+        assert.match(u.text, /^Status: 401/, 'an unknown e-mail is refused');
+        unknown = Math.min(unknown, u.ms);
+        const k = await timedLogin(sock, email, 'also not the password');
+        assert.match(k.text, /^Status: 401/, 'a wrong password is refused');
+        known = Math.min(known, k.ms);
+      }
     }
     // Argon2id at the minimum production setting takes 10 to 100 ms on the
     // 2-core machine (more when its 19 MiB must be faulted in afresh);
