@@ -242,3 +242,63 @@ test('a patient with an account asks another clinic to take them on', async () =
   assert.equal((await other.doc.post(`/patients/requests/${id}/accept`)).status, 303);
   assert.ok(options((await c.get('/messages/new')).text).includes(other.docId), 'now writes to both clinics');
 });
+
+test('two people using one join code at once: exactly one joins', async () => {
+  const w = await clinicWithDoctor('Race');
+  for (let round = 0; round < 3; round++) {
+    const h = await handout(w.doc, { first_name: 'Rae', last_name: 'Race', email: '' });
+    const people = [];
+    for (const tag of ['a', 'b', 'c']) {
+      const email = uniqueEmail(`race-${tag}`);
+      const id = await createUser({ email, clinic: uniqueClinic(`race${tag}`) });
+      const c = await loggedIn(email);
+      await c.get(h.path);
+      people.push({ id, c });
+    }
+    const answers = await Promise.all(people.map((p) => p.c.post('/join', { key: h.token })));
+    const statuses = answers.map((r) => r.status).sort();
+    assert.equal(statuses.filter((s) => s === 303).length, 1, `one wins: ${statuses}`);
+    assert.ok(statuses.every((s) => [303, 404, 409].includes(s)), `the others are told: ${statuses}`);
+    assert.equal(await one(`SELECT count(*) FROM memberships WHERE clinic_id = $1 AND user_id = ANY($2::uuid[])`,
+      [w.clinicId, people.map((p) => p.id)]), '1', 'one membership');
+  }
+});
+
+test('a request decided by two members of staff at once is decided once', async () => {
+  const w = await clinicWithDoctor('Decide');
+  const colleague = uniqueEmail('colleague');
+  await createUser({ email: colleague, role: 'admin', clinic: w.clinic });
+  const col = await loggedIn(colleague);
+  await col.get('/patients/requests');
+  for (let round = 0; round < 3; round++) {
+    const c = new Client();
+    await c.get('/signup');
+    const email = uniqueEmail('decided');
+    assert.equal((await c.post('/signup', { email, first_name: 'Dee', last_name: 'Cided', clinic: w.clinicId,
+      date_of_birth: '1977-07-07', password: PW, password2: PW })).status, 303);
+    const user = await one('SELECT id FROM users WHERE email = $1', [email]);
+    const id = await one('SELECT id FROM join_requests WHERE user_id = $1', [user]);
+    await w.doc.get('/patients/requests');
+    const [a, d] = await Promise.all([w.doc.post(`/patients/requests/${id}/accept`),
+      col.post(`/patients/requests/${id}/decline`)]);
+    assert.deepEqual([a.status, d.status].sort(), [303, 404], 'one decides, the other finds it decided');
+    const accepted = await one('SELECT accepted FROM join_requests WHERE id = $1', [id]);
+    assert.equal(await one('SELECT count(*) FROM memberships WHERE user_id = $1', [user]),
+      accepted === 't' ? '1' : '0', 'the membership follows the one decision');
+    assert.equal(await one(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action LIKE 'join request %'`,
+      [user]), '1');
+  }
+});
+
+test('asking the same clinic twice at once leaves one request', async () => {
+  const home = await clinicWithDoctor('TwiceHome');
+  const other = await clinicWithDoctor('TwiceOther');
+  const email = uniqueEmail('twice');
+  const me = await createUser({ email, clinic: home.clinic });
+  const c = await loggedIn(email);
+  await c.get('/account/clinics');
+  const fields = { clinic: other.clinicId, date_of_birth: '1988-08-08' };
+  const rs = await Promise.all([c.post('/account/clinics/request', fields), c.post('/account/clinics/request', fields)]);
+  assert.deepEqual(rs.map((r) => r.status).sort(), [303, 422]);
+  assert.equal(await one('SELECT count(*) FROM join_requests WHERE user_id = $1', [me]), '1');
+});
