@@ -292,9 +292,11 @@ static int demo_clinic(PGconn *c)
 		   " SELECT c.id, 6, time '09:00', time '12:00' FROM clinics c WHERE c.name = $1", 1, clinic) < 0 ||
 	    demo_people_of(c, clinic[0]) < 0)
 		return -1;
-	/* Some history: how the staff and patients came in, and logins. */
+	/* Some history, oldest first: how the staff and patients came in (the
+	 * clinic's entries) and logins (the person's own: no clinic). */
 	if (run(c, "INSERT INTO audit_log (at, clinic_id, actor_id, subject_id, action, detail, address)"
-		   " SELECT now() - h.ago, c.id, a.id, s.id, h.action, h.detail, '127.0.0.1'"
+		   " SELECT now() - h.ago, CASE WHEN h.action <> 'login' THEN c.id END, a.id, s.id,"
+		   " h.action, h.detail, '127.0.0.1'"
 		   " FROM clinics c, (VALUES"
 		   "  (interval '29 days', 'admin@demo.test', 'doctor@demo.test', 'invitation created', 'doctor'),"
 		   "  (interval '29 days' - interval '2 hours', 'doctor@demo.test', 'doctor@demo.test', 'invitation accepted', ''),"
@@ -304,7 +306,7 @@ static int demo_clinic(PGconn *c)
 		   "  (interval '2 days', NULL, 'doctor@demo.test', 'login', '')"
 		   " ) AS h(ago, actor, subject, action, detail)"
 		   " LEFT JOIN users a ON a.email = h.actor JOIN users s ON s.email = h.subject"
-		   " WHERE c.name = $1", 1, clinic) < 0)
+		   " WHERE c.name = $1 ORDER BY h.ago DESC", 1, clinic) < 0)
 		return -1;
 	return demo_messages(c);
 }
