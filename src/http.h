@@ -32,8 +32,6 @@ struct req {
 	const char *path;		/* without the query string */
 	const char *request_id;
 	const char *remote_addr;
-	const char *host;		/* the Host header, "" if none; untrusted */
-	int https;
 	const char *content_type;
 	const char *body;		/* NUL-terminated, body_len bytes */
 	size_t body_len;

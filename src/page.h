@@ -153,10 +153,16 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
  * error status. */
 int page_link_flash(struct req *r, const char *what, const char *link);
 
-/* The link to `path` (which begins with a slash) to hand to someone: with
- * the scheme and host of the request when its Host header looks like a
- * host name, else `path` alone. In the arena. */
-const char *page_link_url(struct req *r, const char *path);
+/* The key of a one-time link page of `kind` ("reset", "invite", "join"),
+ * which arrives in the link as ?`arg`=. A key in the query is moved into
+ * the link cookie and the browser sent back to the bare path (303): no log
+ * line, ours or nginx's, ever holds it (nginx.conf does the same before
+ * carebox is asked). Returns 0 with *key the cookie's key for `kind`, or
+ * NULL; or the status of the redirect made. */
+int page_link_key(struct req *r, const char *kind, const char *arg, const char **key);
+
+/* Drops the link cookie (the key was used, or opens nothing). */
+void page_link_forget(struct req *r);
 
 /* page_patients.c: /patients/new (staff make a patient's join handout),
  * /patients/requests[/{id}/accept|decline] (requests to join) */

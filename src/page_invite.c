@@ -1,6 +1,7 @@
 /* page_invite.c - one-time links: /invite?token= (set up an invited account) and /reset?token= (new password). */
 #include "page.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "audit.h"
@@ -75,19 +76,6 @@ struct link_user {
 	const char *id, *email, *first_name, *last_name;
 };
 
-/* 1 if `host` looks like a host name or address with an optional port, so
- * that it can go into a link shown to staff; the Host header is the
- * client's word, so anything else is left out of links. */
-static int link_host_ok(const char *host)
-{
-	size_t n = host ? strlen(host) : 0;
-
-	if (n == 0 || n > 260)
-		return 0;
-	return strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789.-:[]") == n;
-}
-
 const char *page_link_create(struct req *r, const char *kind, const char *user_id,
 			     const char *clinic_id)
 {
@@ -101,16 +89,9 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
 	if (res == NULL)
 		return NULL;
 	PQclear(res);
-	link = page_link_url(r, arena_printf(r->arena, "/%s?token=%s", kind, token));
+	link = site_url(r->arena, arena_printf(r->arena, "/%s?token=%s", kind, token));
 	sodium_memzero(token, sizeof(token));
 	return link;
-}
-
-const char *page_link_url(struct req *r, const char *path)
-{
-	if (!link_host_ok(r->host))
-		return path;
-	return arena_printf(r->arena, "%s://%s%s", r->https ? "https" : "http", r->host, path);
 }
 
 int page_link_flash(struct req *r, const char *what, const char *link)
@@ -120,10 +101,43 @@ int page_link_flash(struct req *r, const char *what, const char *link)
 		"It works once, within one hour.", what, link));
 }
 
+/* Link keys are hex tokens or join codes, possibly typed with dashes:
+ * nothing else goes into the cookie. */
+#define LINK_KEY_MAX 80
+
+int page_link_key(struct req *r, const char *kind, const char *arg, const char **key)
+{
+	const char *q = http_query(r, arg), *c = http_cookie(r, site.link_cookie);
+	size_t n = strlen(kind);
+
+	*key = NULL;
+	if (q != NULL) {
+		char *k = arena_alloc(r->arena, strlen(q) + 1), *o = k;
+
+		for (; *q && o - k < LINK_KEY_MAX; q++)
+			if (isalnum((unsigned char)*q) || *q == '-')
+				*o++ = *q;
+		*o = '\0';
+		if (*k)
+			sess_cookie(r, site.link_cookie, arena_printf(r->arena, "%s.%s", kind, k), "3600");
+		return http_redirect(r, arena_printf(r->arena, "/%s", kind));
+	}
+	if (c && strncmp(c, kind, n) == 0 && c[n] == '.' && c[n + 1])
+		*key = c + n + 1;
+	return 0;
+}
+
+void page_link_forget(struct req *r)
+{
+	if (http_cookie(r, site.link_cookie))
+		sess_cookie(r, site.link_cookie, "", "0");
+}
+
 /* Answers 404 with the page that says the link is invalid or expired.
  * Returns the status. */
 static int link_invalid(struct req *r)
 {
+	page_link_forget(r);
 	tv_set_str(r->arena, r->view, "title", "Link invalid or expired");
 	tv_set_bool(r->arena, r->view, "invalid", 1);
 	return http_render_status(r, "invite", 404);
@@ -174,24 +188,24 @@ static int link_form(struct req *r, const char *kind, const char *token,
  * the invalid-link page. */
 static int link_get(struct req *r, const char *kind)
 {
-	const char *token = http_query(r, "token");
+	const char *token;
 	struct link_user u;
-	int status = link_load(r, kind, token, &u);
+	int status = page_link_key(r, kind, "token", &token);
 
-	if (status)
+	if (status || (status = link_load(r, kind, token, &u)))
 		return status;
 	tv_set_str(r->arena, r->view, "first_name", u.first_name);
 	tv_set_str(r->arena, r->view, "last_name", u.last_name);
 	return link_form(r, kind, token, &u, 200);
 }
 
-/* GET /invite?token= */
+/* GET /invite (?token= moves into the link cookie) */
 int page_invite_get(struct req *r)
 {
 	return link_get(r, "invite");
 }
 
-/* GET /reset?token= */
+/* GET /reset (?token= moves into the link cookie) */
 int page_reset_get(struct req *r)
 {
 	return link_get(r, "reset");
@@ -240,6 +254,7 @@ int page_invite_post(struct req *r)
 		return 500;
 	if ((status = link_consume(r, "link_invite_accept", 4, p, &clinic)))
 		return status;
+	page_link_forget(r);
 	/* Whoever was logged in in this browser makes way for the invitee. */
 	if ((r->session_token && (status = sess_end(r))) ||
 	    (status = sess_start(r, u.id)) ||
@@ -271,5 +286,6 @@ int page_reset_post(struct req *r)
 	if ((status = link_consume(r, "link_reset_accept", 2, p, &clinic)) ||
 	    (status = audit(r, "password reset", clinic, u.id, NULL)))
 		return status;
+	page_link_forget(r);
 	return http_redirect(r, "/login?reset=1");
 }

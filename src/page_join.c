@@ -96,9 +96,9 @@ int page_join_handout(struct req *r, const char *role, const char *name, const c
 	tv_set_str(r->arena, r->view, "for", name);
 	tv_set_str(r->arena, r->view, "role", role);
 	tv_set_bool(r->arena, r->view, "staff", strcmp(role, "patient") != 0);
-	tv_set_str(r->arena, r->view, "link", page_link_url(r, arena_printf(r->arena,
+	tv_set_str(r->arena, r->view, "link", site_url(r->arena, arena_printf(r->arena,
 		   "/join?key=%s", token)));
-	tv_set_str(r->arena, r->view, "join_url", page_link_url(r, "/join"));
+	tv_set_str(r->arena, r->view, "join_url", site_url(r->arena, "/join"));
 	tv_set_str(r->arena, r->view, "code", arena_printf(r->arena, "%.5s-%s", code, code + 5));
 	tv_set_str(r->arena, r->view, "title", "Handout: join your clinic on carebox");
 	status = audit(r, "join link created", r->user->clinic_id, NULL, role);
@@ -187,6 +187,7 @@ static int join_invalid(struct req *r, const char *key)
 
 	if (status)
 		return status;
+	page_link_forget(r);
 	tv_set_bool(r->arena, r->view, "ask", 1);
 	tv_set_str(r->arena, r->view, "key_typed", key && strlen(key) <= 40 ? key : "");
 	tv_set_str(r->arena, r->view, "key_error", "This code or link does not work: it may be "
@@ -225,18 +226,22 @@ static int join_load(struct req *r, const char *key)
 	/* Hex digits or code letters only: safe in a URL as they are. */
 	key = p[0] ? p[0] : p[1];
 	tv_set_str(r->arena, r->view, "key", key);
-	tv_set_str(r->arena, r->view, "login_url", arena_printf(r->arena, "/login?next=%%2Fjoin%%3Fkey%%3D%s", key));
+	/* The key waits in the link cookie while the person logs in. */
+	tv_set_str(r->arena, r->view, "login_url", "/login?next=%2Fjoin");
 	return 0;
 }
 
-/* GET /join: the code form, or with ?key= the clinic to join: a button for
- * someone logged in, else a way to log in or to create an account. */
+/* GET /join: the code form, or with a key (?key= moves into the link
+ * cookie) the clinic to join: a button for someone logged in, else a way
+ * to log in or to create an account. */
 int page_join_get(struct req *r)
 {
-	const char *key = http_query(r, "key");
-	int status;
+	const char *key;
+	int status = page_link_key(r, "join", "key", &key);
 
-	if (key == NULL || *key == '\0') {
+	if (status)
+		return status;
+	if (key == NULL) {
 		tv_set_bool(r->arena, r->view, "ask", 1);
 		return join_page(r, 200);
 	}
@@ -272,6 +277,7 @@ static int join_use(struct req *r, const char *key, const char *id)
 	clinic = row_text(r->arena, res, 0, "clinic_id");
 	name = row_text(r->arena, res, 0, "clinic");
 	PQclear(res);
+	page_link_forget(r);
 	if ((status = audit(r, "joined the clinic", clinic, id, "join link")) ||
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to %s: you can now "
 				 "write to its staff.", name))))

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "route.h"
+#include "site.h"
 
 /* Buffers that grew past this (a large page) are released after the
  * request, so one big response does not pin a worker's memory. */
@@ -116,9 +117,7 @@ static void req_from_params(struct req *r, FCGX_ParamArray env)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", env);
 	const char *m = FCGX_GetParam("REQUEST_METHOD", env);
-	const char *https = FCGX_GetParam("HTTPS", env);
 	const char *addr = FCGX_GetParam("REMOTE_ADDR", env);
-	const char *host = FCGX_GetParam("HTTP_HOST", env);
 	const char *ct = FCGX_GetParam("CONTENT_TYPE", env);
 
 	if (uri == NULL || *uri != '/')
@@ -126,9 +125,7 @@ static void req_from_params(struct req *r, FCGX_ParamArray env)
 	r->path = arena_strndup(r->arena, uri, strcspn(uri, "?"));
 	r->method_name = m ? m : "GET";
 	r->method = method_of(r->method_name);
-	r->https = https && strcmp(https, "on") == 0;
 	r->remote_addr = addr ? addr : "";
-	r->host = host ? host : "";
 	r->content_type = ct ? ct : "";
 	r->request_id = request_id(r->arena, FCGX_GetParam("REQUEST_ID", env));
 }
@@ -280,6 +277,10 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct db *db,
 	req_from_params(&r, fr->envp);
 	tv_set_str(a, r.view, "request_id", r.request_id);
 	req_handle(&r, fr);
+	/* On an https site every answer says so (error pages too: they reset
+	 * the headers), whoever terminates TLS in front. */
+	if (site.https)
+		http_header(&r, "Strict-Transport-Security", SITE_HSTS);
 	req_send(&r, fr);
 	log_request(r.method_name, r.path, r.status, usec_since(&t0), r.request_id);
 	/* When nginx's whole request has been read, the connection can simply

@@ -177,14 +177,12 @@ int sess_load(struct req *r)
 	return status;
 }
 
-/* Adds a Set-Cookie header; `secure` when the request came over HTTPS. */
-static void set_cookie(struct req *r, const char *name, const char *value,
-		       const char *max_age)
+void sess_cookie(struct req *r, const char *name, const char *value, const char *max_age)
 {
 	http_header(r, "Set-Cookie", arena_printf(r->arena,
 		"%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s%s", name, value,
 		max_age ? "; Max-Age=" : "", max_age ? max_age : "",
-		r->https ? "; Secure" : ""));
+		site.https ? "; Secure" : ""));
 }
 
 int sess_start(struct req *r, const char *user_id)
@@ -199,7 +197,7 @@ int sess_start(struct req *r, const char *user_id)
 	if (res == NULL)
 		return db_failure_status(r->db);
 	PQclear(res);
-	set_cookie(r, SESSION_COOKIE, token, NULL);
+	sess_cookie(r, SESSION_COOKIE, token, NULL);
 	r->session_token = arena_strdup(r->arena, token);
 	sodium_memzero(token, sizeof(token));
 	return 0;
@@ -216,7 +214,7 @@ int sess_end(struct req *r)
 			return db_failure_status(r->db);
 		PQclear(res);
 	}
-	set_cookie(r, SESSION_COOKIE, "", "0");
+	sess_cookie(r, SESSION_COOKIE, "", "0");
 	r->user = NULL;
 	r->session_token = NULL;
 	return 0;
@@ -254,7 +252,7 @@ const char *sess_csrf_token(struct req *r)
 	} else {
 		auth_token(token);
 		r->csrf_token = arena_strdup(r->arena, token);
-		set_cookie(r, PRESESSION_COOKIE, token, "7200");
+		sess_cookie(r, PRESESSION_COOKIE, token, "7200");
 	}
 	return r->csrf_token;
 }

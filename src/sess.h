@@ -4,9 +4,11 @@
 
 #include "db.h"
 #include "http.h"
+#include "site.h"
 
-#define SESSION_COOKIE "carebox_session"
-#define PRESESSION_COOKIE "carebox_pre"
+/* The cookies' names: "__Host-"-prefixed on an https site (site.h). */
+#define SESSION_COOKIE (site.session_cookie)
+#define PRESESSION_COOKIE (site.pre_cookie)
 
 enum role { ROLE_PATIENT = 1, ROLE_DOCTOR = 2, ROLE_ADMIN = 4 };
 #define ROLE_STAFF (ROLE_DOCTOR | ROLE_ADMIN)
@@ -83,6 +85,11 @@ int sess_take(struct req *r, PGresult *res);
  * the cookie; r->user is not changed (the handler redirects next). Returns
  * 0 or an error status. */
 int sess_start(struct req *r, const char *user_id);
+
+/* Adds a Set-Cookie header for `name`: HttpOnly, SameSite=Lax, Path=/,
+ * Secure on an https site, with Max-Age `max_age` unless NULL (a cookie
+ * for the browser's session). */
+void sess_cookie(struct req *r, const char *name, const char *value, const char *max_age);
 
 /* Ends the current session (the row is deleted, so a copied cookie dies
  * with it) and clears the cookie. Returns 0 or an error status. */

@@ -28,13 +28,15 @@ function pair(name, value) {
 }
 
 // Sends one request over FastCGI to the unix socket `sock`: `uri` (with
-// its query string), and for a POST the urlencoded `body`. Resolves with
+// its query string), and for a POST the urlencoded `body`; `host` is the
+// Host header nginx would pass on. Resolves with
 // the response's text (headers and body) once the app ends the request,
 // or with what came before the connection closed.
-function fcgiRequest(sock, { method = 'GET', uri, cookie = '', body = '', address = '127.0.0.1' }) {
+function fcgiRequest(sock, { method = 'GET', uri, cookie = '', body = '', address = '127.0.0.1', host = '' }) {
   const q = uri.indexOf('?');
   const params = [['REQUEST_METHOD', method], ['REQUEST_URI', uri],
-    ['QUERY_STRING', q < 0 ? '' : uri.slice(q + 1)], ['REMOTE_ADDR', address], ['HTTP_COOKIE', cookie]];
+    ['QUERY_STRING', q < 0 ? '' : uri.slice(q + 1)], ['REMOTE_ADDR', address], ['HTTP_COOKIE', cookie],
+    ['HTTP_HOST', host]];
   if (method === 'POST') {
     params.push(['CONTENT_TYPE', 'application/x-www-form-urlencoded'],
       ['CONTENT_LENGTH', String(Buffer.byteLength(body))]);
