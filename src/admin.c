@@ -432,9 +432,10 @@ static const struct {
 	/* A form token stops a resend of its form. That form also carries its
 	 * session's CSRF token, so it is dead after 12 hours; a week is ample. */
 	{ "form_tokens", PRUNE("form_tokens", "token", "used_at < now() - interval '7 days'") },
-	/* Throttling counts the last 15 minutes (page_login.c, page_account.c). */
-	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '15 minutes'") },
-	{ "join_failures", PRUNE("join_failures", "id", "at < now() - interval '15 minutes'") },
+	/* An account's pause counts its failures of the last day; addresses
+	 * count the last 15 minutes, or hour (throttle.c, sql/0014). */
+	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '1 day'") },
+	{ "address_counts", PRUNE("address_counts", "ctid", "since < now() - interval '1 day'") },
 	/* A link works once, within an hour (page_invite.c) or, to join a
 	 * clinic, seven days (page_patients.c). A dead one is kept
 	 * a week, so "did they ever use it?" can still be answered. */

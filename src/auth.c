@@ -1,9 +1,12 @@
 /* auth.c - passwords (Argon2id via libsodium), random tokens, comparisons. */
 #include "auth.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <pwquality.h>
 
 #include "http_parse.h"
 #include "log.h"
@@ -91,6 +94,50 @@ int auth_equal(const char *a, const char *b)
 	return n == 0 || sodium_memcmp(a, b, n) == 0;
 }
 
+/* The common and trivial passwords libpwquality knows (a dictionary word,
+ * a keyboard row, "111111111111", "password1234"): why `pw` is one, as a
+ * sentence for the form, or NULL. Its settings are ours, not the host's
+ * /etc/security/pwquality.conf, so that every host refuses the same. */
+static const char *password_quality(const char *pw)
+{
+	static pwquality_settings_t *pwq;
+	static char why[PWQ_MAX_ERROR_MESSAGE_LEN + 64];
+	void *aux = NULL;
+	int score;
+
+	if (pwq == NULL) {
+		pwq = pwquality_default_settings();
+		if (pwq == NULL)
+			return "Passwords cannot be checked just now: please try again.";
+		pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSWORD_MIN);
+		pwquality_set_int_value(pwq, PWQ_SETTING_MAX_REPEAT, 3);
+		pwquality_set_int_value(pwq, PWQ_SETTING_MAX_SEQUENCE, 3);
+		pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 1);
+	}
+	score = pwquality_check(pwq, pw, NULL, NULL, &aux);
+	if (score >= 0)
+		return NULL;
+	switch (score) {
+	case PWQ_ERROR_MAX_CONSECUTIVE:
+		return "This password repeats a character too often in a row: choose one "
+		       "that is harder to guess.";
+	case PWQ_ERROR_MAX_SEQUENCE:
+		return "This password contains a run like 1234 or abcd: choose one that is "
+		       "harder to guess.";
+	case PWQ_ERROR_PALINDROME:
+		return "This password reads the same backwards: choose one that is harder "
+		       "to guess.";
+	case PWQ_ERROR_CRACKLIB_CHECK:
+		snprintf(why, sizeof(why), "This password is too common or too simple (%s): "
+			 "choose one that is harder to guess.",
+			 aux ? (const char *)aux : "a word or pattern every attacker tries");
+		return why;
+	default:
+		pwquality_strerror(why, sizeof(why), score, aux);
+		return why;
+	}
+}
+
 const char *auth_password_problem(const char *pw, const char *email,
 				  const char *first, const char *last)
 {
@@ -112,5 +159,5 @@ const char *auth_password_problem(const char *pw, const char *email,
 		     (pw[f] == ' ' && strcasecmp(pw + f + 1, last) == 0)))
 			return "Do not use your e-mail address or your name as the password.";
 	}
-	return NULL;
+	return password_quality(pw);
 }

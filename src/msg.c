@@ -21,7 +21,9 @@ const struct db_stmt msg_stmts[] = {
 	  " $6::message_routing, $7, $8 FROM ib RETURNING id" },
 	/* Through a clinic both belong to (active memberships): a patient
 	 * there to its staff, staff to anyone there; staff only in the clinic
-	 * they act for ($3). $1 the sender, $2 the recipient. */
+	 * they act for ($3). Staff who have not set up their account (no
+	 * password, perhaps no name yet) are no one's recipient. $1 the
+	 * sender, $2 the recipient. */
 	{ "msg_may_write",
 	  "SELECT EXISTS (SELECT 1 FROM memberships ms"
 	  " JOIN memberships mr ON mr.clinic_id = ms.clinic_id AND mr.user_id = $2 AND mr.active"
@@ -29,7 +31,8 @@ const struct db_stmt msg_stmts[] = {
 	  " JOIN users r ON r.id = mr.user_id AND r.active AND r.id <> s.id"
 	  " WHERE ms.user_id = $1 AND ms.active"
 	  " AND (ms.role = 'patient' OR ms.clinic_id = $3)"
-	  " AND (ms.role <> 'patient' OR mr.role <> 'patient'))" },
+	  " AND (ms.role <> 'patient' OR mr.role <> 'patient')"
+	  " AND (mr.role = 'patient' OR r.password_hash IS NOT NULL))" },
 	/* The same rule, driven by the sender's memberships; a person's role
 	 * is their highest where both belong. The chosen person ($4) first,
 	 * so it is always among the rows; $2 narrows by name or e-mail. */
@@ -43,6 +46,7 @@ const struct db_stmt msg_stmts[] = {
 	  " WHERE ms.user_id = $1 AND ms.active"
 	  " AND (ms.role = 'patient' OR ms.clinic_id = $3)"
 	  " AND (ms.role <> 'patient' OR mr.role <> 'patient')"
+	  " AND (mr.role = 'patient' OR r.password_hash IS NOT NULL)"
 	  " AND ($2 = '' OR r.id::text = $4 OR strpos(lower(r.first_name || ' ' || r.last_name"
 	  " || ' ' || r.email), lower($2)) > 0)"
 	  " GROUP BY r.id) x"

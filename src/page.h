@@ -59,14 +59,14 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
 
 /* Creates the account of a form declared with PAGE_NEW_ACCOUNT_FIELDS
  * (already read into `d`): checks the password (page_new_password),
- * hashes it and inserts the user, with no clinic, and sets *id. Returns 0;
- * 422 with the form's errors set (a weak password, an e-mail address that
- * already has an account), or another error status. */
+ * claims one of the client address's SIGNUP_MAX_PER_HOUR new accounts,
+ * hashes the password and inserts the user, with no clinic, and sets *id.
+ * Returns 0; 422 with the form's errors set (a weak password, an e-mail
+ * address that already has an account), 429 with the e-mail field's
+ * error set (too many accounts from the address), or another error
+ * status. */
+#define SIGNUP_MAX_PER_HOUR 10
 int page_new_account(struct req *r, struct form_data *d, const char **id);
-
-/* Failed logins (and wrong current passwords on /account) allowed per
- * e-mail and per address in 15 minutes; the table is login_failures. */
-#define LOGIN_MAX_FAILURES 5
 
 /* A page's writes run in one transaction that the route layer opens
  * before the handler and ends after it (route.c): committed when the
@@ -141,9 +141,10 @@ int page_reset_post(struct req *r);
 
 /* Shared with page_patients.c and page_admin.c. Creates a one-time link of
  * `kind` ("invite" or "reset") for `user_id`, recorded for `clinic_id` and
- * made by the logged-in user, valid for one hour. Returns the absolute
- * address to hand over (arena), or NULL if the database failed. Only the
- * token's hash is stored. */
+ * made by the logged-in user, valid for one hour; a reset link also ends
+ * every session of the user. Returns the absolute address to hand over
+ * (arena), or NULL if the database failed. Only the token's hash is
+ * stored. */
 const char *page_link_create(struct req *r, const char *kind, const char *user_id,
 			     const char *clinic_id);
 
@@ -187,6 +188,7 @@ int page_admin_user_get(struct req *r);
 int page_admin_reset_post(struct req *r);
 int page_admin_deactivate_post(struct req *r);
 int page_admin_activate_post(struct req *r);
+int page_admin_unpause_post(struct req *r);
 int page_admin_remove_post(struct req *r);
 int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);

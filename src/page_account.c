@@ -7,15 +7,14 @@
 #include "audit.h"
 #include "auth.h"
 #include "sess.h"
+#include "throttle.h"
 
-/* Wrong current passwords count as failed logins (the login_failures
- * table and its 15-minute window): a stolen session must not become a way
- * to guess the password at leisure. */
+/* Wrong current passwords count as wrong passwords of the account, not of
+ * the client address (throttle.h): a stolen session must not become a way
+ * to guess the password at leisure, nor one person's typing lock out their
+ * household. */
 const struct db_stmt page_account_stmts[] = {
 	{ "account_hash", "SELECT password_hash FROM users WHERE id = $1" },
-	{ "account_failures",
-	  "SELECT count(*) FROM login_failures WHERE at > now() - interval '15 minutes'"
-	  " AND (lower(email) = lower($1) OR address = $2)" },
 	{ "account_update",
 	  "UPDATE users SET first_name = $2, last_name = $3, email = $4 WHERE id = $1"
 	  " AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($4) AND o.id <> $1)"
@@ -73,17 +72,17 @@ static int account_form(struct req *r, int status)
 static int account_check_password(struct req *r, struct form_data *d, const char *error_key)
 {
 	const char *pw = form_text(d, "current_password");
-	const char *p[2] = { r->user->email, r->remote_addr };
-	PGresult *res = db_exec(r->db, "account_failures", 2, p);
-	int ok;
+	PGresult *res;
+	long minutes;
+	int ok = throttle_password(r, r->user->email, 0, &minutes), status;
 
-	if (res == NULL)
+	if (ok < 0)
 		return db_failure_status(r->db);
-	ok = atoi(PQgetvalue(res, 0, 0)) < LOGIN_MAX_FAILURES;
-	PQclear(res);
-	if (!ok) {
-		tv_set_str(r->arena, r->view, error_key, "Too many wrong passwords. "
-			   "Please wait 15 minutes and try again.");
+	if (ok != THROTTLE_OK) {
+		tv_set_str(r->arena, r->view, error_key, ok == THROTTLE_BUSY ?
+			   "Another check of your password is under way: try again in a moment." :
+			   arena_printf(r->arena, "Too many wrong passwords: please wait %ld "
+					"minute%s and try again.", minutes, minutes == 1 ? "" : "s"));
 		return 429;
 	}
 	res = db_exec(r->db, "account_hash", 1, &r->user->id);
@@ -94,7 +93,8 @@ static int account_check_password(struct req *r, struct form_data *d, const char
 	PQclear(res);
 	if (ok)
 		return 0;
-	PQclear(db_exec(r->db, "login_failure_add", 2, p));	/* page_login.c */
+	if ((status = throttle_password_failed(r, r->user->email, 0)))
+		return status;
 	page_keep(r);
 	tv_set_str(r->arena, r->view, error_key, *pw ?
 		   "This is not your current password." : "Enter your current password.");

@@ -7,6 +7,7 @@
 #include "pager.h"
 #include "row.h"
 #include "sess.h"
+#include "throttle.h"
 
 #define ADMIN_USERS_MAX 200	/* rows the user list shows */
 #define ADMIN_AUDIT_PAGE 100	/* audit entries per page */
@@ -53,7 +54,8 @@ const struct db_stmt page_admin_stmts[] = {
 	  " (SELECT m.role::text FROM memberships m WHERE m.clinic_id = $2 AND m.user_id = u.id) AS role,"
 	  " u.active, u.password_hash IS NULL AS pending,"
 	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
-	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self"
+	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self,"
+	  " coalesce(login_paused_until(u.email) > now(), false) AS paused"
 	  " FROM clinic_people($2) u WHERE u.id = $1" },
 	/* Deactivation also ends every session, so it takes effect at once. */
 	{ "admin_deactivate",
@@ -148,7 +150,7 @@ int page_admin_users_get(struct req *r)
 
 /* Loads user `id` if they are a member of the admin's clinic: the row of
  * statement admin_user (id, name, title, email, role, active, pending,
- * created, shared, self) into *res, which the caller PQclear()s. Returns
+ * created, shared, self, paused) into *res, which the caller PQclear()s. Returns
  * 0, 404 if there is no such member, or the status of a database failure. */
 static int admin_user_load(struct req *r, const char *id, PGresult **res)
 {
@@ -309,6 +311,29 @@ int page_admin_remove_post(struct req *r)
 				 "account and messages stay; their other clinics are not affected.")))
 		return status;
 	return http_redirect(r, "/admin/users");
+}
+
+/* POST /admin/users/{id}/unpause: lifts the pause that wrong passwords put
+ * on logging in to a member's account (throttle.h), for any member: the
+ * admin learns that there is a pause, never when or from where the
+ * attempts came (the person sees that on their activity page). */
+int page_admin_unpause_post(struct req *r)
+{
+	const char *id = r->params[0], *email;
+	PGresult *res;
+	int status, paused;
+
+	if ((status = admin_user_load(r, id, &res)))
+		return status;
+	email = row_text(r->arena, res, 0, "email");
+	paused = row_bool(res, 0, "paused");
+	PQclear(res);
+	if (!paused)
+		return admin_back(r, id, "ok", "Logging in to this account is not paused.");
+	if ((status = throttle_password_clear(r, email)) ||
+	    (status = audit(r, "login pause lifted", r->user->clinic_id, id, NULL)))
+		return status;
+	return admin_back(r, id, "ok", "The pause is lifted: the person can log in again now.");
 }
 
 /* Renders the staff invitation form, as form_read() left it in the view,

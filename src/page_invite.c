@@ -10,8 +10,12 @@
 #include "sess.h"
 
 const struct db_stmt page_invite_stmts[] = {
+	/* A reset link also ends the person's sessions, at once: whoever
+	 * holds one (the reason for a reset, often) is out before the link
+	 * is even handed over. */
 	{ "link_insert",
-	  "INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
+	  "WITH s AS (DELETE FROM sessions WHERE user_id = $3 AND $2 = 'reset')"
+	  " INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4, $5)" },
 	{ "link_user",
 	  "SELECT u.id, u.email, u.first_name, u.last_name"

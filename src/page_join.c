@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "row.h"
 #include "sess.h"
+#include "throttle.h"
 
 /* Days a join link and its code stay valid: a printed handout is used
  * later than a link on a screen. */
@@ -37,9 +38,6 @@ const struct db_stmt page_join_stmts[] = {
 	{ "join_find",
 	  "SELECT c.name AS clinic, l.role::text AS role"
 	  " FROM one_time_links l JOIN clinics c ON c.id = l.clinic_id WHERE" JOIN_KEY_MATCH },
-	{ "join_failures",
-	  "SELECT count(*) FROM join_failures WHERE address = $1 AND at > now() - interval '15 minutes'" },
-	{ "join_failure_add", "INSERT INTO join_failures (address) VALUES ($1)" },
 	/* Using the link, joining and closing one's open request to the same
 	 * clinic are one statement: a link works once, for the account that
 	 * uses it. An active member of staff keeps their role (a patient's
@@ -139,37 +137,6 @@ static int join_key(struct req *r, const char *key, const char *p[2])
 	return 0;
 }
 
-/* 1 if the client's address has too many failed keys to try another. */
-static int join_throttled(struct req *r, int *status)
-{
-	const char *addr = r->remote_addr ? r->remote_addr : "";
-	PGresult *res = db_exec(r->db, "join_failures", 1, &addr);
-
-	if (res == NULL) {
-		*status = db_failure_status(r->db);
-		return 1;
-	}
-	*status = 0;
-	if (atol(PQgetvalue(res, 0, 0)) >= JOIN_MAX_FAILURES)
-		*status = 429;
-	PQclear(res);
-	return *status != 0;
-}
-
-/* Counts a key that opened nothing against the client's address; the
- * failure stands even when the page's transaction rolls back. */
-static int join_failed(struct req *r)
-{
-	const char *addr = r->remote_addr ? r->remote_addr : "";
-	PGresult *res = db_exec(r->db, "join_failure_add", 1, &addr);
-
-	if (res == NULL)
-		return db_failure_status(r->db);
-	PQclear(res);
-	page_keep(r);
-	return 0;
-}
-
 /* Renders the join page with `status`: the code form when there is no
  * valid key ("ask"), else the clinic to join. */
 static int join_page(struct req *r, int status)
@@ -183,10 +150,8 @@ static int join_page(struct req *r, int status)
  * again with why, as 404. */
 static int join_invalid(struct req *r, const char *key)
 {
-	int status = join_failed(r);
-
-	if (status)
-		return status;
+	/* The claim of join_load stands: only keys that work are given back. */
+	page_keep(r);
 	page_link_forget(r);
 	tv_set_bool(r->arena, r->view, "ask", 1);
 	tv_set_str(r->arena, r->view, "key_typed", key && strlen(key) <= 40 ? key : "");
@@ -205,7 +170,9 @@ static int join_load(struct req *r, const char *key)
 	PGresult *res;
 	int status;
 
-	if (join_throttled(r, &status)) {
+	/* Each key claims one try of the address first; a key that works
+	 * gives it back, so only keys that open nothing use them up. */
+	if ((status = throttle_address(r, "join key", JOIN_MAX_FAILURES, "15 minutes"))) {
 		if (status == 429) {
 			tv_set_bool(r->arena, r->view, "throttled", 1);
 			return join_page(r, 429);
@@ -223,6 +190,8 @@ static int join_load(struct req *r, const char *key)
 	}
 	tv_set(r->arena, r->view, "link", row_view(r->arena, res, 0, 0));
 	PQclear(res);
+	if ((status = throttle_address_refund(r, "join key")))
+		return status;
 	/* Hex digits or code letters only: safe in a URL as they are. */
 	key = p[0] ? p[0] : p[1];
 	tv_set_str(r->arena, r->view, "key", key);
@@ -299,7 +268,7 @@ int page_join_post(struct req *r)
 		return join_use(r, key, r->user->id);
 	form_read(r, &join_signup_form, &d);
 	if ((status = page_new_account(r, &d, &id)))
-		return status == 422 ? join_page(r, 422) : status;
+		return status == 422 || status == 429 ? join_page(r, status) : status;
 	if ((status = sess_start(r, id)) || (status = audit(r, "signup", NULL, id, "join link")))
 		return status;
 	return join_use(r, key, id);

@@ -8,17 +8,11 @@
 #include "auth.h"
 #include "row.h"
 #include "sess.h"
+#include "throttle.h"
 
 const struct db_stmt page_login_stmts[] = {
-	{ "login_failures",
-	  "SELECT count(*) FILTER (WHERE lower(email) = lower($1)),"
-	  " count(*) FILTER (WHERE address = $2)"
-	  " FROM login_failures WHERE at > now() - interval '15 minutes'"
-	  " AND (lower(email) = lower($1) OR address = $2)" },
 	{ "login_user",
 	  "SELECT id, password_hash, active FROM users WHERE lower(email) = lower($1)" },
-	{ "login_failure_add", "INSERT INTO login_failures (email, address) VALUES ($1, $2)" },
-	{ "login_failures_clear", "DELETE FROM login_failures WHERE lower(email) = lower($1)" },
 	{ "login_rehash", "UPDATE users SET password_hash = $2 WHERE id = $1" },
 	{ NULL, NULL }
 };
@@ -55,37 +49,39 @@ int page_login_get(struct req *r)
 	return login_form(r, NULL, 200);
 }
 
-/* 1 if the e-mail or the client address has too many recent failures;
- * -1 if the database failed. */
-static int login_throttled(struct req *r, const char *email)
-{
-	const char *p[2] = { email, r->remote_addr };
-	PGresult *res = db_exec(r->db, "login_failures", 2, p);
-	int hit;
-
-	if (res == NULL)
-		return -1;
-	hit = atoi(PQgetvalue(res, 0, 0)) >= LOGIN_MAX_FAILURES ||
-	      atoi(PQgetvalue(res, 0, 1)) >= LOGIN_MAX_FAILURES;
-	PQclear(res);
-	return hit;
-}
-
-/* Records a failed attempt, which stands though the answer is an error;
+/* Records a wrong password, which stands though the answer is an error;
  * the answer is the same whether or not the e-mail is known. */
 static int login_failed(struct req *r, const char *email, const char *user_id)
 {
-	const char *p[2] = { email, r->remote_addr };
-	PGresult *res = db_exec(r->db, "login_failure_add", 2, p);
 	int status;
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	PQclear(res);
-	if ((status = audit(r, "login failed", NULL, user_id, email)))
+	if ((status = throttle_password_failed(r, email, 1)) ||
+	    (status = audit(r, "login failed", NULL, user_id, email)))
 		return status;
 	page_keep(r);
 	return login_form(r, "Wrong e-mail address or password.", 401);
+}
+
+/* Answers a check the throttle refused (`verdict`, throttle.h) with 429,
+ * audited; nothing was verified. */
+static int login_refused(struct req *r, const char *email, int verdict, long minutes)
+{
+	const char *why;
+	int status;
+
+	if (verdict == THROTTLE_BUSY)
+		why = "Another login to this account is being checked: try again in a moment.";
+	else if (verdict == THROTTLE_PAUSED)
+		why = arena_printf(r->arena, "Too many wrong passwords for this account: for its "
+				   "safety, logging in is paused for %ld more minute%s. An admin of "
+				   "your clinic can lift the pause.", minutes, minutes == 1 ? "" : "s");
+	else
+		why = "Too many failed logins from your network: please wait a quarter of an "
+		      "hour and try again.";
+	if ((status = audit(r, "login throttled", NULL, NULL, email)))
+		return status;
+	page_keep(r);
+	return login_form(r, why, 429);
 }
 
 /* Logs `user_id` in: a fresh session, the stored hash upgraded if its cost
@@ -102,10 +98,13 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 
 		PQclear(res);
 	}
-	PQclear(db_exec(r->db, "login_failures_clear", 1, &email));
-	/* The session and its audit entry commit together (the page's
-	 * transaction): no login goes unrecorded. */
-	if ((status = sess_start(r, user_id)) ||
+	if ((status = throttle_password_clear(r, email)))
+		return status;
+	/* A session this browser had before (another account, say) ends: no
+	 * row outlives its cookie. The new session and its audit entry commit
+	 * together (the page's transaction): no login goes unrecorded. */
+	if ((r->session_token && (status = sess_end(r))) ||
+	    (status = sess_start(r, user_id)) ||
 	    (status = audit(r, "login", NULL, user_id, NULL)))
 		return status;
 	return http_redirect(r, http_local_path(next) ? next : "/");
@@ -116,34 +115,36 @@ int page_login_post(struct req *r)
 	struct form_data d = { 0 };
 	const char *email, *password, *hash = NULL, *user_id = NULL;
 	PGresult *res;
-	int throttled, status;
+	int verdict, active = 0;
+	long minutes;
 
 	if (form_read(r, &login_form_decl, &d))
 		return login_form(r, NULL, 422);
 	email = form_text(&d, "email");
 	password = form_text(&d, "password");
-	throttled = login_throttled(r, email);
-	if (throttled < 0)
+	/* The attempt is claimed before anything is verified (throttle.c). */
+	verdict = throttle_password(r, email, 1, &minutes);
+	if (verdict < 0)
 		return db_failure_status(r->db);
-	if (throttled) {
-		if ((status = audit(r, "login throttled", NULL, NULL, email)))
-			return status;
-		page_keep(r);
-		return login_form(r, "Too many failed attempts. For your safety, logging in "
-				  "is paused: please wait 15 minutes and try again.", 429);
-	}
+	if (verdict != THROTTLE_OK)
+		return login_refused(r, email, verdict, minutes);
 	res = db_exec(r->db, "login_user", 1, &email);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	if (PQntuples(res) == 1) {
 		user_id = row_text(r->arena, res, 0, "id");
-		if (row_bool(res, 0, "active"))
-			hash = row_text(r->arena, res, 0, "password_hash");
+		hash = row_text(r->arena, res, 0, "password_hash");
+		active = row_bool(res, 0, "active");
 	}
 	PQclear(res);
-	/* Unknown, inactive and password-less users cost a verification too. */
+	/* Unknown and password-less users cost a verification too. */
 	if (!auth_verify(hash, password))
 		return login_failed(r, email, user_id);
+	/* Only someone who knows the password learns that the account is
+	 * deactivated. */
+	if (!active)
+		return login_form(r, "This account has been deactivated: you cannot log in. "
+				  "If you think this is a mistake, ask your clinic.", 403);
 	return login_succeeded(r, email, user_id, hash, password, form_text(&d, "next"));
 }
 

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "row.h"
 #include "sess.h"
+#include "throttle.h"
 
 const struct db_stmt page_signup_stmts[] = {
 	{ "signup_clinics", "SELECT id, name FROM clinics ORDER BY name" },
@@ -86,10 +87,19 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 	const char *p[4] = { form_text(d, "email"), form_text(d, "first_name"),
 			     form_text(d, "last_name"), hash };
 	PGresult *res;
+	int status;
 
 	page_new_password(r, d, p[0], p[1], p[2]);
 	if (d->errors)
 		return 422;
+	/* Accounts made from one client address (signup, join) are counted
+	 * before the work; a form sent back undoes its claim (rolled back). */
+	if ((status = throttle_address(r, "signup", SIGNUP_MAX_PER_HOUR, "1 hour"))) {
+		if (status == 429)
+			form_fail(r, d, "email", "Too many accounts were created from your network "
+				  "in the last hour: please try again later.");
+		return status;
+	}
 	if (auth_hash(form_text(d, "password"), hash) < 0)
 		return 500;
 	res = db_exec(r->db, "account_insert", 4, p);
@@ -119,7 +129,7 @@ int page_signup_post(struct req *r)
 	form_read(r, &signup_form_decl, &d);
 	clinic = form_text(&d, "clinic");
 	if ((status = page_new_account(r, &d, &id)))
-		return status == 422 ? signup_form(r, clinic, 422) : status;
+		return status == 422 || status == 429 ? signup_form(r, clinic, status) : status;
 	/* The request waits for the clinic's staff (page_patients.c); until
 	 * then the new patient belongs to no clinic and writes to no one. */
 	if ((status = page_join_request(r, &d, id, &name)))

@@ -9,6 +9,7 @@
 #include "msg.h"
 #include "page.h"
 #include "sess.h"
+#include "throttle.h"
 
 static const struct route routes[] = {
 	/* pattern			GET			POST				access */
@@ -44,6 +45,7 @@ static const struct route routes[] = {
 	{ "/admin/users/{id}/reset",	NULL,			page_admin_reset_post,		ROLE_ADMIN },
 	{ "/admin/users/{id}/deactivate", NULL,			page_admin_deactivate_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
+	{ "/admin/users/{id}/unpause",	NULL,			page_admin_unpause_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/remove",	NULL,			page_admin_remove_post,		ROLE_ADMIN },
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
@@ -68,6 +70,7 @@ const struct db_stmt *const route_stmts[] = {
 	page_health_stmts,
 	sess_stmts,
 	audit_stmts,
+	throttle_stmts,
 	page_login_stmts,
 	page_signup_stmts,
 	page_account_stmts,

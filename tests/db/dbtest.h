@@ -54,8 +54,8 @@ static inline const char *db_user(const char *role, const char *clinic, const ch
 
 	return q("WITH c AS (INSERT INTO clinics (name) VALUES ($2)"
 		 " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
-		 " u AS (INSERT INTO users (email, first_name, last_name)"
-		 " VALUES ($3 || '-' || gen_random_uuid() || '@db.test', $3, 'Test')"
+		 " u AS (INSERT INTO users (email, first_name, last_name, password_hash)"
+		 " VALUES ($3 || '-' || gen_random_uuid() || '@db.test', $3, 'Test', 'set up')"
 		 " RETURNING id),"
 		 " m AS (INSERT INTO memberships (clinic_id, user_id, role)"
 		 " SELECT c.id, u.id, $1::user_role FROM c, u)"

@@ -55,6 +55,21 @@ static void test_rules(void)
 		  " RETURNING user_id", 2, p);
 		ok(msg_may_write(DB, doc, rules, far) == 0, "an ended membership joins nobody");
 	}
+	{
+		/* Staff invited the old way who have not set up their account: no
+		 * password and perhaps no name yet. */
+		const char *newdoc = user("doctor", "Rules Clinic", "newdoc");
+		int more;
+		struct tv *list;
+
+		q("UPDATE users SET password_hash = NULL, first_name = '', last_name = '' WHERE id = $1"
+		  " RETURNING id", 1, &newdoc);
+		ok(msg_may_write(DB, pat, NULL, newdoc) == 0, "nobody writes to staff not set up yet");
+		ok(msg_may_write(DB, adm, rules, newdoc) == 0, "not even their colleagues");
+		list = msg_recipients(DB, A, pat, NULL, NULL, "newdoc", &more);
+		ok(list && list->u.list.n == 0, "nor are they offered, by name or e-mail address");
+		q("DELETE FROM memberships WHERE user_id = $1 RETURNING user_id", 1, &newdoc);
+	}
 	q("UPDATE users SET active = false WHERE id = $1", 1, &adm);
 	ok(msg_may_write(DB, pat, NULL, adm) == 0, "nobody writes to a deactivated user");
 	{

@@ -138,7 +138,13 @@ test('deactivation ends the user\'s open session at once; reactivation lets them
   const next = await victim.get('/account');
   assert.equal(next.status, 303);
   assert.match(next.headers.get('location'), /^\/login/);
-  assert.equal((await new Client().login(email)).status, 401, 'no new login either');
+  const refused = await new Client().login(email);
+  assert.equal(refused.status, 403, 'no new login either');
+  assert.match(refused.text, /This account has been deactivated/, 'told so, after the right password');
+  const guess = await new Client().login(email, 'not the password at all');
+  assert.equal(guess.status, 401, 'a wrong password learns nothing');
+  assert.doesNotMatch(guess.text, /deactivated/);
+  await clearThrottle();
   assert.equal(await one('SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = \'user deactivated\'', [id]), '1');
 
   const back = await admin.post(`/admin/users/${id}/activate`);

@@ -13,7 +13,7 @@ const uniqueClinic = (tag) => `Join ${tag} Clinic ${process.pid}-${Date.now()}-$
 const one = async (q, p) => (await sql(q, p))[0][0];
 const options = (html) => [...html.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]);
 
-after(() => sql('DELETE FROM join_failures WHERE address = $1', [ADDRESS]));
+after(() => sql('DELETE FROM address_counts WHERE address = $1', [ADDRESS]));
 
 async function loggedIn(email, password = PW) {
   const c = new Client();
@@ -166,7 +166,7 @@ test('an impostor who signed up first with the patient\'s address gains nothing'
 test('codes that open nothing are throttled per address', async () => {
   const w = await clinicWithDoctor('T');
   const h = await handout(w.doc, { first_name: 'Tom', last_name: 'Tries', email: '' });
-  await sql('DELETE FROM join_failures WHERE address = $1', [ADDRESS]);
+  await sql('DELETE FROM address_counts WHERE address = $1', [ADDRESS]);
   const v = new Client();
   for (let i = 0; i < 10; i++) {
     const r = await v.get(`/join?key=AAAAA-AAAA${'ACDEFGHJKM'[i]}`);
@@ -177,7 +177,7 @@ test('codes that open nothing are throttled per address', async () => {
   const blocked = await v.get(`/join?key=${h.code}`);
   assert.equal(blocked.status, 429, 'even a good code waits now');
   assert.match(blocked.text, /Wait a quarter of an hour/);
-  await sql('DELETE FROM join_failures WHERE address = $1', [ADDRESS]);
+  await sql('DELETE FROM address_counts WHERE address = $1', [ADDRESS]);
   assert.equal((await v.get(`/join?key=${h.code}`)).status, 200);
   await sql(`UPDATE one_time_links SET expires_at = now() - interval '1 minute'
     WHERE code_hash = sha256(convert_to($1, 'UTF8'))`, [h.code.replace('-', '')]);

@@ -199,29 +199,7 @@ test('last-seen is written at most once a minute', async () => {
   assert.equal((await sql(`SELECT last_seen_at FROM sessions WHERE user_id = $1`, [id]))[0][0], before);
 });
 
-test('five failures for one e-mail pause its logins, even with the right password', async () => {
-  await clearThrottle();
-  const email = uniqueEmail('throttle');
-  await createUser({ email });
-  for (let i = 0; i < 5; i++) assert.equal((await new Client().login(email, 'wrong password ' + i)).status, 401);
-  const r = await new Client().login(email, PW);
-  assert.equal(r.status, 429);
-  assert.match(r.text, /Too many failed attempts/);
-  assert.ok(r.text.includes(`value="${email}"`));
-  await sql(`UPDATE login_failures SET at = now() - interval '16 minutes' WHERE lower(email) = lower($1)`, [email]);
-  assert.equal((await new Client().login(email, PW)).status, 303, 'after 15 minutes it works again');
-  await clearThrottle();
-});
-
-test('five failures from one address pause logins from it for any e-mail', async () => {
-  await clearThrottle();
-  const email = uniqueEmail('victim');
-  await createUser({ email });
-  for (let i = 0; i < 5; i++) await new Client().login(uniqueEmail('spray'), 'guess number ' + i);
-  const r = await new Client().login(email, PW);
-  assert.equal(r.status, 429);
-  await clearThrottle();
-});
+// Throttling: tests/http/throttle.test.js.
 
 test('a patient signs up, asks to join a clinic and is logged in, belonging to no clinic yet', async () => {
   await createUser({ email: uniqueEmail('staff'), role: 'doctor', clinic: 'Signup Clinic' });

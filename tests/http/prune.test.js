@@ -40,11 +40,11 @@ const FORM_TOKENS = [
 ];
 const FAILURES = [
   ['live-now', 'now()'],
-  ['live-14m', "now() - interval '14 minutes'"],
-  ['stale-16m', "now() - interval '16 minutes'"],
+  ['live-23h', "now() - interval '23 hours'"],
+  ['stale-25h', "now() - interval '25 hours'"],
   ['stale-2d', "now() - interval '2 days'"],
 ];
-const JOIN_FAILURES = FAILURES;
+const ADDRESS_COUNTS = FAILURES;
 // [label, expires_at, used_at]
 const LINKS = [
   ['live-open', "now() + interval '1 hour'", 'NULL'],
@@ -68,8 +68,8 @@ async function insertRows(id, tag) {
     await sql(`INSERT INTO form_tokens (token, user_id, used_at) VALUES ($1 || $2, $3, ${at})`, [tag, label, id]);
   for (const [label, at] of FAILURES)
     await sql(`INSERT INTO login_failures (email, address, at) VALUES ($1, $2, ${at})`, [tag, label]);
-  for (const [label, at] of JOIN_FAILURES)
-    await sql(`INSERT INTO join_failures (address, at) VALUES ($1 || $2, ${at})`, [tag, label]);
+  for (const [label, at] of ADDRESS_COUNTS)
+    await sql(`INSERT INTO address_counts (kind, address, since, n) VALUES ('join key', $1 || $2, ${at}, 3)`, [tag, label]);
   for (const [label, expires, used] of LINKS) {
     await sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
          VALUES (sha256(convert_to($1 || $2, 'UTF8')), 'reset', $3,
@@ -85,7 +85,7 @@ async function remaining(id, tag) {
     sessions: await labels(`SELECT csrf_token FROM sessions WHERE user_id = $1`, [id]),
     form_tokens: await labels(`SELECT substr(token, length($2) + 1) FROM form_tokens WHERE user_id = $1`, [id, tag]),
     login_failures: await labels(`SELECT address FROM login_failures WHERE email = $1`, [tag]),
-    join_failures: await labels(`SELECT substr(address, length($1) + 1) FROM join_failures
+    address_counts: await labels(`SELECT substr(address, length($1) + 1) FROM address_counts
       WHERE starts_with(address, $1)`, [tag]),
     one_time_links: await labels(`SELECT l FROM unnest(string_to_array($2, ',')) l
       JOIN one_time_links o ON o.token_hash = sha256(convert_to($1 || l, 'UTF8'))`, [tag, linkLabels]),
@@ -111,11 +111,11 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
   assert.equal(r.stdout, `sessions: ${staleCount(SESSIONS)} removed\n`
     + `form_tokens: ${staleCount(FORM_TOKENS)} removed\n`
     + `login_failures: ${staleCount(FAILURES)} removed\n`
-    + `join_failures: ${staleCount(JOIN_FAILURES)} removed\n`
+    + `address_counts: ${staleCount(ADDRESS_COUNTS)} removed\n`
     + `one_time_links: ${staleCount(LINKS)} removed\n`);
   assert.deepEqual(await remaining(id, tag), {
     sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
-    login_failures: live(FAILURES), join_failures: live(JOIN_FAILURES), one_time_links: live(LINKS),
+    login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), one_time_links: live(LINKS),
   });
   assert.deepEqual((await sql('SELECT count(*), max(id) FROM audit_log'))[0], audit, 'audit log untouched');
 
@@ -123,7 +123,7 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
   const again = prune();
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(counts(again.stdout),
-    { sessions: 0, form_tokens: 0, login_failures: 0, join_failures: 0, one_time_links: 0 });
+    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, one_time_links: 0 });
 });
 
 test('a live session still works after prune', async () => {

@@ -75,7 +75,9 @@ static void test_policy(void)
 	{
 		char big[200];
 
-		memset(big, 'x', 129);
+		/* Words of a passphrase, not one letter repeated (refused below). */
+		for (int i = 0; i < 129; i++)
+			big[i] = "tea with milk and honey "[i % 24];
 		big[129] = '\0';
 		ok(auth_password_problem(big, NULL, NULL, NULL) != NULL, "129 are too many");
 		big[128] = '\0';
@@ -91,6 +93,28 @@ static void test_policy(void)
 	   "first and last name with a space are refused");
 	ok(auth_password_problem("Maria likes tea a lot", "m@x.test", "Maria", "Examplesson") == NULL,
 	   "a password merely containing the name is fine");
+	/* The common and trivial ones (libpwquality), each with its reason. */
+	{
+		static const struct { const char *pw, *why; } weak[] = {
+			{ "111111111111", "reads the same backwards" },
+			{ "aaaa1111bbbb", "repeats a character" },
+			{ "password1234", "run like 1234" },
+			{ "qwerty123456", "run like 1234" },
+			{ "administrator", "too common or too simple" },
+			{ "12121212121212", "too common or too simple" },
+		};
+
+		for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+			const char *why = auth_password_problem(weak[i].pw, NULL, NULL, NULL);
+
+			ok(why && strstr(why, weak[i].why), "%s is refused: %s", weak[i].pw,
+			   why ? why : "(accepted)");
+		}
+	}
+	ok(auth_password_problem("a long enough password", NULL, NULL, NULL) == NULL,
+	   "a passphrase is fine");
+	ok(auth_password_problem("Cedar bread 42 lamp", NULL, NULL, NULL) == NULL,
+	   "words and a number are fine");
 }
 
 static void test_email(void)
