@@ -250,3 +250,18 @@ test('a patient signs up, asks to join a clinic and is logged in, belonging to n
   assert.match(dup.text, /already an account/);
   assert.equal(again, null);
 });
+
+test('logging in over an open session ends that session: no row outlives its cookie', async () => {
+  const first = uniqueEmail('over-a'), second = uniqueEmail('over-b');
+  const a = await createUser({ email: first });
+  const b = await createUser({ email: second });
+  const c = new Client();
+  assert.equal((await c.login(first)).status, 303);
+  assert.equal((await sql('SELECT count(*) FROM sessions WHERE user_id = $1', [a]))[0][0], '1');
+  await c.get('/account'); // a page of the session, for its CSRF token (/login sends users home)
+  const r = await c.post('/login', { email: second, password: 'a long enough password' });
+  assert.equal(r.status, 303);
+  assert.equal((await sql('SELECT count(*) FROM sessions WHERE user_id = $1', [a]))[0][0], '0', 'the old one is gone');
+  assert.equal((await sql('SELECT count(*) FROM sessions WHERE user_id = $1', [b]))[0][0], '1');
+  assert.match((await c.get('/account')).text, new RegExp(second.replace(/[.+]/g, '\\$&')));
+});
