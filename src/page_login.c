@@ -142,9 +142,15 @@ int page_login_post(struct req *r)
 		return login_failed(r, email, user_id);
 	/* Only someone who knows the password learns that the account is
 	 * deactivated. */
-	if (!active)
+	if (!active) {
+		int status = audit(r, "login refused: deactivated", NULL, user_id, NULL);
+
+		if (status)
+			return status;
+		page_keep(r);
 		return login_form(r, "This account has been deactivated: you cannot log in. "
 				  "If you think this is a mistake, ask your clinic.", 403);
+	}
 	return login_succeeded(r, email, user_id, hash, password, form_text(&d, "next"));
 }
 

@@ -141,6 +141,8 @@ test('deactivation ends the user\'s open session at once; reactivation lets them
   const refused = await new Client().login(email);
   assert.equal(refused.status, 403, 'no new login either');
   assert.match(refused.text, /This account has been deactivated/, 'told so, after the right password');
+  assert.equal(await one(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'login refused: deactivated'
+    AND clinic_id IS NULL`, [id]), '1', 'on the person\'s own record');
   const guess = await new Client().login(email, 'not the password at all');
   assert.equal(guess.status, 401, 'a wrong password learns nothing');
   assert.doesNotMatch(guess.text, /deactivated/);
