@@ -42,7 +42,8 @@ struct req {
 	struct kvlist cookies;
 	const char *params[HTTP_MAX_PARAMS];	/* {id} parts of the path */
 	unsigned access;		/* the route's access rule (route.h) */
-	int session_loaded;		/* by route_admit, before the body */
+	int session_loaded;		/* and the access rule applied: by route_admit
+					 * (before the body) or route_session() */
 	int keep_on_error;		/* commit though the answer is an error (page_keep) */
 	int nparams;
 

@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "log.h"
+#include "route.h"
 #include "serve.h"
 #include "site.h"
 #include "tpl.h"
@@ -43,13 +44,15 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fputs("usage: carebox [-s SOCKET [-g GROUP]] [-w WORKERS] [-d DATADIR]\n"
+	fputs("usage: carebox [-s SOCKET [-g GROUP]] [-w WORKERS] [-d DATADIR] | -r\n"
 	      "  -s SOCKET  bind this unix socket (mode 0660); without it, fd 0 must\n"
 	      "             be a listening socket (spawn-fcgi, systemd)\n"
 	      "  -g GROUP   give the socket to this group (nginx's, e.g. www-data)\n"
 	      "  -w N       worker processes (default: one per core)\n"
 	      "  -d DIR     where templates/ is (default: $CAREBOX_DATADIR or "
 	      CAREBOX_DATADIR ")\n"
+	      "  -r         print the routes (pattern, methods, access; tab-separated)\n"
+	      "             and exit\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_STATEMENT_TIMEOUT_MS (default 5000)\n", stderr);
 }
@@ -99,6 +102,24 @@ static int listen_stdin(void)
 		return -1;
 	}
 	return 0;
+}
+
+/* Checks the route table (route_check), logging what is wrong; with
+ * `print`, writes it to standard output (route_list). Returns 0 or -1. */
+static int check_routes(int print)
+{
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	int rc = route_check(route_table, route_count, &err);
+
+	if (rc < 0)
+		log_msg("%s", err.data);
+	else if (print)
+		route_list(route_table, route_count, &out);
+	if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+		rc = -1;
+	buf_free(&err);
+	buf_free(&out);
+	return rc;
 }
 
 static struct tpl_set *load_templates(const char *datadir)
@@ -240,15 +261,16 @@ int main(int argc, char **argv)
 	const char *db = getenv("CAREBOX_DATABASE_URL"), *tmo = getenv("CAREBOX_STATEMENT_TIMEOUT_MS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	struct serve_config cfg;
-	int c, rc;
+	int c, rc, print_routes = 0;
 
 	log_init("carebox");
-	while ((c = getopt(argc, argv, "s:g:w:d:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:g:w:d:rh")) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'g': group = optarg; break;
 		case 'w': n = strtol(optarg, NULL, 10); break;
 		case 'd': datadir = optarg; break;
+		case 'r': print_routes = 1; break;
 		default: usage(); return c == 'h' ? 0 : 2;
 		}
 	}
@@ -256,6 +278,10 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	/* A table whose rules contradict each other serves no request. */
+	rc = check_routes(print_routes);
+	if (rc < 0 || print_routes)
+		return rc < 0 ? 1 : 0;
 	if (datadir == NULL || *datadir == '\0')
 		datadir = CAREBOX_DATADIR;
 	memset(&cfg, 0, sizeof(cfg));

@@ -6,12 +6,13 @@
 #include "attachment.h"
 #include "audit.h"
 #include "auth.h"
+#include "log.h"
 #include "msg.h"
 #include "page.h"
 #include "sess.h"
 #include "throttle.h"
 
-static const struct route routes[] = {
+const struct route route_table[] = {
 	/* pattern			GET			POST				access */
 	{ "/",				page_home,		NULL,				PUBLIC },
 	{ "/healthz",			page_health,		NULL,				PUBLIC | NO_SESSION },
@@ -65,6 +66,7 @@ static const struct route routes[] = {
 	{ "/search",			page_search_get,	NULL,				ROLE_ANY },
 	{ "/attachments/{id}",		page_attachment_get,	NULL,				ROLE_ANY },
 };
+const size_t route_count = sizeof(route_table) / sizeof(route_table[0]);
 
 const struct db_stmt *const route_stmts[] = {
 	page_health_stmts,
@@ -123,10 +125,16 @@ static int route_match(struct req *r, const char *pattern, const char *path)
 	return *pattern == '\0' && *path == '\0';
 }
 
+/* The methods route `rt` answers, as an Allow header lists them. */
+static const char *route_allow(const struct route *rt)
+{
+	return rt->get && rt->post ? "GET, HEAD, POST" : rt->get ? "GET, HEAD" : "POST";
+}
+
 const struct route *route_find(struct req *r, int *status, const char **allow)
 {
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *rt = &routes[i];
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &route_table[i];
 
 		if (!route_match(r, rt->pattern, r->path))
 			continue;
@@ -135,8 +143,7 @@ const struct route *route_find(struct req *r, int *status, const char **allow)
 		if (r->method == M_POST && rt->post)
 			return rt;
 		*status = 405;
-		*allow = rt->get && rt->post ? "GET, HEAD, POST" :
-			 rt->get ? "GET, HEAD" : "POST";
+		*allow = route_allow(rt);
 		return NULL;
 	}
 	*status = 404;
@@ -231,7 +238,24 @@ int route_session(struct req *r, PGresult *res)
 {
 	int status = sess_take(r, res);
 
+	r->session_loaded = 1;
 	return status ? status : route_access(r);
+}
+
+/* After the handler of a SESSION_IN_QUERY page answered `status`: a page
+ * that never handed its query's session to route_session() has skipped
+ * the access rule, so a success or a page of its own is dropped for a 500
+ * (logged). A bare error status (input refused before the query) stands:
+ * the router's error page shows nothing of anyone's. Returns the status. */
+static int route_session_handed(struct req *r, const struct route *rt, int status)
+{
+	if (!(rt->access & SESSION_IN_QUERY) || r->session_loaded ||
+	    (status >= 400 && status != r->status))
+		return status;
+	log_msg("%s answered %d without handing over its session id=%s",
+		rt->pattern, status, r->request_id);
+	r->status = 0;
+	return 500;
 }
 
 /* Ends the page's transaction after the handler answered `status`:
@@ -252,11 +276,108 @@ int route_run(struct req *r, const struct route *rt)
 	int status = route_guard(r, rt);
 
 	if (status == 0 && r->method != M_POST)
-		status = rt->get(r);
+		status = route_session_handed(r, rt, rt->get(r));
 	else if (status == 0 && db_command(r->db, "BEGIN") < 0)
 		status = db_failure_status(r->db);
 	else if (status == 0)
 		status = route_end_tx(r, rt->post(r));
 	route_answer(r, status);
 	return r->status;
+}
+
+/* The words route_list() uses for the bits of an access rule. */
+static const struct {
+	unsigned bit;
+	const char *word;
+} route_words[] = {
+	{ ROLE_PATIENT, "patient" },
+	{ ROLE_DOCTOR, "doctor" },
+	{ ROLE_ADMIN, "admin" },
+	{ NO_SESSION, "no-session" },
+	{ UPLOADS, "uploads" },
+	{ SESSION_IN_QUERY, "session-in-query" },
+};
+#define ROUTE_NWORDS (sizeof(route_words) / sizeof(route_words[0]))
+
+/* Checks a route's pattern `p`: a path from "/" whose "{id}" parts are
+ * whole segments, at most HTTP_MAX_PARAMS of them. Returns NULL or the
+ * problem. */
+static const char *route_pattern_problem(const char *p)
+{
+	int ids = 0;
+
+	if (p == NULL || p[0] != '/')
+		return "its pattern does not begin with /";
+	for (; *p; p++) {
+		if (*p == '{' && p[-1] == '/' && strncmp(p, "{id}", 4) == 0 &&
+		    (p[4] == '/' || p[4] == '\0')) {
+			ids++;
+			p += 3;
+		} else if (*p == '{' || *p == '}' || *p == '?') {
+			return "its pattern has a query or a { } other than a whole {id} segment";
+		}
+	}
+	return ids > HTTP_MAX_PARAMS ? "its pattern has more {id} parts than a request holds" : NULL;
+}
+
+/* The first rule route `rt` breaks (its flags contradict each other or its
+ * methods), or NULL. */
+static const char *route_problem(const struct route *rt)
+{
+	unsigned known = 0, roles = rt->access & ROLE_ANY;
+	const char *problem = route_pattern_problem(rt->pattern);
+
+	for (size_t i = 0; i < ROUTE_NWORDS; i++)
+		known |= route_words[i].bit;
+	if (problem)
+		return problem;
+	if (rt->get == NULL && rt->post == NULL)
+		return "it has no handler";
+	if (rt->access & ~known)
+		return "its access rule has unknown bits";
+	if ((rt->access & NO_SESSION) && (roles || rt->post || (rt->access & ~NO_SESSION)))
+		return "NO_SESSION goes only on a public GET page (a role or a CSRF "
+		       "token needs the session)";
+	if ((rt->access & SESSION_IN_QUERY) && (rt->post || !rt->get || !roles))
+		return "SESSION_IN_QUERY goes only on a GET page that needs a login (a "
+		       "POST's CSRF check and transaction are the router's)";
+	if ((rt->access & UPLOADS) && (!rt->post || !roles))
+		return "UPLOADS goes only on a POST that needs a login (files are read "
+		       "only for someone let in)";
+	return NULL;
+}
+
+int route_check(const struct route *table, size_t n, struct buf *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *problem = route_problem(&table[i]);
+
+		for (size_t j = 0; problem == NULL && j < i; j++)
+			if (strcmp(table[j].pattern, table[i].pattern) == 0)
+				problem = "an earlier route has the same pattern";
+		if (problem) {
+			buf_printf(err, "route %s: %s", table[i].pattern ? table[i].pattern : "(none)",
+				   problem);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void route_list(const struct route *table, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = "";
+
+		buf_printf(out, "%s\t%s\t", table[i].pattern, route_allow(&table[i]));
+		if (!(table[i].access & ROLE_ANY))
+			buf_puts(out, "public"), sep = ",";
+		for (size_t w = 0; w < ROUTE_NWORDS; w++) {
+			if (table[i].access & route_words[w].bit) {
+				buf_printf(out, "%s%s", sep, route_words[w].word);
+				sep = ",";
+			}
+		}
+		buf_putc(out, '\n');
+	}
 }

@@ -12,7 +12,8 @@ typedef int (*handler_fn)(struct req *r);
 #define UPLOADS 0x200		/* flag: accepts multipart/form-data with files */
 #define SESSION_IN_QUERY 0x400	/* flag (GET-only pages): the handler's one query
 				 * also loads the session (SESS_SELECT) and hands
-				 * its result to route_session() before anything else */
+				 * its result to route_session() before anything
+				 * else; route_run refuses a page that did not */
 
 /* One page. `pattern` is a literal path whose segments may be "{id}" (a
  * UUID, stored in r->params in order). A NULL handler means the method is
@@ -32,6 +33,26 @@ struct route {
  * method not allowed; *allow then lists the allowed methods). */
 const struct route *route_find(struct req *r, int *status, const char **allow);
 
+/* The route table route_find() searches, and how many routes it has. */
+extern const struct route route_table[];
+extern const size_t route_count;
+
+/* Checks the `n` routes of `table` for rules that contradict each other,
+ * so that no such table serves a request (main() runs it before the
+ * workers start): a pattern that is not a path with whole "{id}"
+ * segments, or repeats an earlier one; no handler; unknown access bits;
+ * NO_SESSION with a role or a POST; SESSION_IN_QUERY on a route with a
+ * POST, without a GET or without a role; UPLOADS without a POST or
+ * without a role. Returns 0, or -1 with "route PATTERN: problem" in `err`. */
+int route_check(const struct route *table, size_t n, struct buf *err);
+
+/* Appends one line per route of `table` to `out`: its pattern, the
+ * methods it answers (as in an Allow header) and its access rule, as
+ * comma-separated words ("public" or the roles, then "no-session",
+ * "uploads", "session-in-query"), separated by tabs. For carebox -r, from
+ * which the access tests take the routes to try. */
+void route_list(const struct route *table, size_t n, struct buf *out);
+
 /* Loads the session, enforces the route's access rule and the CSRF token,
  * then runs the handler: a POST inside one transaction,
  * committed if the handler answers below 400 (or called page_keep()),
@@ -50,7 +71,9 @@ int route_admit(struct req *r, const struct route *rt);
 /* For SESSION_IN_QUERY routes: takes the session from the handler's
  * query result (sess_take) and applies the route's access rule exactly as
  * route_run does for other routes. Returns 0 to go on, or the status of the
- * answer already made (a redirect to /login, 403, or a database error). */
+ * answer already made (a redirect to /login, 403, or a database error).
+ * A handler that answers anything but a bare error status without calling
+ * it gets a 500 from route_run instead: it cannot forget. */
 int route_session(struct req *r, PGresult *res);
 
 /* Every statement of every page, for db_new(). NULL-terminated. */
