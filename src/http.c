@@ -91,6 +91,18 @@ void http_header(struct req *r, const char *name, const char *value)
 	buf_put(r->headers, "\r\n", 2);
 }
 
+const char *http_head(struct req *r)
+{
+	/* In the arena, so that any length fits (a fixed buffer once cut a
+	 * long header and sent what lay past it); formatted here because
+	 * libfcgi's own printf knows no %zu. */
+	return arena_printf(r->arena, "Status: %d %s\r\nContent-Type: %s\r\n"
+			    "Content-Length: %zu\r\nCache-Control: no-store\r\n",
+			    r->status, http_reason(r->status),
+			    r->content_type_out ? r->content_type_out : "text/html; charset=utf-8",
+			    r->body_out->len);
+}
+
 void http_error(struct req *r, int status, const char *message)
 {
 	struct tv *v = r->view;

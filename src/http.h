@@ -83,6 +83,12 @@ int http_redirect(struct req *r, const char *location);
  * cut at the first one if it does). */
 void http_header(struct req *r, const char *name, const char *value);
 
+/* The head of the response: the Status line and the Content-Type,
+ * Content-Length (of r->body_out, also for a HEAD) and Cache-Control:
+ * no-store headers, each ending in CRLF, whatever their length; in the
+ * arena. The extra headers (r->headers) and the blank line follow it. */
+const char *http_head(struct req *r);
+
 /* Replaces the response with the error page for `status` (4xx/5xx), with
  * `message` shown to the user (NULL: the standard text for the status). */
 void http_error(struct req *r, int status, const char *message);

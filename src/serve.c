@@ -242,16 +242,9 @@ static void req_handle(struct req *r, FCGX_Request *fr)
 /* Sends status line, headers and (unless HEAD) the body in one go. */
 static void req_send(struct req *r, FCGX_Request *fr)
 {
-	char head[256];
-	int n;
+	const char *head = http_head(r);
 
-	/* libfcgi's own printf knows no %zu: format here, send raw. */
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
-		     "Content-Length: %zu\r\nCache-Control: no-store\r\n",
-		     r->status, http_reason(r->status),
-		     r->content_type_out ? r->content_type_out : "text/html; charset=utf-8",
-		     r->body_out->len);
-	FCGX_PutStr(head, n, fr->out);
+	FCGX_PutStr(head, (int)strlen(head), fr->out);
 	if (r->headers->len)
 		FCGX_PutStr(r->headers->data, (int)r->headers->len, fr->out);
 	FCGX_PutStr("\r\n", 2, fr->out);

@@ -83,6 +83,31 @@ static void test_session_in_query(void)
 	ok(route_run(&r, &forgetful) == 303, "without a cookie the router answers before the page");
 }
 
+/* The response head carries any length of header whole. */
+static void test_head(void)
+{
+	struct req r;
+	char type[301], where[1001];
+	const char *head;
+
+	req_init(&r, "/");
+	memset(type, 'x', sizeof(type) - 1);
+	type[sizeof(type) - 1] = '\0';
+	memcpy(type, "text/plain; x=", 14);
+	memset(where, 'a', sizeof(where) - 1);
+	where[0] = '/';
+	where[sizeof(where) - 1] = '\0';
+	r.content_type_out = type;
+	http_redirect(&r, where);
+	buf_puts(r.body_out, "body");
+	head = http_head(&r);
+	is_str(head, arena_printf(A, "Status: 303 See Other\r\nContent-Type: %s\r\n"
+				  "Content-Length: 4\r\nCache-Control: no-store\r\n", type),
+	       "a 300-byte Content-Type is sent whole, with every header after it");
+	ok(strstr(HEADERS.data, where) && strlen(HEADERS.data) == sizeof(where) + 11,
+	   "a 1000-byte Location is one whole header line");
+}
+
 /* 1 if route_check refuses the one route `rt`, with `why` in its message. */
 static int refused(struct route rt, const char *why)
 {
@@ -157,6 +182,7 @@ int main(void)
 		return 1;
 	test_session_in_query();
 	test_check();
+	test_head();
 	tpl_set_free(TPL);
 	arena_free(A);
 	buf_free(&HEADERS);
