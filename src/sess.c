@@ -156,6 +156,10 @@ int sess_take(struct req *r, PGresult *res)
 	/* Every time the page shows is in the clinic's zone (the inbox's own
 	 * query, which ran already, names the zone itself). */
 	db_use_zone(r->db, u->zone);
+	/* A HEAD shows nothing (a link checker, a preview): the notice, which
+	 * may hold a one-time link, waits for the page that shows it. */
+	if (r->method == M_HEAD)
+		sealed = NULL;
 	if (strcmp(PQgetvalue(res, 0, 11), "t") == 0 || sealed)
 		return sess_touch(r, sealed);
 	return 0;

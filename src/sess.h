@@ -78,7 +78,8 @@ int sess_load(struct req *r);
 /* Takes the session from the first SESS_COLUMNS columns of row 0 of
  * `res` (a statement built on SESS_SELECT): sets r->user (left NULL when
  * there is no row or no live session) and r->flash_*, and writes last-seen
- * or consumes the flash when due. Returns 0 or an error status. */
+ * or consumes the flash when due (never on a HEAD, which shows no page).
+ * Returns 0 or an error status. */
 int sess_take(struct req *r, PGresult *res);
 
 /* Starts a new session for `user_id` (a new token: no fixation) and sets
