@@ -112,13 +112,17 @@ static struct tv *read_json(struct arena *a, const char *path, struct buf *err)
 	if (buf_read_file(&text, path, err) < 0)
 		return NULL;
 	tok = json_tokener_new();
-	j = json_tokener_parse_ex(tok, text.data, (int)text.len);
+	/* The terminating NUL goes in too: it is what ends a top value
+	 * without a closing mark of its own (85), which the tokener would
+	 * otherwise wait to see continue. */
+	j = json_tokener_parse_ex(tok, text.data, (int)text.len + 1);
 	end = json_tokener_get_parse_end(tok);
 	if (j == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		buf_printf(err, "%s:%u: %s", path, line_of(text.data, end),
-			   e == json_tokener_continue ? "unexpected end of file"
+			   e == json_tokener_error_parse_eof || e == json_tokener_continue ?
+			   "unexpected end of file"
 			   : json_tokener_error_desc(e));
 	} else if (end + strspn(text.data + end, " \t\r\n") != text.len) {
 		buf_printf(err, "%s:%u: unexpected text after the JSON value", path,

@@ -93,6 +93,25 @@ printf '{"a": 1} x' >"$T/trail.json"
 run "$T/page.mustache" "$T/trail.json"
 check "text after the JSON value is an error" err_is "$T/trail.json:1: unexpected text"
 
+# A number has no closing mark: the end of the file ends it.
+printf '{{.}}' >"$T/dot.mustache"
+for value in 85 -1.5 '"x"' '85 '; do
+	printf '%s' "$value" >"$T/top.json"
+	run "$T/dot.mustache" "$T/top.json"
+	check "a bare top value renders: '$value'" [ "$(cat "$T/out")" = "$(echo $value | tr -d '"')" ]
+done
+printf '{"a": [1, 2' >"$T/cut.json"
+run "$T/dot.mustache" "$T/cut.json"
+check "a value cut short is an error" err_is "$T/cut.json:1: unexpected end of file"
+printf '85 86' >"$T/two.json"
+run "$T/dot.mustache" "$T/two.json"
+check "a second number after the first is an error" err_is "$T/two.json:1: unexpected text"
+printf '8' >"$T/one.json"
+printf '\000' >>"$T/one.json"
+printf '5' >>"$T/one.json"
+run "$T/dot.mustache" "$T/one.json"
+check "a NUL inside the file is an error" rc_is 1
+
 run "$T/page.mustache" "$T/nonexistent.json"
 check "a missing data file is an error" rc_is 1
 
