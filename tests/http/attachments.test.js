@@ -111,11 +111,19 @@ test('a multipart body carries its fields: the CSRF token is checked from it', a
   bad.append('csrf_token', '0'.repeat(64));
   bad.append('files', new Blob([PNG]), 'scan.png');
   assert.equal((await postMultipart(c, '/messages', bad)).status, 403, 'a wrong token is refused');
+  const compose = await c.get('/messages/new');
   const good = new FormData();
   good.append('csrf_token', c.csrf);
-  good.append('files', new Blob([PNG]), 'scan.png');
+  good.append('form_token', /name="form_token" value="([0-9a-f]{64})"/.exec(compose.text)[1]);
+  good.append('to', people.doctor.id);
+  good.append('subject', 'Scan');
+  good.append('body', 'The scan you asked for.');
+  good.append('attachment', new Blob([PNG]), 'scan.png');
   const r = await postMultipart(c, '/messages', good);
-  assert.ok(![400, 403, 413, 415].includes(r.status), `the form got past parsing and CSRF (${r.status})`);
+  assert.equal(r.status, 303, 'the form got past parsing and CSRF, and was sent');
+  const mid = /^\/messages\/([0-9a-f-]{36})$/.exec(r.headers.get('location'))[1];
+  assert.deepEqual(await sql(`SELECT filename, encode(data, 'hex') FROM attachments WHERE message_id = $1`, [mid]),
+    [['scan.png', PNG.toString('hex')]], 'with its file, from the same body');
 });
 
 test('too many or too large files are refused with 413 and a clear message', async () => {

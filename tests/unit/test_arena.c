@@ -11,16 +11,12 @@ static void test_arena(void)
 	struct arena *a = arena_new(1024);
 	size_t before;
 	char *big;
+	int misaligned = 0;
 
-	for (int i = 0; i < 100; i++) {
-		void *p = arena_alloc(a, (size_t)i + 1);
-
-		if (((uintptr_t)p & 15) != 0) {
-			ok(0, "allocation %d is 16-byte aligned", i);
-			break;
-		}
-	}
-	ok(1, "small allocations are aligned");
+	/* 1 to 100 bytes: odd sizes, and past the first chunk. */
+	for (int i = 0; i < 100; i++)
+		misaligned += ((uintptr_t)arena_alloc(a, (size_t)i + 1) & 15) != 0;
+	ok(misaligned == 0, "small allocations are 16-byte aligned (%d were not)", misaligned);
 	is_str(arena_strndup(a, "hello world", 5), "hello", "strndup copies n bytes and ends them");
 	is_str(arena_printf(a, "%d-%s", 42, "x"), "42-x", "printf formats into the arena");
 	big = arena_alloc(a, 100000);
