@@ -150,3 +150,22 @@ test('one e-mail address signed up twice at once makes one account', async () =>
       WHERE lower(u.email) = lower($1)`, [email]), '1', 'one request to join');
   }
 });
+
+test('a membership ends once: two admins removing one patient at once, or a patient leaving in two tabs', async () => {
+  const clinic = uniqueClinic('once-end');
+  const admins = [await person('admin', clinic, 'Ann', 'Once'), await person('admin', clinic, 'Abe', 'Once')];
+  const clinicId = await one('SELECT clinic_id FROM memberships WHERE user_id = $1', [admins[0].id]);
+  const ended = (id, action) => one('SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = $2', [id, action]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const pat = await person('patient', clinic, 'Pat', `Removed${round}`);
+    const removed = await Promise.all(admins.map((a) => a.c.post(`/admin/users/${pat.id}/remove`)));
+    assert.equal(statuses(removed), '303 404', 'one removes, the other finds no membership');
+    assert.equal(await ended(pat.id, 'removed from the clinic'), '1');
+
+    const leaver = await person('patient', clinic, 'Lee', `Leaving${round}`);
+    await leaver.c.get('/account/clinics');
+    const left = await Promise.all([1, 2].map(() => leaver.c.post(`/account/clinics/${clinicId}/leave`)));
+    assert.equal(statuses(left), '303 404', 'one leaves, the other finds no membership');
+    assert.equal(await ended(leaver.id, 'left the clinic'), '1');
+  }
+});
