@@ -33,9 +33,10 @@ static void usage(void)
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
 
-/* Runs one query with parameters; prints the error and returns -1 on
- * failure, else the number of rows it returned or, for a command without
- * RETURNING, the number of rows it changed. */
+/* Runs one query with parameters; logs the error (db_log_failure: never a
+ * value or row it quotes) and returns -1 on failure, else the number of
+ * rows it returned or, for a command without RETURNING, the number of rows
+ * it changed. */
 static int run(PGconn *c, const char *sql, int n, const char *const *p)
 {
 	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
@@ -43,7 +44,7 @@ static int run(PGconn *c, const char *sql, int n, const char *const *p)
 	int rows = st == PGRES_TUPLES_OK ? PQntuples(res) : atoi(PQcmdTuples(res));
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		fprintf(stderr, "carebox-admin: %s", PQresultErrorMessage(res));
+		db_log_failure(sql, res, c);
 		rows = -1;
 	}
 	PQclear(res);
@@ -74,7 +75,7 @@ static int apply_one(PGconn *c, const char *dir, const char *name)
 	/* A migration is a fixed file of the release, run as it is. */
 	res = PQexec(c, sql.data);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "carebox-admin: %s: %s", name, PQresultErrorMessage(res));
+		db_log_failure(name, res, c);
 		PQclear(res);
 		goto out;
 	}

@@ -41,35 +41,58 @@ static void db_drop(struct db *db)
 	db->conn = NULL;
 }
 
-/* Logs why statement `what` failed without what the rows held: a data
- * exception (class 22) or a constraint violation (class 23) names the
- * value or the row in its message and DETAIL (an e-mail address, a
- * patient's notes), so for those only the SQLSTATE and the constraint,
- * table and column names are logged; other errors (a timeout, a lost
- * connection) with their message. */
-static void db_log_failure(const char *what, const PGresult *res, PGconn *conn)
+/* The primary message of a failure in SQLSTATE class 22 (a bad value:
+ * invalid input syntax for type uuid: "…"), 23 (a constraint) or P0 (a
+ * RAISE, which may end with the value after a colon) may quote what the
+ * statement carried; the others name only what the statement's constant
+ * text or the server holds (a table, a timeout). For those three the
+ * message is copied into `out` (`n` bytes) up to its first double quote or
+ * colon, where a value may start, with "…" for the rest; the constraint,
+ * table and column names that the cut may take are logged from their own
+ * fields. Returns the message to log. */
+static const char *db_message_without_values(const char *state, const char *msg,
+					     char *out, size_t n)
+{
+	size_t len;
+
+	if (msg == NULL)
+		return "";
+	if (strncmp(state, "22", 2) != 0 && strncmp(state, "23", 2) != 0 &&
+	    strncmp(state, "P0", 2) != 0)
+		return msg;
+	len = strcspn(msg, "\":");
+	if (msg[len] == '\0')
+		return msg;
+	while (len > 0 && msg[len - 1] == ' ')
+		len--;
+	snprintf(out, n, "%.*s …", (int)len, msg);
+	return out;
+}
+
+void db_log_failure(const char *what, const PGresult *res, PGconn *conn)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *field[3];
-	const char *msg;
+	const char *name[3], *label[3] = { "constraint", "table", "column" };
+	char names[256] = "", msg[256];
+	size_t used = 0;
 
-	if (state == NULL) {
-		msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-		log_msg("query %s failed: %s", what, msg && *msg ? msg : "(no message)");
+	if (state == NULL) {	/* libpq's own: the connection, not the data */
+		const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+
+		log_msg("query %.60s failed: %s", what, m && *m ? m : "(no message)");
 		return;
 	}
-	if (strncmp(state, "22", 2) != 0 && strncmp(state, "23", 2) != 0) {
-		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		log_msg("query %s failed: %s %s", what, state, msg ? msg : "");
-		return;
-	}
-	field[0] = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-	field[1] = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
-	field[2] = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
-	log_msg("query %s failed: %s (values left out)%s%s%s%s%s%s", what, state,
-		field[0] ? " constraint " : "", field[0] ? field[0] : "",
-		field[1] ? " table " : "", field[1] ? field[1] : "",
-		field[2] ? " column " : "", field[2] ? field[2] : "");
+	name[0] = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	name[1] = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	name[2] = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+	for (int i = 0; i < 3 && used < sizeof(names); i++)
+		if (name[i])
+			used += (size_t)snprintf(names + used, sizeof(names) - used, " %s %s",
+						 label[i], name[i]);
+	log_msg("query %.60s failed: %s %s%s%s%s", what, state,
+		db_message_without_values(state, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+					  msg, sizeof(msg)),
+		*names ? " (" : "", *names ? names + 1 : "", *names ? ")" : "");
 }
 
 /* Checks a result; on failure logs it (db_log_failure), records the
@@ -113,8 +136,7 @@ static int db_setup(struct db *db)
 		for (const struct db_stmt *st = *set; st->name; st++) {
 			res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
 			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-				log_msg("prepare %s: %s", st->name,
-					PQerrorMessage(db->conn));
+				db_log_failure(st->name, res, db->conn);
 				PQclear(res);
 				return -1;
 			}

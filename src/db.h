@@ -61,14 +61,14 @@ PGresult *db_exec_binary(struct db *db, const char *name, int n,
  * Returns 0 on success, -1 on failure (logged). */
 int db_command(struct db *db, const char *sql);
 
-/* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
- * handler can tell a unique violation (23505) from an outage. */
 /* Makes `zone` (an IANA name) the connection's TimeZone, in which
  * PostgreSQL shows times (to_char, ::text), unless it is already: one
  * round trip when it changes, none otherwise. Only outside a transaction
  * (a rolled-back one would undo it). Returns 0, or -1 (the zone stays). */
 int db_use_zone(struct db *db, const char *zone);
 
+/* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
+ * handler can tell a unique violation (23505) from an outage. */
 const char *db_last_sqlstate(const struct db *db);
 
 /* The HTTP status a failed query deserves: 503 if the connection is gone
@@ -77,6 +77,14 @@ int db_failure_status(const struct db *db);
 
 /* Ends a request: rolls back a transaction the handler left open. */
 void db_end_request(struct db *db);
+
+/* Logs (log_msg) that statement `what` failed with `res`, or, when `res`
+ * is NULL, with the error of connection `conn`: the SQLSTATE, PostgreSQL's
+ * primary message and the constraint, table and column it names, never
+ * the DETAIL or a value the statement carried (an e-mail address in "Key
+ * (email)=(…)", a message body in "Failing row contains (…)"). Every
+ * failed statement of carebox and carebox-admin is logged this way. */
+void db_log_failure(const char *what, const PGresult *res, PGconn *conn);
 
 /* The raw connection (NULL when not connected), for carebox-admin. */
 PGconn *db_conn(struct db *db);
