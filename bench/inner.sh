@@ -20,8 +20,7 @@ echo "carebox $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '
 	"$(psql -X -At -c 'SHOW shared_buffers' postgres)"
 
 # The data set.
-createdb carebox_test
-CAREBOX_DATABASE_URL="dbname=carebox_test" "$BUILDDIR/carebox-admin" -d "$SRCDIR" migrate >"$OUT/migrate.log"
+stack_db "$OUT/migrate.log"
 t0=$(date +%s.%N)
 psql -X -q -At -F "$(printf '\t')" -v ON_ERROR_STOP=1 -d carebox_test \
 	-f "$SRCDIR/bench/gen.sql" >"$OUT/gen.out" 2>"$OUT/gen.log" || { cat "$OUT/gen.log"; exit 1; }

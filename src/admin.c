@@ -29,7 +29,15 @@ static void usage(void)
 	      "              delete expired sessions, old form tokens, login failures and\n"
 	      "              one-time links, N rows per statement (default 1000); safe to\n"
 	      "              run while carebox serves, e.g. hourly; the audit log stays\n"
-	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
+	      "  create-roles\n"
+	      "              create the roles carebox (owner) and carebox_app (the app's)\n"
+	      "              if missing; what their statements carry stays out of\n"
+	      "              PostgreSQL's log; run once as a superuser, before migrate\n"
+	      "environment (libpq conninfo; default: PG* variables):\n"
+	      "  CAREBOX_ADMIN_DATABASE_URL  the owner: migrate, seed-demo, create-user\n"
+	      "                              (default: CAREBOX_DATABASE_URL)\n"
+	      "  CAREBOX_DATABASE_URL        the app's role: prune\n"
+	      "  create-roles uses the PG* variables only\n"
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
 
@@ -125,6 +133,38 @@ static int migrate(PGconn *c, const char *datadir)
 		printf("migrations: %zu applied, %zu already there\n", applied, n - applied);
 	buf_free(&dir);
 	return rc;
+}
+
+/* The two roles of a deployment: the owner "carebox", which runs the
+ * migrations (and owns the database: createdb -O carebox), and
+ * "carebox_app", which the web workers and prune use, with only the rights
+ * sql/0015_app_role.sql grants. Creates each if it is missing, and sets
+ * both so that PostgreSQL's log never holds what their statements carried:
+ * their errors are not logged there at all (log_min_messages above error;
+ * carebox and carebox-admin log each failure themselves, without values),
+ * and what is, at terse verbosity, without the DETAIL lines that quote
+ * rows. Both settings need a superuser, as creating roles does. Safe to
+ * run again. Returns 0, or 1 after logging the failure. */
+static int create_roles(PGconn *c)
+{
+	static const char *const sql[] = {
+		"DO $$ BEGIN"
+		" IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'carebox') THEN"
+		"  CREATE ROLE carebox LOGIN; END IF;"
+		" IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'carebox_app') THEN"
+		"  CREATE ROLE carebox_app LOGIN; END IF;"
+		" END $$",
+		"ALTER ROLE carebox SET log_min_messages = log",
+		"ALTER ROLE carebox SET log_error_verbosity = terse",
+		"ALTER ROLE carebox_app SET log_min_messages = log",
+		"ALTER ROLE carebox_app SET log_error_verbosity = terse",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		if (run(c, sql[i], 0, NULL) < 0)
+			return 1;
+	printf("roles carebox (owner) and carebox_app (the app's) are ready\n");
+	return 0;
 }
 
 /* Reads one line into `out` (at most `n`-1 bytes), without the newline;
@@ -478,11 +518,31 @@ static int prune(PGconn *c, int argc, char **argv)
 	return 0;
 }
 
+/* The connection string for `command`: each connects as the role it
+ * needs and no more (README, "Deploying behind nginx"). create-roles as a
+ * superuser, from libpq's PG* variables; prune as the app
+ * (CAREBOX_DATABASE_URL), whose rights it needs, so that a cron job never
+ * holds the owner's; the schema and setup work (migrate, seed-demo,
+ * create-user, which creates clinics) as the owner,
+ * CAREBOX_ADMIN_DATABASE_URL, or CAREBOX_DATABASE_URL when that is unset
+ * (a development database with one role). "" means the PG* variables. */
+static const char *command_conninfo(const char *command)
+{
+	const char *app = getenv("CAREBOX_DATABASE_URL");
+	const char *owner = getenv("CAREBOX_ADMIN_DATABASE_URL");
+
+	if (strcmp(command, "create-roles") == 0)
+		return "";
+	if (strcmp(command, "prune") == 0 || owner == NULL || *owner == '\0')
+		return app ? app : "";
+	return owner;
+}
+
 int main(int argc, char **argv)
 {
-	const char *datadir = getenv("CAREBOX_DATADIR"), *url = getenv("CAREBOX_DATABASE_URL");
+	const char *datadir = getenv("CAREBOX_DATADIR");
 	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char *vals[] = { url ? url : "", "carebox-admin", NULL };
+	const char *vals[] = { NULL, "carebox-admin", NULL };
 	PGconn *c;
 	int i = 1, rc;
 
@@ -499,6 +559,7 @@ int main(int argc, char **argv)
 		usage();
 		return i >= argc ? 2 : 0;
 	}
+	vals[0] = command_conninfo(argv[i]);
 	c = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "carebox-admin: %s", PQerrorMessage(c));
@@ -513,6 +574,8 @@ int main(int argc, char **argv)
 		rc = create_user(c, argc - i, argv + i);
 	} else if (strcmp(argv[i], "prune") == 0) {
 		rc = prune(c, argc - i, argv + i);
+	} else if (strcmp(argv[i], "create-roles") == 0) {
+		rc = create_roles(c);
 	} else {
 		usage();
 		rc = 2;

@@ -1,5 +1,6 @@
 /* dbtest.h - what the C database tests share: the app's own connection to the
- * test database and small helpers to run SQL and make users. */
+ * test database, the owner's for setting up and checking, and small helpers
+ * to run SQL and make users. */
 #ifndef CAREBOX_DBTEST_H
 #define CAREBOX_DBTEST_H
 
@@ -11,29 +12,35 @@
 #include "route.h"
 #include "../unit/tap.h"
 
-static struct db *DB;
+static struct db *DB;		/* the app's, as a worker has it */
+static PGconn *OWNER;		/* the owner's: what the app may not do */
 static struct arena *A;
 
 /* Connects like a worker does (every statement prepared) to
- * $CAREBOX_DATABASE_URL. Returns 0, or prints a failed check and returns -1. */
+ * $CAREBOX_DATABASE_URL, and as the owner to $CAREBOX_ADMIN_DATABASE_URL
+ * (or, unset, the app's). Returns 0, or prints a failed check and returns
+ * -1. */
 static inline int dbtest_start(void)
 {
 	const char *url = getenv("CAREBOX_DATABASE_URL");
+	const char *owner = getenv("CAREBOX_ADMIN_DATABASE_URL");
 
 	A = arena_new(1 << 16);
 	DB = db_new(url ? url : "", 5000, route_stmts);
-	if (db_ensure(DB) < 0) {
+	OWNER = PQconnectdb(owner ? owner : url ? url : "");
+	if (db_ensure(DB) < 0 || PQstatus(OWNER) != CONNECTION_OK) {
 		puts("not ok 1 - cannot connect to the test database");
 		return -1;
 	}
 	return 0;
 }
 
-/* Runs SQL with text parameters on the test connection; returns the first
+/* Runs SQL with text parameters as the owner, which may do anything to the
+ * tables (set a test up, look at what the app did); returns the first
  * column of the first row (arena copy), or NULL. Exits on failure. */
 static inline const char *q(const char *sql, int n, const char *const *p)
 {
-	PGresult *res = PQexecParams(db_conn(DB), sql, n, NULL, p, NULL, NULL, 0);
+	PGresult *res = PQexecParams(OWNER, sql, n, NULL, p, NULL, NULL, 0);
 	const char *v = NULL;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -65,6 +72,7 @@ static inline const char *db_user(const char *role, const char *clinic, const ch
 /* Disconnects and frees what dbtest_start made. */
 static inline void dbtest_end(void)
 {
+	PQfinish(OWNER);
 	db_free(DB);
 	arena_free(A);
 }
