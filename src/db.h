@@ -13,6 +13,15 @@ struct db_stmt {
 
 struct db;
 
+/* The first keys of carebox's advisory locks, each a kind of thing locked
+ * ("cb" 1, 2, 3, so that no other program's locks meet them); the second
+ * key is the hash of the thing: an account being logged in to and a client
+ * address (src/throttle.c), an e-mail address being written
+ * (page_email_claim in src/page_signup.c). */
+#define DB_LOCK_ACCOUNT "1667366913"
+#define DB_LOCK_ADDRESS "1667366914"
+#define DB_LOCK_EMAIL "1667366915"
+
 /* A handle that connects lazily with `conninfo` (a libpq connection string
  * or URI; "" means libpq's PG* environment variables) and, on each new
  * connection, sets statement_timeout to `timeout_ms` and prepares every

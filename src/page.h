@@ -68,6 +68,11 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
 #define SIGNUP_MAX_PER_HOUR 10
 int page_new_account(struct req *r, struct form_data *d, const char **id);
 
+/* Makes the other writers of e-mail address `email` (a signup, a change
+ * on /account) wait until this request's transaction ends, so that the
+ * statement after this one sees their rows. Returns 0 or an error status. */
+int page_email_claim(struct req *r, const char *email);
+
 /* A page's writes run in one transaction that the route layer opens
  * before the handler and ends after it (route.c): committed when the
  * answer is a success (below 400), rolled back on an error. A page whose

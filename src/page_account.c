@@ -106,16 +106,22 @@ int page_account_get(struct req *r)
 	return account_form(r, 200);
 }
 
-/* Stores the new name and e-mail address. Returns 0, 1 if the address
- * belongs to someone else, or an error status. */
+/* Stores the new name and e-mail address (`changed`: a new one, claimed
+ * first, so that one taken meanwhile is seen, page_email_claim). Returns
+ * 0, 1 if the address belongs to someone else, or an error status. */
 static int account_store(struct req *r, const char *first, const char *last,
-			 const char *email)
+			 const char *email, int changed)
 {
 	const char *p[4] = { r->user->id, first, last, email };
-	PGresult *res = db_exec(r->db, "account_update", 4, p);
-	int taken;
+	PGresult *res;
+	int status = changed ? page_email_claim(r, email) : 0, taken;
 
-	if (res == NULL)	/* a race with another account taking it */
+	if (status)
+		return status;
+	res = db_exec(r->db, "account_update", 4, p);
+	/* A writer that takes no claim (carebox-admin create-user) can still
+	 * win the race. */
+	if (res == NULL)
 		return strcmp(db_last_sqlstate(r->db), "23505") == 0 ? 1 :
 		       db_failure_status(r->db);
 	taken = PQntuples(res) == 0;
@@ -138,7 +144,7 @@ int page_account_post(struct req *r)
 	if (changed &&
 	    (status = account_check_password(r, &d, "current_password_error")))
 		return status == 422 || status == 429 ? account_form(r, status) : status;
-	status = account_store(r, first, last, email);
+	status = account_store(r, first, last, email, changed);
 	if (status == 1) {
 		form_fail(r, &d, "email", "There is already an account with this e-mail address.");
 		return account_form(r, 422);

@@ -12,6 +12,12 @@
 
 const struct db_stmt page_signup_stmts[] = {
 	{ "signup_clinics", "SELECT id, name FROM clinics ORDER BY name" },
+	/* An address is unique (users_email_key). Two writers of one
+	 * address at once would make the second fail on the index, an error
+	 * that quotes the address in PostgreSQL's log; held by each writer
+	 * until its transaction ends, this lock makes the second wait, then
+	 * see the first's row and say "taken". */
+	{ "email_claim", "SELECT pg_advisory_xact_lock(" DB_LOCK_EMAIL ", hashtext(lower($1)))" },
 	{ "account_insert",
 	  "INSERT INTO users (email, first_name, last_name, password_hash) VALUES ($1, $2, $3, $4)"
 	  " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id" },
@@ -81,6 +87,16 @@ int page_signup_get(struct req *r)
 	return signup_form(r, NULL, 200);
 }
 
+int page_email_claim(struct req *r, const char *email)
+{
+	PGresult *res = db_exec(r->db, "email_claim", 1, &email);
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	return 0;
+}
+
 int page_new_account(struct req *r, struct form_data *d, const char **id)
 {
 	char hash[HASH_MAX];
@@ -102,10 +118,11 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 	}
 	if (auth_hash(form_text(d, "password"), hash) < 0)
 		return 500;
-	res = db_exec(r->db, "account_insert", 4, p);
+	status = page_email_claim(r, p[0]);
+	res = status ? NULL : db_exec(r->db, "account_insert", 4, p);
 	sodium_memzero(hash, sizeof(hash));
 	if (res == NULL)
-		return db_failure_status(r->db);
+		return status ? status : db_failure_status(r->db);
 	*id = PQntuples(res) ? row_text(r->arena, res, 0, "id") : NULL;
 	PQclear(res);
 	if (*id == NULL) {

@@ -20,16 +20,11 @@
 
 #include "page.h"
 
-/* The first keys of carebox's advisory locks ("cb" 1 and 2); the second is
- * the hash of the account or address. */
-#define LOCK_ACCOUNT "1667366913"
-#define LOCK_ADDRESS "1667366914"
-
 const struct db_stmt throttle_stmts[] = {
 	{ "throttle_account_lock",
-	  "SELECT pg_try_advisory_xact_lock(" LOCK_ACCOUNT ", hashtext(lower($1)))" },
+	  "SELECT pg_try_advisory_xact_lock(" DB_LOCK_ACCOUNT ", hashtext(lower($1)))" },
 	{ "throttle_address_lock",
-	  "SELECT pg_advisory_xact_lock_shared(" LOCK_ADDRESS ", hashtext($1))" },
+	  "SELECT pg_advisory_xact_lock_shared(" DB_LOCK_ADDRESS ", hashtext($1))" },
 	/* $1 account, $2 address, $3 whether the address counts. */
 	{ "throttle_password_state",
 	  "SELECT ceil(extract(epoch FROM login_paused_until($1) - now()) / 60)::bigint AS minutes,"
@@ -37,7 +32,7 @@ const struct db_stmt throttle_stmts[] = {
 	  "  (SELECT count(*) FROM login_failures"
 	  "   WHERE address = $2 AND at > now() - interval '15 minutes')"
 	  "  + (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-	  "   AND classid = " LOCK_ADDRESS " AND objsubid = 2"
+	  "   AND classid = " DB_LOCK_ADDRESS " AND objsubid = 2"
 	  "   AND objid = (hashtext($2)::bigint & 4294967295)::oid)"
 	  " ELSE 0 END AS tries" },
 	{ "throttle_password_failed", "INSERT INTO login_failures (email, address) VALUES ($1, $2)" },
