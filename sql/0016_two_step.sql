@@ -1,4 +1,4 @@
--- 0015_two_step.sql - two-step sign-in (issue 12): time-based codes for
+-- 0016_two_step.sql - two-step sign-in (issue 12): time-based codes for
 -- staff, optional for patients (src/totp.c).
 
 -- A person's authenticator. The secret is sealed with the server key
