@@ -37,3 +37,9 @@ CREATE INDEX login_steps_expires ON login_steps (expires_at);
 -- an admin turns it on.
 ALTER TABLE clinics ADD COLUMN staff_two_step boolean NOT NULL DEFAULT false;
 ALTER TABLE clinics ALTER COLUMN staff_two_step SET DEFAULT true;
+
+-- What the app does to them (0015_app_role.sql's convention): enrols,
+-- confirms, takes a step, resets; uses and replaces recovery codes; opens
+-- and ends the pending step.
+GRANT SELECT, INSERT, UPDATE, DELETE ON two_step, recovery_codes TO carebox_app;
+GRANT SELECT, INSERT, DELETE ON login_steps TO carebox_app;
