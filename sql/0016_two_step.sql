@@ -32,6 +32,10 @@ CREATE TABLE login_steps (
 );
 CREATE INDEX login_steps_expires ON login_steps (expires_at);
 
+-- A session of staff who must use two-step sign-in and have not enrolled
+-- yet: it opens only the enrolment page (and logout) until they have.
+ALTER TABLE sessions ADD COLUMN enrol_only boolean NOT NULL DEFAULT false;
+
 -- Whether the clinic's doctors and admins must use two-step sign-in: on
 -- for clinics made from now on; the clinics there are keep their way until
 -- an admin turns it on.

@@ -21,6 +21,7 @@
 #include "route.h"
 #include "serve.h"
 #include "site.h"
+#include "totp.h"
 #include "tpl.h"
 
 #define MAX_WORKERS 64
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 	cfg.statement_timeout_ms = tmo ? atoi(tmo) : 5000;
 	if (cfg.statement_timeout_ms <= 0)
 		cfg.statement_timeout_ms = 5000;
-	if (site_init() < 0)
+	if (site_init() < 0 || totp_init() < 0)
 		return 2;
 	if (auth_init() < 0) {
 		log_msg("libsodium failed to start");

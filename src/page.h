@@ -170,6 +170,27 @@ int page_link_key(struct req *r, const char *kind, const char *arg, const char *
 /* Drops the link cookie (the key was used, or opens nothing). */
 void page_link_forget(struct req *r);
 
+/* page_two_step.c: /login/code (the code after the password),
+ * /account/two-step[/off|/qr] (enrolment, turning it off, the QR code) */
+extern const struct db_stmt page_two_step_stmts[];
+int page_login_code_get(struct req *r);
+int page_login_code_post(struct req *r);
+int page_two_step_get(struct req *r);
+int page_two_step_post(struct req *r);
+int page_two_step_off_post(struct req *r);
+int page_two_step_qr_get(struct req *r);
+
+/* For the login page, after the right password of `user_id`: 1 if the
+ * person signs in with a code too; 0 if not, with *enrol_only set when
+ * they must enrol first (staff of a clinic that asks for two steps); -1
+ * if the database failed. */
+int page_two_step_login(struct req *r, const char *user_id, int *enrol_only);
+
+/* Starts the pending sign-in of `user_id` (5 minutes, in a cookie of its
+ * own) and sends the browser to the code form; `next` is where to go
+ * after. Returns the status of the answer. */
+int page_two_step_begin(struct req *r, const char *user_id, const char *next);
+
 /* page_patients.c: /patients/new (staff make a patient's join handout),
  * /patients/requests[/{id}/accept|decline] (requests to join) */
 extern const struct db_stmt page_patients_stmts[];

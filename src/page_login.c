@@ -46,6 +46,7 @@ int page_login_get(struct req *r)
 		return http_redirect(r, "/");
 	tv_set_str(r->arena, r->view, "next", http_local_path(next) ? next : "");
 	tv_set_bool(r->arena, r->view, "reset_done", http_query(r, "reset") != NULL);
+	tv_set_bool(r->arena, r->view, "again", http_query(r, "again") != NULL);
 	return login_form(r, NULL, 200);
 }
 
@@ -90,7 +91,7 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 			   const char *hash, const char *password, const char *next)
 {
 	char fresh[HASH_MAX];
-	int status;
+	int status, two_step, enrol_only;
 
 	if (auth_needs_rehash(hash) && auth_hash(password, fresh) == 0) {
 		const char *p[2] = { user_id, fresh };
@@ -103,10 +104,16 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 	/* A session this browser had before (another account, say) ends: no
 	 * row outlives its cookie. The new session and its audit entry commit
 	 * together (the page's transaction): no login goes unrecorded. */
+	if ((two_step = page_two_step_login(r, user_id, &enrol_only)) < 0)
+		return db_failure_status(r->db);
+	if (two_step)	/* no session before the code */
+		return page_two_step_begin(r, user_id, next);
 	if ((r->session_token && (status = sess_end(r))) ||
-	    (status = sess_start(r, user_id)) ||
+	    (status = (enrol_only ? sess_start_enrol_only : sess_start)(r, user_id)) ||
 	    (status = audit(r, "login", NULL, user_id, NULL)))
 		return status;
+	if (enrol_only)
+		return http_redirect(r, "/account/two-step");
 	return http_redirect(r, http_local_path(next) ? next : "/");
 }
 

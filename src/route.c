@@ -17,11 +17,15 @@ const struct route route_table[] = {
 	{ "/",				page_home,		NULL,				PUBLIC },
 	{ "/healthz",			page_health,		NULL,				PUBLIC | NO_SESSION },
 	{ "/login",			page_login_get,		page_login_post,		PUBLIC },
-	{ "/logout",			NULL,			page_logout_post,		ROLE_ANY },
+	{ "/login/code",		page_login_code_get,	page_login_code_post,		PUBLIC },
+	{ "/logout",			NULL,			page_logout_post,		ROLE_ANY | TWO_STEP_SETUP },
 	{ "/signup",			page_signup_get,	page_signup_post,		PUBLIC },
 	{ "/account",			page_account_get,	page_account_post,		ROLE_ANY },
 	{ "/account/password",		NULL,			page_account_password_post,	ROLE_ANY },
 	{ "/account/sessions",		NULL,			page_account_sessions_post,	ROLE_ANY },
+	{ "/account/two-step",		page_two_step_get,	page_two_step_post,		ROLE_ANY | TWO_STEP_SETUP },
+	{ "/account/two-step/qr",	page_two_step_qr_get,	NULL,				ROLE_ANY | TWO_STEP_SETUP },
+	{ "/account/two-step/off",	NULL,			page_two_step_off_post,		ROLE_ANY },
 	{ "/account/activity",		page_activity_get,	NULL,				ROLE_ANY },
 	{ "/account/clinics",		page_memberships_get,	NULL,				ROLE_ANY },
 	{ "/account/clinics/request",	NULL,			page_memberships_request_post,	ROLE_ANY },
@@ -74,6 +78,7 @@ const struct db_stmt *const route_stmts[] = {
 	audit_stmts,
 	throttle_stmts,
 	page_login_stmts,
+	page_two_step_stmts,
 	page_signup_stmts,
 	page_account_stmts,
 	page_memberships_stmts,
@@ -177,6 +182,10 @@ static int route_who(struct req *r)
 	sess_view(r);
 	if (roles && r->user == NULL)
 		return route_to_login(r);
+	/* Staff who must use two-step sign-in and have not enrolled can do
+	 * nothing else (the session says so: sess_start_enrol_only). */
+	if (r->user && r->user->enrol_only && !(r->access & TWO_STEP_SETUP))
+		return http_redirect(r, "/account/two-step");
 	if (roles && !(r->user->role & roles))
 		return 403;
 	return 0;
@@ -296,6 +305,7 @@ static const struct {
 	{ NO_SESSION, "no-session" },
 	{ UPLOADS, "uploads" },
 	{ SESSION_IN_QUERY, "session-in-query" },
+	{ TWO_STEP_SETUP, "two-step-setup" },
 };
 #define ROUTE_NWORDS (sizeof(route_words) / sizeof(route_words[0]))
 

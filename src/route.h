@@ -10,6 +10,9 @@ typedef int (*handler_fn)(struct req *r);
 #define PUBLIC 0		/* anyone; a session is loaded if there is one */
 #define NO_SESSION 0x100	/* flag: never look at the session (health checks) */
 #define UPLOADS 0x200		/* flag: accepts multipart/form-data with files */
+#define TWO_STEP_SETUP 0x800	/* flag: open to a session that must enrol in
+				 * two-step sign-in first (sess.h); every
+				 * other route sends it to /account/two-step */
 #define SESSION_IN_QUERY 0x400	/* flag (GET-only pages): the handler's one query
 				 * also loads the session (SESS_SELECT) and hands
 				 * its result to route_session() before anything

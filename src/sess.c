@@ -18,8 +18,10 @@ const struct db_stmt sess_stmts[] = {
 	/* A new session; the user's dead ones go in the same statement. */
 	{ "sess_insert",
 	  "WITH gone AS (DELETE FROM sessions WHERE user_id = $2 AND " SESS_DEAD ")"
-	  " INSERT INTO sessions (token_hash, user_id, csrf_token)"
-	  " VALUES (sha256(decode($1, 'hex')), $2, $3)" },
+	  " INSERT INTO sessions (token_hash, user_id, csrf_token, enrol_only)"
+	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4)" },
+	{ "sess_enrolled",
+	  "UPDATE sessions SET enrol_only = false WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_delete", "DELETE FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_flash",
 	  "UPDATE sessions SET flash_kind = $2, flash_text = $3"
@@ -148,6 +150,7 @@ int sess_take(struct req *r, PGresult *res)
 	u->inbox_id = col(r, res, 12);
 	u->clinics = atol(PQgetvalue(res, 0, 13));
 	u->zone = col(r, res, 14);
+	u->enrol_only = strcmp(PQgetvalue(res, 0, 15), "t") == 0;
 	r->user = u;
 	r->session_token = arena_strdup(r->arena, token);
 	r->csrf_token = u->csrf_token;
@@ -189,21 +192,41 @@ void sess_cookie(struct req *r, const char *name, const char *value, const char 
 		site.https ? "; Secure" : ""));
 }
 
-int sess_start(struct req *r, const char *user_id)
+static int sess_begin(struct req *r, const char *user_id, int enrol_only)
 {
 	char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
-	const char *p[3] = { token, user_id, csrf };
+	const char *p[4] = { token, user_id, csrf, enrol_only ? "true" : "false" };
 	PGresult *res;
 
 	auth_token(token);
 	auth_token(csrf);
-	res = db_exec(r->db, "sess_insert", 3, p);
+	res = db_exec(r->db, "sess_insert", 4, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
 	PQclear(res);
 	sess_cookie(r, SESSION_COOKIE, token, NULL);
 	r->session_token = arena_strdup(r->arena, token);
 	sodium_memzero(token, sizeof(token));
+	return 0;
+}
+
+int sess_start(struct req *r, const char *user_id)
+{
+	return sess_begin(r, user_id, 0);
+}
+
+int sess_start_enrol_only(struct req *r, const char *user_id)
+{
+	return sess_begin(r, user_id, 1);
+}
+
+int sess_enrolled(struct req *r)
+{
+	PGresult *res = db_exec(r->db, "sess_enrolled", 1, &r->session_token);
+
+	if (res == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
 	return 0;
 }
 

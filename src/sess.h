@@ -29,6 +29,7 @@ struct user {
 	const char *csrf_token;
 	long unread_count;		/* of the inbox, for the navigation */
 	const char *inbox_id;
+	int enrol_only;			/* must enrol in two-step sign-in before anything else */
 };
 
 /* The session lookup, as the first SESS_COLUMNS columns of a statement
@@ -50,7 +51,7 @@ struct user {
 	" i.unread_count," \
 	" s.last_seen_at < now() - interval '1 minute', i.id AS inbox_id," \
 	" (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.active) AS clinics," \
-	" coalesce(ms.time_zone, 'UTC') AS zone" \
+	" coalesce(ms.time_zone, 'UTC') AS zone, s.enrol_only" \
 	" FROM sessions s JOIN users u ON u.id = s.user_id AND u.active" \
 	" JOIN inboxes i ON i.user_id = u.id" \
 	" LEFT JOIN LATERAL (SELECT m.clinic_id, m.role, c.name AS clinic_name, c.time_zone" \
@@ -60,7 +61,7 @@ struct user {
 	"  LIMIT 1) ms ON true" \
 	" WHERE s.token_hash = sha256(decode($1, 'hex'))" \
 	" AND s.expires_at > now() AND s.last_seen_at > now() - interval '30 minutes'"
-#define SESS_COLUMNS 15
+#define SESS_COLUMNS 16
 
 /* A session sess_load no longer takes (over 12 hours, or idle for 30
  * minutes), as a predicate on table sessions: cleared at the user's next
@@ -86,6 +87,15 @@ int sess_take(struct req *r, PGresult *res);
  * the cookie; r->user is not changed (the handler redirects next). Returns
  * 0 or an error status. */
 int sess_start(struct req *r, const char *user_id);
+
+/* sess_start() for staff who must enrol in two-step sign-in first: the
+ * session opens only the routes marked TWO_STEP_SETUP (route.h) until
+ * sess_enrolled(). */
+int sess_start_enrol_only(struct req *r, const char *user_id);
+
+/* Lifts the current session's enrol-only restriction. Returns 0 or an
+ * error status. */
+int sess_enrolled(struct req *r);
 
 /* Adds a Set-Cookie header for `name`: HttpOnly, SameSite=Lax, Path=/,
  * Secure on an https site, with Max-Age `max_age` unless NULL (a cookie

@@ -8,7 +8,7 @@
 
 /* Until site_set(), the development names (tools and tests that never
  * start the site). */
-struct site site = { NULL, 0, "carebox_session", "carebox_pre", "carebox_link" };
+struct site site = { NULL, 0, "carebox_session", "carebox_pre", "carebox_link", "carebox_step" };
 
 /* 1 if `host` is a host name or address with an optional port. */
 static int host_ok(const char *host, size_t n)
@@ -58,6 +58,7 @@ int site_set(const char *base_url, int insecure_ok)
 	site.session_cookie = https ? "__Host-carebox_session" : "carebox_session";
 	site.pre_cookie = https ? "__Host-carebox_pre" : "carebox_pre";
 	site.link_cookie = https ? "__Host-carebox_link" : "carebox_link";
+	site.step_cookie = https ? "__Host-carebox_step" : "carebox_step";
 	return 0;
 }
 

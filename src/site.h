@@ -12,6 +12,7 @@ struct site {
 	const char *session_cookie;	/* the cookie names, "__Host-"-prefixed on https */
 	const char *pre_cookie;
 	const char *link_cookie;
+	const char *step_cookie;	/* the sign-in between password and code */
 };
 
 extern struct site site;

@@ -37,6 +37,11 @@ const EXPECT = {
   '/healthz': { GET: [200, 200, 200, 200, 200, 200, 200] },
   '/login': { GET: [200, 303, 303, 303, 303, 303, 303], POST: [RUN, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/logout': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
+  // Without a pending sign-in (a right password first), back to /login.
+  '/login/code': { GET: [303, 303, 303, 303, 303, 303, 303], POST: [RUN, RUN, RUN, RUN, RUN, RUN, RUN] },
+  '/account/two-step': { GET: [303, 200, 200, 200, 200, 200, 200], POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
+  '/account/two-step/qr': { GET: [303, 200, 200, 200, 200, 200, 200] },
+  '/account/two-step/off': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/signup': { GET: [200, 303, 303, 303, 303, 303, 303], POST: [RUN, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/account': { GET: [303, 200, 200, 200, 200, 200, 200], POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/account/password': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
@@ -175,6 +180,9 @@ const SCOPE = {
   care_recipients: 'owner_id = ANY($1)',
   login_failures: 'address = $4 OR lower(email) IN (SELECT lower(email) FROM users WHERE id = ANY($1))',
   address_counts: 'address = $4',
+  two_step: 'user_id = ANY($1)',
+  recovery_codes: 'user_id = ANY($1)',
+  login_steps: 'user_id = ANY($1)',
 };
 const VOLATILE = ['last_seen_at', 'flash_kind', 'flash_text', 'search', 'data'];
 async function state() {
@@ -224,7 +232,7 @@ test('every GET answers each actor as the matrix says', async () => {
   for (const [p, want] of gets) {
     got[p] = row(await Promise.all(ACTORS.map(async (actor) => {
       const r = await clients[actor].get(p);
-      if (r.status === 303 && actor === 'visitor' && p !== '/') {
+      if (r.status === 303 && actor === 'visitor' && p !== '/' && p !== '/login/code') {
         assert.match(r.headers.get('location'), /^\/login\?next=/, `GET ${p} as visitor goes to /login`);
       }
       return r.status;

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { Client, sql } = require('../lib/harness');
+const { enrolTwoStep } = require('../lib/harness');
 
 const admin = (...args) => execFileSync(path.join(process.env.BUILDDIR, 'carebox-admin'),
   ['-d', process.env.SRCDIR, ...args], { encoding: 'utf8' });
@@ -63,8 +64,12 @@ test('the demo patient has a son at the Demo Clinic and a dog at Demo Vets, whom
     ['pet', 'Biscuit', '', 'dog', 'beagle', 'male', 't', '12.40'],
     ['self', 'Pat', '', '', '', '', '', ''],
   ]);
+  // Demo Vets asks its staff for two steps: the vet is held at enrolment.
   const vet = new Client();
-  await vet.login('vet@demo.test', 'carebox-demo');
+  const first = await vet.login('vet@demo.test', 'carebox-demo');
+  assert.equal(first.headers.get('location'), '/account/two-step');
+  assert.equal((await vet.get('/patients')).headers.get('location'), '/account/two-step', 'nothing else');
+  await enrolTwoStep(vet);
   const list = await vet.get('/patients');
   const pat = /<a href="(\/patients\/[0-9a-f-]{36})">Pat Jones<\/a>/.exec(list.text);
   assert.ok(pat, 'Pat Jones is a patient of Demo Vets');

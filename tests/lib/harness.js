@@ -254,6 +254,9 @@ async function createUser({ role = 'patient', email, password = 'a long enough p
     const made = run(path.join(process.env.BUILDDIR || '.', 'carebox-admin'), ['-d', process.env.SRCDIR || '.',
       'create-user', '--role', role, '--email', email, '--clinic', clinic, '--first', first, '--last', last],
     password + '\n', fullCost ? {} : { CAREBOX_PWHASH_TESTING: '1' })
+      // (The clinic, if carebox-admin made it, lets its staff in with the
+      // password alone, as below.)
+      .then(() => sql('UPDATE clinics SET staff_two_step = false WHERE lower(name) = lower($1)', [clinic]))
       .then(() => sql('SELECT id, password_hash FROM users WHERE lower(email) = lower($1)', [email]));
     const hash = made.then((rows) => rows[0][1]);
     hashes.set(key, hash);
@@ -262,7 +265,9 @@ async function createUser({ role = 'patient', email, password = 'a long enough p
   }
   const problem = userProblem(email, password, first, last);
   if (problem) throw new Error(`createUser ${email}: ${problem}`);
-  const rows = await sql(`WITH c AS (INSERT INTO clinics (name) VALUES ($6)
+  // Test clinics let their staff in with the password alone, unlike a new
+  // clinic's default; the two-step tests turn it on where they need it.
+  const rows = await sql(`WITH c AS (INSERT INTO clinics (name, staff_two_step) VALUES ($6, false)
       ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),
     u AS (INSERT INTO users (email, first_name, last_name, password_hash)
       VALUES ($1, $2, $3, $5) RETURNING id)
@@ -342,9 +347,28 @@ async function clearThrottle() {
   await sql('DELETE FROM login_failures WHERE address = $1 OR lower(email) = ANY($2::text[])', [ADDRESS, [...emails]]);
 }
 
+// Turns two-step sign-in on for the logged-in `client` as a person would:
+// the key from the enrolment page, typed into oathtool (Debian's
+// oath-toolkit) for the code. Returns { key, codes, page } (the recovery
+// codes and the page that showed them).
+async function enrolTwoStep(client) {
+  const form = await client.get('/account/two-step');
+  const key = /Key: <code class="code"><strong>([A-Z2-7 ]+)<\/strong>/.exec(form.text)[1].replace(/ /g, '');
+  const page = await client.post('/account/two-step', { code: totpCode(key) });
+  const codes = [...page.text.matchAll(/<li><code>([a-z0-9]{5}-[a-z0-9]{5})<\/code><\/li>/g)].map((m) => m[1]);
+  return { key, codes, page };
+}
+
+// The code of base32 `key` now (or at `at`, a Date), from oathtool.
+function totpCode(key, at = null) {
+  const args = ['--totp', '-b', key];
+  if (at) args.push('-N', at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+  return execFileSync('oathtool', args, { encoding: 'utf8' }).trim();
+}
+
 module.exports = {
   BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
-  sql, createUser, uniqueEmail, Client, clearThrottle,
+  sql, createUser, uniqueEmail, Client, clearThrottle, enrolTwoStep, totpCode,
 };
 
 // node harness.js --browser-server FILE: starts the browser for the test
