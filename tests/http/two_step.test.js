@@ -1,0 +1,179 @@
+// two_step.test.js - two-step sign-in: enrolment, the code after the
+// password (wrong, replayed, one step of drift), recovery codes once, the
+// pending sign-in's 5 minutes, staff held at enrolment, turning it off.
+// Codes come from oathtool (Debian's oath-toolkit), as from a phone.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { Client, createUser, sql, uniqueEmail, clearThrottle, enrolTwoStep, totpCode } = require('../lib/harness');
+
+const PW = 'a long enough password';
+
+// Logs in with the password; resolves to the client and the answer.
+async function password(email) {
+  const c = new Client();
+  const r = await c.login(email, PW);
+  return { c, r };
+}
+
+// A code of `key` for the step before or after now (`steps` of 30 s).
+const codeAt = (key, steps) => totpCode(key, new Date(Date.now() + steps * 30000));
+
+test('a patient turns it on: the key as text and QR code, recovery codes once, the secret sealed at rest', async () => {
+  const email = uniqueEmail('ts-on');
+  const id = await createUser({ email, clinic: `Two Step Clinic ${process.pid}` });
+  const { c } = await password(email);
+  const form = await c.get('/account/two-step');
+  assert.equal(form.status, 200);
+  assert.match(form.text, /<img src="\/account\/two-step\/qr"/);
+  const qr = await c.get('/account/two-step/qr');
+  assert.equal(qr.status, 200);
+  assert.match(qr.headers.get('content-type'), /^image\/svg\+xml/);
+  assert.match(qr.text, /^<svg [^>]*><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h\d+v1h-\d+z)+"\/><\/svg>\n$/);
+  assert.equal((await c.get('/account/two-step')).text, form.text.replace(/name="csrf_token" value="[0-9a-f]+"/, (m) => m),
+    'reloading shows the same key');
+
+  const wrong = await c.post('/account/two-step', { code: '000000' === totpCode(keyOf(form)) ? '111111' : '000000' });
+  assert.equal(wrong.status, 422);
+  assert.match(wrong.text, /This code does not match/);
+  const { key, codes, page } = await enrolTwoStep(c);
+  assert.equal(page.status, 200);
+  assert.equal(codes.length, 10, 'ten recovery codes');
+  assert.equal(new Set(codes).size, 10);
+  const [[sealed, confirmed]] = await sql('SELECT secret_sealed, confirmed_at IS NOT NULL FROM two_step WHERE user_id = $1', [id]);
+  assert.equal(confirmed, 't');
+  assert.ok(!sealed.includes(key) && !sealed.toLowerCase().includes(Buffer.from(base32(key)).toString('hex')),
+    'the row holds the secret sealed, not the secret');
+  assert.equal((await sql('SELECT count(*) FROM recovery_codes WHERE user_id = $1', [id]))[0][0], '10');
+  assert.ok(!(await sql('SELECT encode(code_hash, \'hex\') FROM recovery_codes WHERE user_id = $1', [id]))
+    .some(([h]) => codes.some((code) => h.includes(Buffer.from(code).toString('hex')))), 'stored hashed');
+  assert.equal((await c.get('/account/two-step/qr')).status, 404, 'a confirmed key is never shown again');
+  assert.match((await c.get('/account/two-step')).text, /is <strong>on<\/strong>.*10 unused recovery codes/s);
+  assert.equal((await sql(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND clinic_id IS NULL
+    AND action = 'two-step sign-in turned on'`, [id]))[0][0], '1');
+});
+
+// The base32 key of the enrolment page.
+function keyOf(page) {
+  return /Key: <code class="code"><strong>([A-Z2-7 ]+)<\/strong>/.exec(page.text)[1].replace(/ /g, '');
+}
+
+// Decodes base32 (RFC 4648) into bytes.
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of s) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+test('signing in asks for the code after the password; a wrong, replayed or old code is refused, one step of drift is fine', async () => {
+  await clearThrottle();
+  const email = uniqueEmail('ts-in');
+  const id = await createUser({ email, clinic: `Two Step In ${process.pid}` });
+  const first = await password(email);
+  const { key } = await enrolTwoStep(first.c);
+
+  const { c, r } = await password(email);
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/login/code');
+  assert.equal(c.jar.get('carebox_session'), undefined, 'no session before the code');
+  assert.equal((await c.get('/inbox')).status, 303, 'nothing opens yet');
+  const form = await c.get('/login/code');
+  assert.equal(form.status, 200);
+  assert.match(form.text, /six-digit code/);
+
+  let w = await c.post('/login/code', { code: '12345' });
+  assert.equal(w.status, 401);
+  assert.match(w.text, /This code is not right/);
+  w = await c.post('/login/code', { code: codeAt(key, -3) });
+  assert.equal(w.status, 401, 'a code of a minute and a half ago is refused');
+  // The enrolment took the current step; a phone a step slow shows the one
+  // before, which counts as long as no later one was taken.
+  await sql('UPDATE two_step SET last_step = 0 WHERE user_id = $1', [id]);
+  const ok = await c.post('/login/code', { code: codeAt(key, -1) });
+  assert.equal(ok.status, 303, 'one step of drift is fine');
+  assert.ok(c.jar.get('carebox_session'), 'now the session exists');
+  assert.equal((await c.get('/account')).status, 200);
+  assert.equal((await sql(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'two-step code failed'`,
+    [id]))[0][0], '2', 'each wrong code is on the person\'s record');
+
+  // The same code again, in another sign-in, is refused: each step once.
+  const again = await password(email);
+  const replay = await again.c.post('/login/code', { code: codeAt(key, -1) });
+  assert.equal(replay.status, 401);
+  assert.match(replay.text, /This code was used already/);
+  await clearThrottle();
+});
+
+test('a recovery code signs in once; the pending sign-in lasts 5 minutes and ends once', async () => {
+  await clearThrottle();
+  const email = uniqueEmail('ts-rec');
+  const id = await createUser({ email, clinic: `Two Step Rec ${process.pid}` });
+  const { codes } = await enrolTwoStep((await password(email)).c);
+
+  const a = await password(email);
+  const r = await a.c.post('/login/code', { recovery: codes[3].toUpperCase().replace('-', ' ') });
+  assert.equal(r.status, 303, 'typed in capitals with a space');
+  assert.equal((await sql(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'recovery code used'`,
+    [id]))[0][0], '1');
+  const b = await password(email);
+  const used = await b.c.post('/login/code', { recovery: codes[3] });
+  assert.equal(used.status, 401, 'a recovery code works once');
+  assert.match((await a.c.get('/account/two-step')).text, /9 unused recovery codes/);
+
+  await sql(`UPDATE login_steps SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [id]);
+  const late = await b.c.post('/login/code', { recovery: codes[4] });
+  assert.equal(late.status, 303);
+  assert.equal(late.headers.get('location'), '/login?again=1', 'after 5 minutes: the password again');
+  assert.match((await b.c.get('/login?again=1')).text, /waited more than 5 minutes/);
+  assert.equal((await sql('SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [id]))[0][0], '9',
+    'the late code was not used up');
+  await clearThrottle();
+});
+
+test('staff of a clinic that asks for two steps are held at enrolment until they have it', async () => {
+  await clearThrottle();
+  const clinic = `Two Step Staff ${process.pid}`;
+  const email = uniqueEmail('ts-doc');
+  const id = await createUser({ email, role: 'doctor', clinic });
+  await sql('UPDATE clinics SET staff_two_step = true WHERE name = $1', [clinic]);
+  const { c, r } = await password(email);
+  assert.equal(r.headers.get('location'), '/account/two-step');
+  for (const p of ['/inbox', '/patients', '/account', '/messages/new']) {
+    const x = await c.get(p);
+    assert.equal(x.status, 303, p);
+    assert.equal(x.headers.get('location'), '/account/two-step', `${p} waits for enrolment`);
+  }
+  const page = await c.get('/account/two-step');
+  assert.match(page.text, /Your clinic asks its doctors and admins/);
+  await enrolTwoStep(c);
+  assert.equal((await c.get('/patients')).status, 200, 'enrolled: the session opens everything');
+  const off = await c.post('/account/two-step/off', { password: PW, code: '000000' });
+  assert.equal(off.status, 403, 'and it stays on');
+  assert.equal((await sql('SELECT count(*) FROM two_step WHERE user_id = $1', [id]))[0][0], '1');
+});
+
+test('turning it off takes the password and a current code', async () => {
+  await clearThrottle();
+  const email = uniqueEmail('ts-off');
+  const id = await createUser({ email, clinic: `Two Step Off ${process.pid}` });
+  const first = await password(email);
+  const { key } = await enrolTwoStep(first.c);
+  const c = first.c;
+  let r = await c.post('/account/two-step/off', { password: 'not the password', code: codeAt(key, 1) });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /This is not your password/);
+  r = await c.post('/account/two-step/off', { password: PW, code: '000000' === codeAt(key, 1) ? '111111' : '000000' });
+  assert.equal(r.status, 422);
+  assert.match(r.text, /This code is not right/);
+  r = await c.post('/account/two-step/off', { password: PW, code: codeAt(key, 1) });
+  assert.equal(r.status, 303);
+  assert.deepEqual(await sql('SELECT count(*) FROM two_step WHERE user_id = $1', [id]), [['0']]);
+  assert.deepEqual(await sql('SELECT count(*) FROM recovery_codes WHERE user_id = $1', [id]), [['0']]);
+  assert.equal((await password(email)).r.headers.get('location'), '/', 'the password alone again');
+});
