@@ -215,6 +215,7 @@ int page_admin_reset_post(struct req *r);
 int page_admin_deactivate_post(struct req *r);
 int page_admin_activate_post(struct req *r);
 int page_admin_unpause_post(struct req *r);
+int page_admin_two_step_reset_post(struct req *r);
 int page_admin_remove_post(struct req *r);
 int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);

@@ -55,8 +55,18 @@ const struct db_stmt page_admin_stmts[] = {
 	  " u.active, u.password_hash IS NULL AS pending,"
 	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
 	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self,"
-	  " coalesce(login_paused_until(u.email) > now(), false) AS paused"
+	  " coalesce(login_paused_until(u.email) > now(), false) AS paused,"
+	  " EXISTS (SELECT 1 FROM two_step t WHERE t.user_id = u.id) AS two_step"
 	  " FROM clinic_people($2) u WHERE u.id = $1" },
+	/* The second factor, its recovery codes and the sessions, at once; the
+	 * person enrols again at the next sign-in (page_two_step.c). */
+	{ "admin_two_step_reset",
+	  "WITH t AS (DELETE FROM two_step WHERE user_id = $1"
+	  " AND $1 IN (SELECT id FROM clinic_people($2)) AND NOT member_elsewhere($2, $1)"
+	  " RETURNING user_id),"
+	  " c AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT user_id FROM t)),"
+	  " s AS (DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM t))"
+	  " SELECT user_id FROM t" },
 	/* Deactivation also ends every session, so it takes effect at once. */
 	{ "admin_deactivate",
 	  "WITH u AS (UPDATE users u SET active = false WHERE u.id = $1 AND u.id <> $3"
@@ -150,7 +160,7 @@ int page_admin_users_get(struct req *r)
 
 /* Loads user `id` if they are a member of the admin's clinic: the row of
  * statement admin_user (id, name, title, email, role, active, pending,
- * created, shared, self, paused) into *res, which the caller PQclear()s. Returns
+ * created, shared, self, paused, two_step) into *res, which the caller PQclear()s. Returns
  * 0, 404 if there is no such member, or the status of a database failure. */
 static int admin_user_load(struct req *r, const char *id, PGresult **res)
 {
@@ -334,6 +344,32 @@ int page_admin_unpause_post(struct req *r)
 	    (status = audit(r, "login pause lifted", r->user->clinic_id, id, NULL)))
 		return status;
 	return admin_back(r, id, "ok", "The pause is lifted: the person can log in again now.");
+}
+
+/* POST /admin/users/{id}/two-step-reset: a member who lost their phone
+ * (and their recovery codes) enrols again at the next sign-in; their
+ * sessions end. Not for someone another clinic shares (as a password
+ * reset). Audited for the clinic and on the person's own record. */
+int page_admin_two_step_reset_post(struct req *r)
+{
+	const char *id = r->params[0];
+	const char *p[2] = { id, r->user->clinic_id };
+	PGresult *res;
+	int status, found;
+
+	if ((status = admin_may_change(r, id)))
+		return status;
+	if ((res = db_exec(r->db, "admin_two_step_reset", 2, p)) == NULL)
+		return db_failure_status(r->db);
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return admin_back(r, id, "ok", "This person has no two-step sign-in to reset.");
+	if ((status = audit(r, "two-step sign-in reset", r->user->clinic_id, id, NULL)) ||
+	    (status = audit(r, "two-step sign-in reset by the clinic", NULL, id, r->user->clinic_name)))
+		return status;
+	return admin_back(r, id, "ok", "Two-step sign-in is reset and the person is logged out "
+			  "everywhere: they set it up again at their next sign-in.");
 }
 
 /* Renders the staff invitation form, as form_read() left it in the view,

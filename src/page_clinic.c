@@ -15,7 +15,7 @@
 #define CLINIC_PROFILE \
 	"SELECT kind, address_line1, address_line2, postcode, city, country, phone," \
 	" public_email, time_zone, prescription_fee::text AS prescription_fee, currency," \
-	" description FROM clinics WHERE id = $1"
+	" description, staff_two_step FROM clinics WHERE id = $1"
 
 /* The directory's rows: clinics whose name or city contains $1 (any case;
  * strpos, not LIKE, so % and _ are just characters, and "" matches all),
@@ -47,7 +47,8 @@ const struct db_stmt page_clinic_stmts[] = {
 	{ "clinic_profile_update",
 	  "UPDATE clinics SET kind = $2, address_line1 = $3, address_line2 = $4, postcode = $5,"
 	  " city = $6, country = $7, phone = $8, public_email = $9, time_zone = $10,"
-	  " prescription_fee = $11, currency = $12, description = $13 WHERE id = $1" },
+	  " prescription_fee = $11, currency = $12, description = $13, staff_two_step = $14"
+	  " WHERE id = $1" },
 	{ "clinics_first",
 	  "SELECT true AS cursor_ok," CLINICS_ROWS " ORDER BY lower(c.name) LIMIT 21" },
 	{ "clinics_older",
@@ -89,7 +90,7 @@ static const struct field_choice clinic_kinds[] = {
  * that of clinic_profile_update's parameters $2... */
 enum {
 	CF_KIND, CF_LINE1, CF_LINE2, CF_POSTCODE, CF_CITY, CF_COUNTRY, CF_PHONE, CF_EMAIL,
-	CF_ZONE, CF_FEE, CF_CURRENCY, CF_DESCRIPTION, CF_COUNT
+	CF_ZONE, CF_FEE, CF_CURRENCY, CF_DESCRIPTION, CF_TWO_STEP, CF_COUNT
 };
 static const struct field clinic_fields[CF_COUNT + 1] = {
 	[CF_KIND] = { .name = "kind", .label = "the kind of practice", .type = FT_CHOICE,
@@ -114,6 +115,10 @@ static const struct field clinic_fields[CF_COUNT + 1] = {
 			  .flags = FIELD_REQUIRED, .max = 3 },
 	[CF_DESCRIPTION] = { .name = "description", .label = "the description", .type = FT_TEXT,
 			     .flags = FIELD_MULTILINE, .max = 1000 },
+	/* Whether its doctors and admins must use two-step sign-in
+	 * (page_two_step.c): they enrol at their next sign-in. */
+	[CF_TWO_STEP] = { .name = "staff_two_step", .label = "two-step sign-in for staff",
+			  .type = FT_BOOL },
 	[CF_COUNT] = { 0 }
 };
 static const struct form clinic_form = { clinic_fields };
@@ -189,6 +194,7 @@ static int clinic_values(struct req *r, struct form_data *d, const char *stored,
 
 	for (int i = 0; i < CF_COUNT; i++)
 		p[1 + i] = d->v[i].sql ? d->v[i].sql : "";
+	p[1 + CF_TWO_STEP] = d->v[CF_TWO_STEP].num ? "t" : "f";
 	if (d->v[CF_PHONE].error == NULL && !phone_chars(d->v[CF_PHONE].text))
 		form_fail(r, d, "phone", "The phone number may have only digits, spaces, "
 			  "brackets, dots, slashes, + and -.");

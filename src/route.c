@@ -51,6 +51,7 @@ const struct route route_table[] = {
 	{ "/admin/users/{id}/deactivate", NULL,			page_admin_deactivate_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/unpause",	NULL,			page_admin_unpause_post,	ROLE_ADMIN },
+	{ "/admin/users/{id}/two-step-reset", NULL,		page_admin_two_step_reset_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/remove",	NULL,			page_admin_remove_post,		ROLE_ADMIN },
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },

@@ -73,6 +73,7 @@ const EXPECT = {
   '/admin/users': { GET: [303, 403, 403, 200, 403, 403, 200] },
   '/admin/users/{id}': { id: 'member', GET: [303, 403, 403, 200, 403, 403, 404] },
   '/admin/users/{id}/reset': { id: 'member', POST: [303, 403, 403, RUN, 403, 403, 404] },
+  '/admin/users/{id}/two-step-reset': { id: 'member', POST: [303, 403, 403, RUN, 403, 403, 404] },
   '/admin/users/{id}/deactivate': { id: 'member', POST: [303, 403, 403, RUN, 403, 403, 404] },
   '/admin/users/{id}/activate': { id: 'member', POST: [303, 403, 403, RUN, 403, 403, 404] },
   '/admin/users/{id}/unpause': { id: 'member', POST: [303, 403, 403, RUN, 403, 403, 404] },

@@ -177,3 +177,61 @@ test('turning it off takes the password and a current code', async () => {
   assert.deepEqual(await sql('SELECT count(*) FROM recovery_codes WHERE user_id = $1', [id]), [['0']]);
   assert.equal((await password(email)).r.headers.get('location'), '/', 'the password alone again');
 });
+
+test('wrong codes are throttled like passwords, per account', async () => {
+  await clearThrottle();
+  const email = uniqueEmail('ts-throttle');
+  await createUser({ email, clinic: `Two Step Throttle ${process.pid}` });
+  const { key } = await enrolTwoStep((await password(email)).c);
+  const { c } = await password(email);
+  for (let i = 0; i < 5; i++) assert.equal((await c.post('/login/code', { code: `00000${i}` })).status, 401);
+  const r = await c.post('/login/code', { code: codeAt(key, 1) });
+  assert.equal(r.status, 429, 'the right code waits too');
+  assert.match(r.text, /Too many wrong codes: please wait 1 minute/);
+  await clearThrottle();
+  assert.equal((await c.post('/login/code', { code: codeAt(key, 1) })).status, 303, 'after the pause it works');
+});
+
+test('an admin resets a member\'s two-step sign-in: audited, logged out, enrolled again at the next sign-in', async () => {
+  await clearThrottle();
+  const clinic = `Two Step Reset ${process.pid}`;
+  const admin = uniqueEmail('ts-admin'), email = uniqueEmail('ts-lost');
+  await createUser({ email: admin, role: 'admin', clinic });
+  const id = await createUser({ email, role: 'doctor', clinic });
+  const outsider = uniqueEmail('ts-outsider');
+  await createUser({ email: outsider, role: 'admin', clinic: `Two Step Elsewhere ${process.pid}` });
+  const doc = (await password(email)).c;
+  await enrolTwoStep(doc);
+  assert.equal((await doc.get('/account')).status, 200);
+
+  const o = (await password(outsider)).c;
+  await o.get('/inbox');
+  assert.equal((await o.post(`/admin/users/${id}/two-step-reset`)).status, 404, 'not another clinic\'s admin');
+  const a = (await password(admin)).c;
+  const page = await a.get(`/admin/users/${id}`);
+  assert.match(page.text, /<dt>Two-step sign-in<\/dt><dd>on<\/dd>/);
+  const r = await a.post(`/admin/users/${id}/two-step-reset`);
+  assert.equal(r.status, 303);
+  assert.match((await a.get(r.headers.get('location'))).text, /Two-step sign-in is reset/);
+  assert.deepEqual(await sql('SELECT count(*) FROM two_step WHERE user_id = $1', [id]), [['0']]);
+  assert.equal((await doc.get('/account')).status, 303, 'their sessions ended');
+  assert.deepEqual(await sql(`SELECT count(*) FILTER (WHERE clinic_id IS NOT NULL), count(*) FILTER (WHERE clinic_id IS NULL)
+    FROM audit_log WHERE subject_id = $1 AND action LIKE 'two-step sign-in reset%'`, [id]), [['1', '1']],
+  'in the clinic\'s log and on the person\'s record');
+  const activity = await (await password(email)).c.get('/account/activity');
+  assert.match(activity.text, /two-step sign-in reset by the clinic/);
+
+  // The clinic now asks for two steps: at the next sign-in they enrol again.
+  await a.get('/admin/clinic');
+  const form = await a.get('/admin/clinic');
+  const fields = Object.fromEntries([...form.text.matchAll(/<input id="([a-z_0-9]+)" name="\1"[^>]*value="([^"]*)"/g)]
+    .map((m) => [m[1], m[2]]));
+  const kind = /<option value="([a-z]+)" selected/.exec(form.text)[1];
+  const zone = /id="time_zone"[^>]*value="([^"]*)"/.exec(form.text)[1];
+  const save = await a.post('/admin/clinic', { ...fields, kind, time_zone: zone, description: '', staff_two_step: 'yes' });
+  assert.equal(save.status, 303, save.text.slice(0, 400));
+  assert.deepEqual(await sql('SELECT staff_two_step FROM clinics WHERE name = $1', [clinic]), [['t']]);
+  assert.match((await a.get('/admin/clinic')).text, /id="staff_two_step"[^>]* checked/);
+  const again = await password(email);
+  assert.equal(again.r.headers.get('location'), '/account/two-step', 'held at enrolment');
+});
