@@ -77,7 +77,7 @@ static const struct form code_form = { code_fields };
 static const struct field off_fields[] = {
 	{ .name = "password", .label = "your password", .type = FT_PASSWORD,
 	  .flags = FIELD_REQUIRED, .max = 1024 },
-	{ .name = "code", .label = "the code", .type = FT_TEXT, .flags = FIELD_REQUIRED, .max = 16 },
+	{ .name = "code", .label = "the code", .type = FT_TEXT, .flags = FIELD_REQUIRED, .max = 32 },
 	{ 0 }
 };
 static const struct form off_form = { off_fields };
@@ -414,6 +414,19 @@ int page_two_step_post(struct req *r)
 	return http_render(r, "two_step_codes");
 }
 
+/* The code that turns two-step sign-in off: a current one, or (the phone
+ * is lost) one of the recovery codes, used up. 1, 0, or -1 on failure. */
+static int off_code(struct req *r, const char *sealed, const char *code)
+{
+	char norm[TOTP_RECOVERY_LEN + 1];
+	const char *p[2] = { r->user->id, norm };
+	int used, ok = code_take(r, "two_step_take", r->user->id, sealed, code, &used);
+
+	if (ok != 0 || totp_recovery_normal(code, norm) < 0)
+		return ok;
+	return one_row(r, "recovery_use", 2, p);
+}
+
 /* POST /account/two-step/off: with the password and a current code; not
  * for staff whose clinic asks for two steps. */
 int page_two_step_off_post(struct req *r)
@@ -421,7 +434,7 @@ int page_two_step_off_post(struct req *r)
 	struct form_data d = { 0 };
 	PGresult *res;
 	const char *sealed, *hash;
-	int found = state_load(r, &res), ok, used, must, status;
+	int found = state_load(r, &res), ok, must, status;
 
 	if (found < 0)
 		return db_failure_status(r->db);
@@ -446,12 +459,11 @@ int page_two_step_off_post(struct req *r)
 		PQclear(res);
 		if (!auth_verify(hash, form_text(&d, "password")))
 			form_fail(r, &d, "password", "This is not your password.");
-		else if ((ok = code_take(r, "two_step_take", r->user->id, sealed,
-					 form_text(&d, "code"), &used)) < 0)
+		else if ((ok = off_code(r, sealed, form_text(&d, "code"))) < 0)
 			return db_failure_status(r->db);
 		else if (!ok)
 			form_fail(r, &d, "code", "This code is not right: type the six digits your "
-				  "app shows now.");
+				  "app shows now, or one of your recovery codes.");
 	}
 	if (d.errors) {
 		tv_set_bool(r->arena, r->view, "on", 1);

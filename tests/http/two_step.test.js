@@ -133,6 +133,13 @@ test('a recovery code signs in once; the pending sign-in lasts 5 minutes and end
   assert.match((await b.c.get('/login?again=1')).text, /waited more than 5 minutes/);
   assert.equal((await sql('SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [id]))[0][0], '9',
     'the late code was not used up');
+
+  // The phone is lost: a recovery code also turns it off, for a new key.
+  await a.c.get('/account/two-step');
+  assert.equal((await a.c.post('/account/two-step/off', { password: PW, code: codes[3] })).status, 422, 'not a used one');
+  const off = await a.c.post('/account/two-step/off', { password: PW, code: codes[5] });
+  assert.equal(off.status, 303);
+  assert.deepEqual(await sql('SELECT count(*) FROM two_step WHERE user_id = $1', [id]), [['0']]);
   await clearThrottle();
 });
 
