@@ -186,6 +186,12 @@ int page_two_step_qr_get(struct req *r);
  * if the database failed. */
 int page_two_step_login(struct req *r, const char *user_id, int *enrol_only);
 
+/* After `user_id` became staff with a link in this request's session
+ * (join, invitation): if they must enrol and have not, restricts the
+ * session to enrolment and sends them there; else redirects to `next`.
+ * Returns the status of the answer. */
+int page_two_step_after_link(struct req *r, const char *user_id, const char *next);
+
 /* Starts the pending sign-in of `user_id` (5 minutes, in a cookie of its
  * own) and sends the browser to the code form; `next` is where to go
  * after. Returns the status of the answer. */

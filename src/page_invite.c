@@ -264,7 +264,7 @@ int page_invite_post(struct req *r)
 	    (status = sess_start(r, u.id)) ||
 	    (status = audit(r, "invitation accepted", clinic, u.id, NULL)))
 		return status;
-	return http_redirect(r, "/");
+	return page_two_step_after_link(r, u.id, "/");
 }
 
 /* POST /reset: a new password for the link's user, who is then logged out

@@ -251,7 +251,8 @@ static int join_use(struct req *r, const char *key, const char *id)
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to %s: you can now "
 				 "write to its staff.", name))))
 		return status;
-	return http_redirect(r, "/inbox");
+	/* Staff of a clinic that asks for two steps set it up first. */
+	return page_two_step_after_link(r, id, "/inbox");
 }
 
 /* POST /join: someone logged in joins with their account; a visitor

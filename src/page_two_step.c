@@ -171,6 +171,19 @@ int page_two_step_login(struct req *r, const char *user_id, int *enrol_only)
 	return 0;
 }
 
+int page_two_step_after_link(struct req *r, const char *user_id, const char *next)
+{
+	int enrol_only, status;
+
+	if (page_two_step_login(r, user_id, &enrol_only) < 0)
+		return db_failure_status(r->db);
+	if (!enrol_only)
+		return http_redirect(r, next);
+	if ((status = sess_enrol_only(r)))
+		return status;
+	return http_redirect(r, "/account/two-step");
+}
+
 /* The code form of the pending sign-in, with `error` when set. */
 static int code_page(struct req *r, const char *error, int status)
 {

@@ -20,8 +20,8 @@ const struct db_stmt sess_stmts[] = {
 	  "WITH gone AS (DELETE FROM sessions WHERE user_id = $2 AND " SESS_DEAD ")"
 	  " INSERT INTO sessions (token_hash, user_id, csrf_token, enrol_only)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4)" },
-	{ "sess_enrolled",
-	  "UPDATE sessions SET enrol_only = false WHERE token_hash = sha256(decode($1, 'hex'))" },
+	{ "sess_enrol_only",
+	  "UPDATE sessions SET enrol_only = $2 WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_delete", "DELETE FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_flash",
 	  "UPDATE sessions SET flash_kind = $2, flash_text = $3"
@@ -220,14 +220,26 @@ int sess_start_enrol_only(struct req *r, const char *user_id)
 	return sess_begin(r, user_id, 1);
 }
 
-int sess_enrolled(struct req *r)
+/* Sets the current session's enrol-only flag to `on`. */
+static int sess_set_enrol_only(struct req *r, int on)
 {
-	PGresult *res = db_exec(r->db, "sess_enrolled", 1, &r->session_token);
+	const char *p[2] = { r->session_token, on ? "true" : "false" };
+	PGresult *res = db_exec(r->db, "sess_enrol_only", 2, p);
 
 	if (res == NULL)
 		return db_failure_status(r->db);
 	PQclear(res);
 	return 0;
+}
+
+int sess_enrol_only(struct req *r)
+{
+	return sess_set_enrol_only(r, 1);
+}
+
+int sess_enrolled(struct req *r)
+{
+	return sess_set_enrol_only(r, 0);
 }
 
 int sess_end(struct req *r)

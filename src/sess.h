@@ -93,6 +93,11 @@ int sess_start(struct req *r, const char *user_id);
  * sess_enrolled(). */
 int sess_start_enrol_only(struct req *r, const char *user_id);
 
+/* Restricts the current session as sess_start_enrol_only() does (a new
+ * member of staff, by a join or invitation link, of a clinic that asks for
+ * two steps). Returns 0 or an error status. */
+int sess_enrol_only(struct req *r);
+
 /* Lifts the current session's enrol-only restriction. Returns 0 or an
  * error status. */
 int sess_enrolled(struct req *r);

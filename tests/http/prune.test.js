@@ -45,6 +45,12 @@ const FAILURES = [
   ['stale-2d', "now() - interval '2 days'"],
 ];
 const ADDRESS_COUNTS = FAILURES;
+// [label, expires_at]
+const STEPS = [
+  ['live-4m', "now() + interval '4 minutes'"],
+  ['stale-1s', "now() - interval '1 second'"],
+  ['stale-1d', "now() - interval '1 day'"],
+];
 // [label, expires_at, used_at]
 const LINKS = [
   ['live-open', "now() + interval '1 hour'", 'NULL'],
@@ -70,6 +76,10 @@ async function insertRows(id, tag) {
     await sql(`INSERT INTO login_failures (email, address, at) VALUES ($1, $2, ${at})`, [tag, label]);
   for (const [label, at] of ADDRESS_COUNTS)
     await sql(`INSERT INTO address_counts (kind, address, since, n) VALUES ('join key', $1 || $2, ${at}, 3)`, [tag, label]);
+  for (const [label, expires] of STEPS) {
+    await sql(`INSERT INTO login_steps (token_hash, user_id, next, expires_at)
+         VALUES (sha256(convert_to($1 || $2, 'UTF8')), $3, $2, ${expires})`, [tag, label, id]);
+  }
   for (const [label, expires, used] of LINKS) {
     await sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
          VALUES (sha256(convert_to($1 || $2, 'UTF8')), 'reset', $3,
@@ -87,6 +97,7 @@ async function remaining(id, tag) {
     login_failures: await labels(`SELECT address FROM login_failures WHERE email = $1`, [tag]),
     address_counts: await labels(`SELECT substr(address, length($1) + 1) FROM address_counts
       WHERE starts_with(address, $1)`, [tag]),
+    login_steps: await labels('SELECT next FROM login_steps WHERE user_id = $1', [id]),
     one_time_links: await labels(`SELECT l FROM unnest(string_to_array($2, ',')) l
       JOIN one_time_links o ON o.token_hash = sha256(convert_to($1 || l, 'UTF8'))`, [tag, linkLabels]),
   };
@@ -112,10 +123,11 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
     + `form_tokens: ${staleCount(FORM_TOKENS)} removed\n`
     + `login_failures: ${staleCount(FAILURES)} removed\n`
     + `address_counts: ${staleCount(ADDRESS_COUNTS)} removed\n`
+    + `login_steps: ${staleCount(STEPS)} removed\n`
     + `one_time_links: ${staleCount(LINKS)} removed\n`);
   assert.deepEqual(await remaining(id, tag), {
     sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
-    login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), one_time_links: live(LINKS),
+    login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), login_steps: live(STEPS), one_time_links: live(LINKS),
   });
   assert.deepEqual((await sql('SELECT count(*), max(id) FROM audit_log'))[0], audit, 'audit log untouched');
 
@@ -123,7 +135,7 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
   const again = prune();
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(counts(again.stdout),
-    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, one_time_links: 0 });
+    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, login_steps: 0, one_time_links: 0 });
 });
 
 test('a live session still works after prune', async () => {

@@ -242,3 +242,26 @@ test('an admin resets a member\'s two-step sign-in: audited, logged out, enrolle
   const again = await password(email);
   assert.equal(again.r.headers.get('location'), '/account/two-step', 'held at enrolment');
 });
+
+test('a new doctor who joins with a link of a clinic that asks for two steps sets it up first', async () => {
+  await clearThrottle();
+  const clinic = `Two Step Join ${process.pid}`;
+  const admin = uniqueEmail('ts-join-admin');
+  await createUser({ email: admin, role: 'admin', clinic });
+  const a = (await password(admin)).c;
+  await a.get('/admin/invite');
+  const h = await a.post('/admin/invite', { first_name: 'Nina', last_name: 'New', email: '', role: 'doctor' });
+  assert.equal(h.status, 200);
+  const key = /\/join\?key=([0-9a-f]{64})/.exec(h.text)[1];
+  await sql('UPDATE clinics SET staff_two_step = true WHERE name = $1', [clinic]);
+
+  const v = new Client();
+  await v.get(`/join?key=${key}`);
+  const email = uniqueEmail('ts-join-doc');
+  const r = await v.post('/join', { key, email, first_name: 'Nina', last_name: 'New', password: PW, password2: PW });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/account/two-step', 'straight to enrolment');
+  assert.equal((await v.get('/patients')).headers.get('location'), '/account/two-step', 'nothing else opens');
+  await enrolTwoStep(v);
+  assert.equal((await v.get('/patients')).status, 200);
+});
