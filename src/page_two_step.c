@@ -28,6 +28,10 @@ const struct db_stmt page_two_step_stmts[] = {
 	{ "two_step_begin",
 	  "INSERT INTO two_step (user_id, secret_sealed) VALUES ($1, $2)"
 	  " ON CONFLICT (user_id) DO NOTHING" },
+	/* A waiting secret that no longer opens (CAREBOX_SECRET_KEY changed)
+	 * is replaced by a new one. */
+	{ "two_step_renew",
+	  "UPDATE two_step SET secret_sealed = $2 WHERE user_id = $1 AND confirmed_at IS NULL" },
 	/* Taking a code is one statement: a code's step is taken once. */
 	{ "two_step_confirm",
 	  "UPDATE two_step SET confirmed_at = now(), last_step = $2"
@@ -322,6 +326,16 @@ static int enrol_page(struct req *r, const char *sealed, int status)
 	return http_render_status(r, "two_step", status);
 }
 
+/* 1 if the logged-in user's `sealed` secret opens with the server key. */
+static int secret_opens(struct req *r, const char *sealed)
+{
+	unsigned char secret[TOTP_SECRET_BYTES];
+	int ok = totp_open(sealed, r->user->id, secret) == 0;
+
+	sodium_memzero(secret, sizeof(secret));
+	return ok;
+}
+
 /* The user's two-step row: 1 with *res set, 0 if none, -1 on failure. */
 static int state_load(struct req *r, PGresult **res)
 {
@@ -353,10 +367,10 @@ int page_two_step_get(struct req *r)
 		tv_set_str(r->arena, r->view, "title", "Two-step sign-in");
 		return http_render(r, "two_step");
 	}
-	if (found) {
-		sealed = row_text(r->arena, res, 0, "secret_sealed");
+	sealed = found ? row_text(r->arena, res, 0, "secret_sealed") : NULL;
+	if (found)
 		PQclear(res);
-	} else {
+	if (sealed == NULL || !secret_opens(r, sealed)) {
 		unsigned char secret[TOTP_SECRET_BYTES];
 		char box[TOTP_SEALED_HEX + 1];
 		const char *p[2] = { r->user->id, box };
@@ -364,7 +378,7 @@ int page_two_step_get(struct req *r)
 		totp_new_secret(secret);
 		totp_seal(secret, r->user->id, box);
 		sodium_memzero(secret, sizeof(secret));
-		if (one_row(r, "two_step_begin", 2, p) < 0)
+		if (one_row(r, sealed ? "two_step_renew" : "two_step_begin", 2, p) < 0)
 			return db_failure_status(r->db);
 		sealed = arena_strdup(r->arena, box);
 	}

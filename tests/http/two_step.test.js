@@ -265,3 +265,15 @@ test('a new doctor who joins with a link of a clinic that asks for two steps set
   await enrolTwoStep(v);
   assert.equal((await v.get('/patients')).status, 200);
 });
+
+test('a waiting key sealed with another server key is replaced, not an error', async () => {
+  const email = uniqueEmail('ts-rekey');
+  const id = await createUser({ email, clinic: `Two Step Rekey ${process.pid}` });
+  const { c } = await password(email);
+  const first = await c.get('/account/two-step');
+  await sql(`UPDATE two_step SET secret_sealed = repeat('ab', 60) WHERE user_id = $1`, [id]);
+  const again = await c.get('/account/two-step');
+  assert.equal(again.status, 200);
+  assert.notEqual(keyOf(again), keyOf(first), 'a new key');
+  assert.equal((await c.get('/account/two-step/qr')).status, 200);
+});
