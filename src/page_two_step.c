@@ -100,6 +100,21 @@ static int one_row(struct req *r, const char *stmt, int n, const char *const *p)
 	return found;
 }
 
+/* Runs `stmt` with the one parameter `param`: 1 with its row in *res
+ * (the caller PQclear()s it), 0 with *res NULL if it found none, -1 if
+ * the database failed. */
+static int maybe_row(struct req *r, const char *stmt, const char *param, PGresult **res)
+{
+	*res = db_exec(r->db, stmt, 1, &param);
+	if (*res == NULL)
+		return -1;
+	if (PQntuples(*res) == 1)
+		return 1;
+	PQclear(*res);
+	*res = NULL;
+	return 0;
+}
+
 /* Whether `user_id` must use two steps (staff of a clinic that asks it):
  * 1, 0, or -1 if the database failed. */
 static int two_step_required(struct req *r, const char *user_id)
@@ -206,16 +221,7 @@ static int step_load(struct req *r, PGresult **res)
 	const char *token = http_cookie(r, site.step_cookie);
 
 	*res = NULL;
-	if (!auth_token_valid(token))
-		return 0;
-	*res = db_exec(r->db, "login_step_load", 1, &token);
-	if (*res == NULL)
-		return -1;
-	if (PQntuples(*res) == 1)
-		return 1;
-	PQclear(*res);
-	*res = NULL;
-	return 0;
+	return auth_token_valid(token) ? maybe_row(r, "login_step_load", token, res) : 0;
 }
 
 /* No pending sign-in (or an expired one): back to the password, with a
@@ -339,14 +345,7 @@ static int secret_opens(struct req *r, const char *sealed)
 /* The user's two-step row: 1 with *res set, 0 if none, -1 on failure. */
 static int state_load(struct req *r, PGresult **res)
 {
-	*res = db_exec(r->db, "two_step_state", 1, &r->user->id);
-	if (*res == NULL)
-		return -1;
-	if (PQntuples(*res) == 1)
-		return 1;
-	PQclear(*res);
-	*res = NULL;
-	return 0;
+	return maybe_row(r, "two_step_state", r->user->id, res);
 }
 
 int page_two_step_get(struct req *r)
