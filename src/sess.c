@@ -322,6 +322,7 @@ void sess_view(struct req *r)
 		if (r->user->clinic_name)
 			tv_set_str(a, u, "clinic_name", r->user->clinic_name);
 		tv_set_bool(a, u, "switch_clinic", r->user->clinics > 1);
+		tv_set_bool(a, u, "enrol_only", r->user->enrol_only);
 		tv_set_str(a, u, "zone", r->user->zone);
 		tv_set_str(a, r->view, "csrf_token", r->user->csrf_token);
 	}

@@ -158,6 +158,8 @@ test('staff of a clinic that asks for two steps are held at enrolment until they
   }
   const page = await c.get('/account/two-step');
   assert.match(page.text, /Your clinic asks its doctors and admins/);
+  assert.doesNotMatch(page.text, /href="\/inbox"/, 'the navigation offers only the enrolment');
+  assert.match(page.text, /<a href="\/account\/two-step">Set up two-step sign-in<\/a>/);
   await enrolTwoStep(c);
   assert.equal((await c.get('/patients')).status, 200, 'enrolled: the session opens everything');
   const off = await c.post('/account/two-step/off', { password: PW, code: '000000' });
