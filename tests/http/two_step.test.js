@@ -23,6 +23,7 @@ test('a patient turns it on: the key as text and QR code, recovery codes once, t
   const email = uniqueEmail('ts-on');
   const id = await createUser({ email, clinic: `Two Step Clinic ${process.pid}` });
   const { c } = await password(email);
+  assert.match((await c.get('/account')).text, /<a href="\/account\/two-step">Two-step sign-in<\/a>/, 'found from the account page');
   const form = await c.get('/account/two-step');
   assert.equal(form.status, 200);
   assert.match(form.text, /<img src="\/account\/two-step\/qr"/);
