@@ -101,13 +101,14 @@ static int login_succeeded(struct req *r, const char *email, const char *user_id
 	}
 	if ((status = throttle_password_clear(r, email)))
 		return status;
-	/* A session this browser had before (another account, say) ends: no
-	 * row outlives its cookie. The new session and its audit entry commit
-	 * together (the page's transaction): no login goes unrecorded. */
 	if ((two_step = page_two_step_login(r, user_id, &enrol_only)) < 0)
 		return db_failure_status(r->db);
 	if (two_step)	/* no session before the code */
 		return page_two_step_begin(r, user_id, next);
+	/* A session this browser had before (another account, say) ends: no
+	 * row outlives its cookie. The new session and its audit entry commit
+	 * together (the page's transaction): no login goes unrecorded. Staff
+	 * who must enrol in two-step sign-in get a session for that only. */
 	if ((r->session_token && (status = sess_end(r))) ||
 	    (status = (enrol_only ? sess_start_enrol_only : sess_start)(r, user_id)) ||
 	    (status = audit(r, "login", NULL, user_id, NULL)))
