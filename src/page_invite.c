@@ -12,9 +12,11 @@
 const struct db_stmt page_invite_stmts[] = {
 	/* A reset link also ends the person's sessions, at once: whoever
 	 * holds one (the reason for a reset, often) is out before the link
-	 * is even handed over. */
+	 * is even handed over. Not an admin's own, making a link for
+	 * themself: their session shows it. */
 	{ "link_insert",
-	  "WITH s AS (DELETE FROM sessions WHERE user_id = $3 AND $2 = 'reset')"
+	  "WITH s AS (DELETE FROM sessions WHERE user_id = $3 AND $2 = 'reset'"
+	  " AND $3 IS DISTINCT FROM $5)"
 	  " INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4, $5)" },
 	{ "link_user",

@@ -51,10 +51,14 @@ const struct db_stmt page_two_step_stmts[] = {
 	  "UPDATE recovery_codes SET used_at = now()"
 	  " WHERE user_id = $1 AND code_hash = sha256(convert_to($2, 'UTF8')) AND used_at IS NULL"
 	  " RETURNING 1" },
-	/* Whether the person is staff of a clinic that asks for two steps. */
+	/* Whether the person has two steps (confirmed), and whether they must:
+	 * staff of a clinic that asks for them. */
 	{ "two_step_required",
-	  "SELECT EXISTS (SELECT 1 FROM memberships m JOIN clinics c ON c.id = m.clinic_id"
-	  " WHERE m.user_id = $1 AND m.active AND m.role <> 'patient' AND c.staff_two_step)" },
+	  "SELECT EXISTS (SELECT 1 FROM two_step t WHERE t.user_id = $1"
+	  " AND t.confirmed_at IS NOT NULL) AS confirmed,"
+	  " EXISTS (SELECT 1 FROM memberships m JOIN clinics c ON c.id = m.clinic_id"
+	  " WHERE m.user_id = $1 AND m.active AND m.role <> 'patient' AND c.staff_two_step)"
+	  " AS required" },
 	{ "login_step_insert",
 	  "WITH gone AS (DELETE FROM login_steps WHERE expires_at < now() OR user_id = $2)"
 	  " INSERT INTO login_steps (token_hash, user_id, next)"
@@ -116,15 +120,18 @@ static int maybe_row(struct req *r, const char *stmt, const char *param, PGresul
 }
 
 /* Whether `user_id` must use two steps (staff of a clinic that asks it):
- * 1, 0, or -1 if the database failed. */
-static int two_step_required(struct req *r, const char *user_id)
+ * 1, 0, or -1 if the database failed; *confirmed says whether they have
+ * them, when not NULL. */
+static int two_step_required(struct req *r, const char *user_id, int *confirmed)
 {
-	PGresult *res = db_exec(r->db, "two_step_required", 1, &user_id);
-	int must;
+	PGresult *res;
+	int must = maybe_row(r, "two_step_required", user_id, &res);
 
-	if (res == NULL)
+	if (must <= 0)
 		return -1;
-	must = PQgetvalue(res, 0, 0)[0] == 't';
+	must = row_bool(res, 0, "required");
+	if (confirmed)
+		*confirmed = row_bool(res, 0, "confirmed");
 	PQclear(res);
 	return must;
 }
@@ -172,20 +179,13 @@ int page_two_step_begin(struct req *r, const char *user_id, const char *next)
 
 int page_two_step_login(struct req *r, const char *user_id, int *enrol_only)
 {
-	PGresult *res;
-	int confirmed = 0, must;
+	int confirmed = 0, must = two_step_required(r, user_id, &confirmed);
 
 	*enrol_only = 0;
-	res = db_exec(r->db, "two_step_state", 1, &user_id);
-	if (res == NULL)
+	if (must < 0)
 		return -1;
-	if (PQntuples(res) == 1)
-		confirmed = row_bool(res, 0, "confirmed");
-	PQclear(res);
 	if (confirmed)
 		return 1;
-	if ((must = two_step_required(r, user_id)) < 0)
-		return -1;
 	*enrol_only = must;
 	return 0;
 }
@@ -360,7 +360,7 @@ int page_two_step_get(struct req *r)
 		tv_set_bool(r->arena, r->view, "on", 1);
 		tv_set_str(r->arena, r->view, "recovery_left", row_text(r->arena, res, 0, "recovery_left"));
 		PQclear(res);
-		if ((status = two_step_required(r, r->user->id)) < 0)
+		if ((status = two_step_required(r, r->user->id, NULL)) < 0)
 			return db_failure_status(r->db);
 		tv_set_bool(r->arena, r->view, "required", status);
 		tv_set_str(r->arena, r->view, "title", "Two-step sign-in");
@@ -471,7 +471,7 @@ int page_two_step_off_post(struct req *r)
 	}
 	sealed = row_text(r->arena, res, 0, "secret_sealed");
 	PQclear(res);
-	if ((must = two_step_required(r, r->user->id)) < 0)
+	if ((must = two_step_required(r, r->user->id, NULL)) < 0)
 		return db_failure_status(r->db);
 	if (must) {
 		http_error(r, 403, "Your clinic asks its doctors and admins to use two-step "
