@@ -280,3 +280,30 @@ test('a waiting key sealed with another server key is replaced, not an error', a
   assert.notEqual(keyOf(again), keyOf(first), 'a new key');
   assert.equal((await c.get('/account/two-step/qr')).status, 200);
 });
+
+test('one code sent by two sign-ins at once signs in one of them', async () => {
+  await clearThrottle();
+  const email = uniqueEmail('ts-race');
+  const id = await createUser({ email, clinic: `Two Step Race ${process.pid}` });
+  const { key, codes } = await enrolTwoStep((await password(email)).c);
+  for (let round = 0; round < 3; round++) {
+    await sql('UPDATE two_step SET last_step = 0 WHERE user_id = $1', [id]);
+    // Two sign-ins of one account run side by side (two devices): one at a
+    // time may wait for its code, so each gets its own step here.
+    const a = await password(email);
+    const stepA = a.c.jar.get('carebox_step');
+    const b = await password(email);
+    await sql(`INSERT INTO login_steps (token_hash, user_id) VALUES (sha256(decode($1, 'hex')), $2)`, [stepA, id]);
+    const code = codeAt(key, 0);
+    const rs = await Promise.all([a.c.post('/login/code', { code }), b.c.post('/login/code', { code })]);
+    assert.equal(rs.filter((r) => r.status === 303).length, 1, `one sign-in takes the code (${rs.map((r) => r.status)})`);
+    assert.ok(rs.every((r) => [303, 401, 429].includes(r.status)), 'the other is refused');
+    await clearThrottle();
+  }
+  const rec = [await password(email), await password(email)];
+  await sql(`INSERT INTO login_steps (token_hash, user_id) VALUES (sha256(decode($1, 'hex')), $2)
+    ON CONFLICT DO NOTHING`, [rec[0].c.jar.get('carebox_step'), id]);
+  const rs = await Promise.all(rec.map(({ c }) => c.post('/login/code', { recovery: codes[0] })));
+  assert.equal(rs.filter((r) => r.status === 303).length, 1, `a recovery code signs in once (${rs.map((r) => r.status)})`);
+  await clearThrottle();
+});
