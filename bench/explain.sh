@@ -27,7 +27,7 @@ else
 	out=$(mktemp -d)
 	trap 'rm -rf "$out"' EXIT
 fi
-BIG='messages|users|sessions|inboxes|outboxes|memberships'
+BIG='messages|conversation_members|users|sessions|inboxes|outboxes|memberships'
 
 # The statements, from the same objects the app is linked from.
 gcc -I"$SRCDIR/src" -I"$BUILDDIR" $(pkg-config --cflags libpq) -o "$out/stmts" \
@@ -43,9 +43,9 @@ WITH u AS (
 	FROM sessions s JOIN inboxes i ON i.user_id = s.user_id JOIN outboxes o ON o.user_id = s.user_id
 	WHERE s.token_hash = sha256(sha256(convert_to('bench-1', 'UTF8')))
 ), root AS (
-	SELECT coalesce(m.parent_id, m.id) AS id FROM messages m, u
-	WHERE m.inbox_id = u.inbox AND NOT m.archived
-	GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1
+	SELECT c.root_id AS id FROM conversation_members c, u
+	WHERE c.user_id = u.id AND NOT c.archived AND c.received > 0
+	ORDER BY c.messages DESC, 1 LIMIT 1
 ), sb AS (
 	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ websearch_to_tsquery('simple', 'prescription')
 	AND (m.inbox_id = u.inbox OR m.outbox_id = u.outbox) ORDER BY m.created_at DESC, m.id DESC OFFSET 990 LIMIT 1
@@ -54,13 +54,17 @@ SELECT 'TOKEN', token FROM u
 UNION ALL SELECT 'USER', id::text FROM u
 UNION ALL SELECT 'INBOX', inbox::text FROM u
 UNION ALL SELECT 'OUTBOX', outbox::text FROM u
-UNION ALL SELECT 'BEFORE', (SELECT m.id::text FROM messages m WHERE m.inbox_id = u.inbox AND NOT m.archived
-	ORDER BY m.created_at DESC, m.id DESC
-	OFFSET least(9990, (SELECT count(*) / 2 FROM messages x WHERE x.inbox_id = u.inbox AND NOT x.archived))
+UNION ALL SELECT 'BEFORE', (SELECT c.root_id::text FROM conversation_members c
+	WHERE c.user_id = u.id AND NOT c.archived AND c.received > 0
+	ORDER BY c.last_at DESC, c.root_id DESC
+	OFFSET least(9990, (SELECT count(*) / 2 FROM conversation_members x
+			    WHERE x.user_id = u.id AND NOT x.archived AND x.received > 0))
 	LIMIT 1) FROM u
-UNION ALL SELECT 'SENT_BEFORE', (SELECT m.id::text FROM messages m WHERE m.outbox_id = u.outbox
-	ORDER BY m.created_at DESC, m.id DESC
-	OFFSET least(9990, (SELECT count(*) / 2 FROM messages x WHERE x.outbox_id = u.outbox))
+UNION ALL SELECT 'SENT_BEFORE', (SELECT c.root_id::text FROM conversation_members c
+	WHERE c.user_id = u.id AND c.sent_id IS NOT NULL
+	ORDER BY c.last_at DESC, c.root_id DESC
+	OFFSET least(9990, (SELECT count(*) / 2 FROM conversation_members x
+			    WHERE x.user_id = u.id AND x.sent_id IS NOT NULL))
 	LIMIT 1) FROM u
 UNION ALL SELECT 'ROOT', id::text FROM root
 UNION ALL SELECT 'PEER', (SELECT CASE WHEN i.user_id = u.id THEN o.user_id ELSE i.user_id END::text

@@ -86,6 +86,45 @@ void buf_put_html(struct buf *b, const char *s, size_t n)
 	buf_put(b, s + start, n - start);
 }
 
+/* 1 if the line from s[i] up to its end (a '\n' or n) is only white
+ * space; sets *end to the index just past it. */
+static int blank_line(const char *s, size_t n, size_t i, size_t *end)
+{
+	int blank = 1;
+
+	for (; i < n && s[i] != '\n'; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			blank = 0;
+	*end = i < n ? i + 1 : n;
+	return blank;
+}
+
+void buf_put_paragraphs(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0, end, stop;
+	int open = 0;
+
+	while (i < n) {
+		if (blank_line(s, n, i, &end)) {
+			if (open)
+				buf_puts(b, "</p>\n");
+			open = 0;
+			i = end;
+			continue;
+		}
+		buf_puts(b, open ? "<br>\n" : "<p>");
+		open = 1;
+		/* The line without its break ("\n" or "\r\n"). */
+		stop = s[end - 1] == '\n' ? end - 1 : end;
+		if (stop > i && s[stop - 1] == '\r')
+			stop--;
+		buf_put_html(b, s + i, stop - i);
+		i = end;
+	}
+	if (open)
+		buf_puts(b, "</p>\n");
+}
+
 void buf_put_urlarg(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -28,6 +28,13 @@ void buf_printf(struct buf *b, const char *fmt, ...)
  * attribute values: & < > " ' become entities. */
 void buf_put_html(struct buf *b, const char *s, size_t n);
 
+/* Appends plain text `s` (`n` bytes) as HTML paragraphs, escaped as
+ * buf_put_html does: each run of lines between blank lines (lines of only
+ * white space) becomes <p>...</p>, and the line breaks inside one
+ * become <br> (so every browser, text browsers included, shows them).
+ * "\r\n" counts as one break; leading and trailing blank lines go. */
+void buf_put_paragraphs(struct buf *b, const char *s, size_t n);
+
 /* Appends `s` percent-encoded for use as one URL query argument or path
  * segment: everything but A-Z a-z 0-9 - . _ ~ is encoded. */
 void buf_put_urlarg(struct buf *b, const char *s, size_t n);

@@ -11,14 +11,16 @@
 /* Every statement that changes read or archived state also moves the
  * inbox's unread_count, in the same statement, so the two cannot drift.
  * Unread means: not read and not archived. */
+/* Posting moves the conversation rows and the inbox's unread_count by
+ * triggers (sql/0017_conversations.sql); the statements that change read
+ * or archived state name the viewer's conversation row, whose triggers
+ * keep the count exact, in the same statement. */
 const struct db_stmt msg_stmts[] = {
 	{ "msg_post",
-	  "WITH ib AS (UPDATE inboxes SET unread_count = unread_count + 1"
-	  " WHERE user_id = $1 RETURNING id)"
-	  " INSERT INTO messages (inbox_id, outbox_id, parent_id, subject, body, routing,"
+	  "INSERT INTO messages (inbox_id, outbox_id, parent_id, subject, body, routing,"
 	  " prescription_id, appointment_id)"
-	  " SELECT ib.id, (SELECT id FROM outboxes WHERE user_id = $2), $3, $4, $5,"
-	  " $6::message_routing, $7, $8 FROM ib RETURNING id" },
+	  " SELECT i.id, (SELECT id FROM outboxes WHERE user_id = $2), $3, $4, $5,"
+	  " $6::message_routing, $7, $8 FROM inboxes i WHERE i.user_id = $1 RETURNING id" },
 	/* Through a clinic both belong to (active memberships): a patient
 	 * there to its staff, staff to anyone there; staff only in the clinic
 	 * they act for ($3). Staff who have not set up their account (no
@@ -51,30 +53,33 @@ const struct db_stmt msg_stmts[] = {
 	  " || ' ' || r.email), lower($2)) > 0)"
 	  " GROUP BY r.id) x"
 	  " ORDER BY chosen DESC, l, f, id LIMIT 101" },
+	/* The messages $1 received in conversation $2 that are unread
+	 * become read, and their conversation row loses as many. (A message
+	 * arriving meanwhile is not in this statement's snapshot: it stays
+	 * unread and counted.) */
 	{ "msg_read_thread",
-	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
-	  " r AS (UPDATE messages m SET read = true, read_at = now(), status = 'read'"
-	  " WHERE m.inbox_id = (SELECT id FROM ib) AND NOT m.read"
-	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING m.archived)"
-	  " UPDATE inboxes SET unread_count = unread_count"
-	  " - (SELECT count(*) FROM r WHERE NOT r.archived)"
-	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM r WHERE NOT r.archived)" },
+	  "WITH r AS (UPDATE messages m SET read = true, read_at = now(), status = 'read'"
+	  " WHERE m.inbox_id = (SELECT id FROM inboxes WHERE user_id = $1) AND NOT m.read"
+	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING 1)"
+	  " UPDATE conversation_members SET unread = unread - (SELECT count(*) FROM r)"
+	  " WHERE user_id = $1 AND root_id = $2 AND EXISTS (SELECT 1 FROM r)" },
+	/* The latest message $1 received in conversation $2 becomes unread
+	 * again; one row if the conversation is one they received in. */
 	{ "msg_mark_unread",
-	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
-	  " m AS (SELECT id, read, archived FROM received_messages($1) WHERE id = $2),"
+	  "WITH cv AS (SELECT root_id FROM conversation_members"
+	  " WHERE user_id = $1 AND root_id = $2 AND received > 0),"
+	  " l AS (SELECT m.id FROM cv, messages m"
+	  " WHERE m.inbox_id = (SELECT id FROM inboxes WHERE user_id = $1)"
+	  " AND (m.id = cv.root_id OR m.parent_id = cv.root_id)"
+	  " ORDER BY m.created_at DESC, m.id DESC LIMIT 1),"
 	  " u AS (UPDATE messages x SET read = false, read_at = NULL, status = 'delivered'"
-	  " FROM m WHERE x.id = m.id AND x.read RETURNING x.archived),"
-	  " c AS (UPDATE inboxes SET unread_count = unread_count + 1"
-	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM u WHERE NOT u.archived))"
-	  " SELECT count(*) FROM m" },
+	  " FROM l WHERE x.id = l.id AND x.read RETURNING 1),"
+	  " c AS (UPDATE conversation_members SET unread = unread + 1"
+	  " WHERE user_id = $1 AND root_id = $2 AND EXISTS (SELECT 1 FROM u))"
+	  " SELECT count(*) FROM cv" },
 	{ "msg_archive_thread",
-	  "WITH ib AS (SELECT id FROM inboxes WHERE user_id = $1),"
-	  " a AS (UPDATE messages m SET archived = $3::boolean"
-	  " WHERE m.inbox_id = (SELECT id FROM ib) AND m.archived <> $3::boolean"
-	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING m.read)"
-	  " UPDATE inboxes SET unread_count = unread_count"
-	  " + CASE WHEN $3::boolean THEN -1 ELSE 1 END * (SELECT count(*) FROM a WHERE NOT a.read)"
-	  " WHERE id = (SELECT id FROM ib) AND EXISTS (SELECT 1 FROM a WHERE NOT a.read)" },
+	  "UPDATE conversation_members SET archived = $3::boolean"
+	  " WHERE user_id = $1 AND root_id = $2 AND received > 0 AND archived <> $3::boolean" },
 	{ "msg_claim_token",
 	  "INSERT INTO form_tokens (token, user_id) VALUES ($2, $1)"
 	  " ON CONFLICT DO NOTHING RETURNING 1" },
@@ -158,9 +163,9 @@ int msg_read_thread(struct db *db, const char *user_id, const char *root_id)
 	return run_only(db, "msg_read_thread", 2, p);
 }
 
-int msg_mark_unread(struct db *db, const char *user_id, const char *id)
+int msg_mark_unread(struct db *db, const char *user_id, const char *root_id)
 {
-	const char *p[2] = { user_id, id };
+	const char *p[2] = { user_id, root_id };
 	PGresult *res = db_exec(db, "msg_mark_unread", 2, p);
 	int mine;
 

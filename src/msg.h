@@ -8,7 +8,7 @@
 
 #define MSG_BODY_MAX 20000	/* characters */
 #define MSG_SUBJECT_MAX 200	/* characters */
-#define MSG_PAGE 10		/* messages per inbox page */
+#define MSG_PAGE 10		/* conversations per list page */
 #define MSG_RECIPIENTS_MAX 100	/* people offered at once in the compose form */
 
 extern const struct db_stmt msg_stmts[];
@@ -24,8 +24,8 @@ struct msg_new {
 	const char *appointment_id;
 };
 
-/* Stores `m` in the recipient's inbox and the sender's outbox and raises
- * the recipient's unread count, in one statement. Routing is auto without
+/* Stores `m` in the recipient's inbox and the sender's outbox; its
+ * conversation's rows and the recipient's unread count follow (triggers). Routing is auto without
  * a sender, reply with a root, direct otherwise. Returns the new message's
  * id (in `a`), or NULL if the database failed or the recipient does not
  * exist. Does not check who may write to whom: see msg_may_write(). */
@@ -58,14 +58,15 @@ struct tv *msg_recipients(struct db *db, struct arena *a, const char *user_id,
  * lowers their unread count to match. Returns 0 or -1. */
 int msg_read_thread(struct db *db, const char *user_id, const char *root_id);
 
-/* Marks message `id` unread again if `user_id` received it; raises the
- * count. Returns 1 if done (or it was unread already), 0 if the message is
- * not one `user_id` received, -1 on a database failure. */
-int msg_mark_unread(struct db *db, const char *user_id, const char *id);
+/* Marks the latest message `user_id` received in conversation `root_id`
+ * unread again; the conversation and the count follow. Returns 1 if done
+ * (or it was unread already), 0 if `user_id` received nothing in such a
+ * conversation, -1 on a database failure. */
+int msg_mark_unread(struct db *db, const char *user_id, const char *root_id);
 
-/* Archives (archived = 1) or brings back (0) `user_id`'s received messages
- * of the thread `root_id`, keeping the count exact (archived messages do
- * not count as unread). Returns 0 or -1. */
+/* Archives (archived = 1) or brings back (0) `user_id`'s conversation
+ * `root_id` (if they received something in it), keeping the count exact
+ * (archived conversations do not count as unread). Returns 0 or -1. */
 int msg_archive_thread(struct db *db, const char *user_id, const char *root_id,
 		       int archived);
 

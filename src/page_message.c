@@ -22,17 +22,20 @@ const struct db_stmt page_message_stmts[] = {
 	  " JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
 	  " WHERE m.id = $1" },
 	/* The thread of root $1 oldest first, only what $2 may see, with
-	 * $2's unread count (for the navigation after reading) and whether
-	 * a message has files (a thread without any needs no file query). */
+	 * $2's unread count (for the navigation after reading), $2's state
+	 * of the conversation (archived; whether they received any of it)
+	 * and whether a message has files (a thread without any needs no
+	 * file query). */
 	{ "message_thread",
 	  "SELECT m.id, to_char(m.created_at, 'DD Mon YYYY HH24:MI') AS time, m.body,"
 	  " coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient,"
-	  " coalesce(o.user_id = $2, false) AS mine, i.user_id = $2 AS received,"
+	  " coalesce(o.user_id = $2, false) AS mine,"
 	  " CASE WHEN o.user_id = $2 THEN to_char(m.read_at, 'DD Mon YYYY HH24:MI') END AS read_at,"
-	  " m.archived, (SELECT unread_count FROM inboxes WHERE user_id = $2) AS unread_count,"
+	  " coalesce(cv.archived, false) AS archived, coalesce(cv.received > 0, false) AS received,"
+	  " (SELECT unread_count FROM inboxes WHERE user_id = $2) AS unread_count,"
 	  " EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) AS has_files"
-	  " FROM viewer_messages($2) m JOIN inboxes i ON i.id = m.inbox_id"
-	  " LEFT JOIN outboxes o ON o.id = m.outbox_id"
+	  " FROM viewer_messages($2) m LEFT JOIN outboxes o ON o.id = m.outbox_id"
+	  " LEFT JOIN conversation_members cv ON cv.user_id = $2 AND cv.root_id = $1"
 	  " WHERE (m.id = $1 OR m.parent_id = $1)"
 	  " ORDER BY m.created_at, m.id" },
 	{ NULL, NULL }
@@ -191,28 +194,34 @@ static int thread_open(struct req *r, const char **root, const char **other)
 	return 0;
 }
 
-/* Sets the thread's buttons from what the viewer received (none if they
- * received nothing in it): "unread_id" (the last message they received),
- * "can_archive" (some are in the inbox), "can_unarchive" (all are
- * archived). */
+/* Sets the thread's buttons from the viewer's state of the conversation
+ * (in every row of `res`; none if they received nothing in it):
+ * "can_mark" (mark as unread), "can_archive", "can_unarchive". */
 static void thread_buttons(struct req *r, PGresult *res)
 {
-	const char *last = NULL;
-	int archived = 0, inbox = 0;
+	int received = PQntuples(res) > 0 && row_bool(res, 0, "received");
+	int archived = received && row_bool(res, 0, "archived");
 
-	for (int i = 0; i < PQntuples(res); i++) {
-		if (!row_bool(res, i, "received"))
-			continue;
-		last = PQgetvalue(res, i, 0);
-		if (row_bool(res, i, "archived"))
-			archived++;
-		else
-			inbox++;
+	tv_set_bool(r->arena, r->view, "can_mark", received);
+	tv_set_bool(r->arena, r->view, "can_archive", received && !archived);
+	tv_set_bool(r->arena, r->view, "can_unarchive", archived);
+}
+
+/* Gives each message of the list `messages` its text as HTML paragraphs
+ * ("body_html", buf_put_paragraphs: escaped, line breaks kept). */
+static void thread_bodies(struct arena *a, struct tv *messages)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < messages->u.list.n; i++) {
+		struct tv *m = messages->u.list.items[i], *body = tv_get(m, "body");
+
+		buf_reset(&b);
+		buf_put_paragraphs(&b, body->u.str.s, body->u.str.len);
+		tv_set(a, m, "body_html", tv_strn(a, arena_strndup(a, b.len ? b.data : "", b.len),
+						  b.len));
 	}
-	if (last)
-		tv_set_str(r->arena, r->view, "unread_id", arena_strdup(r->arena, last));
-	tv_set_bool(r->arena, r->view, "can_archive", inbox > 0);
-	tv_set_bool(r->arena, r->view, "can_unarchive", archived > 0 && inbox == 0);
+	buf_free(&b);
 }
 
 /* Puts the messages of thread `root` the viewer may see into the view
@@ -228,6 +237,7 @@ static int thread_messages(struct req *r, const char *root, int *files)
 		return db_failure_status(r->db);
 	n = PQntuples(res);
 	tv_set(r->arena, r->view, "messages", row_list(r->arena, res, 0, n, 0));
+	thread_bodies(r->arena, tv_get(r->view, "messages"));
 	*files = 0;
 	for (int i = 0; i < n; i++)
 		*files |= row_bool(res, i, "has_files");

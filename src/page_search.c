@@ -16,7 +16,7 @@
  * one is a hundred times slower for the other. So the search is planned
  * for each query, with the words and the viewer's boxes as values
  * (db_exec_once): the planner weighs the words by the column's statistics.
- * The viewer's three ordered streams (inbox, archive, sent: disjoint, as
+ * The viewer's two ordered streams (received, sent: disjoint, as
  * nobody writes to themself) each stop after 11 hits; the newest 11 of
  * those are the page, and only they get their thread's subject and a
  * ts_headline. ts_headline marks the hits with \x02 ... \x03: bodies never
@@ -32,8 +32,7 @@
 	" ORDER BY m.created_at " dir ", m.id " dir " LIMIT 11)"
 #define SEARCH_SQL(cursor, dir) \
 	"WITH hit AS (SELECT id, created_at FROM (" \
-	SEARCH_STREAM("m.inbox_id = $1 AND NOT m.archived", cursor, dir) " UNION ALL " \
-	SEARCH_STREAM("m.inbox_id = $1 AND m.archived", cursor, dir) " UNION ALL " \
+	SEARCH_STREAM("m.inbox_id = $1", cursor, dir) " UNION ALL " \
 	SEARCH_STREAM("m.outbox_id = $2", cursor, dir) \
 	") h ORDER BY created_at " dir ", id " dir " LIMIT 11)" \
 	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \

@@ -20,7 +20,9 @@ static long counter(const char *uid)
 static long real_unread(const char *uid)
 {
 	return atol(q("SELECT count(*) FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
-		      " WHERE i.user_id = $1 AND NOT m.read AND NOT m.archived", 1, &uid));
+		      " JOIN conversation_members c ON c.user_id = i.user_id"
+		      " AND c.root_id = coalesce(m.parent_id, m.id)"
+		      " WHERE i.user_id = $1 AND NOT m.read AND NOT c.archived", 1, &uid));
 }
 
 static void test_rules(void)
@@ -165,7 +167,7 @@ static void test_counter(void)
 		if (op == 1)
 			msg_read_thread(DB, owner[k], root);
 		else if (op == 2)
-			msg_mark_unread(DB, owner[k], mine[k]);
+			msg_mark_unread(DB, owner[k], root);
 		else if (op == 3 || op == 4)
 			msg_archive_thread(DB, owner[k], root, op == 3);
 		else if (n < 400) {

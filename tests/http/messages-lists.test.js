@@ -68,16 +68,16 @@ test('inbox and sent list ten at a time, newest first, paged with ?before=', asy
     const first = await c.get(path);
     assert.equal(first.status, 200, path);
     assert.deepEqual(subjects(first.text), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3], `${path}: the newest ten`);
-    const older = new RegExp(`href="(${path}\\?before=${UUID})">Older messages`).exec(first.text);
+    const older = new RegExp(`href="(${path}\\?before=${UUID})">Older conversations`).exec(first.text);
     assert.ok(older, `${path}: a link to older messages`);
     const second = await c.get(decode(older[1]));
     assert.equal(second.status, 200);
     assert.deepEqual(subjects(second.text), [2, 1], `${path}: then the rest`);
-    assert.doesNotMatch(second.text, /Older messages/);
+    assert.doesNotMatch(second.text, /Older conversations/);
     assert.match(second.text, new RegExp(`href="${path}">Newest`));
   }
   const sent = await x.pat.c.get('/sent');
-  assert.match(sent.text, /not yet/, 'sent shows read receipts: unread so far');
+  assert.match(sent.text, /not read yet/, 'sent shows read receipts: unread so far');
   await x.doc.c.get(`/messages/${(/href="\/messages\/([0-9a-f-]{36})">Listed 12z/.exec(sent.text))[1]}`);
   assert.match((await x.pat.c.get('/sent')).text, /read \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d/);
   assert.equal((await x.doc.c.get('/inbox?before=nope')).status, 400);
@@ -100,18 +100,18 @@ test('lists page back with a Newer link that leads to the rows in front', async 
     return m && decode(m[1]);
   };
   const first = await x.doc.c.get('/inbox');
-  assert.equal(link(first.text, 'Newer messages'), null, 'the first page has nothing newer');
-  const second = await x.doc.c.get(link(first.text, 'Older messages'));
-  const third = await x.doc.c.get(link(second.text, 'Older messages'));
+  assert.equal(link(first.text, 'Newer conversations'), null, 'the first page has nothing newer');
+  const second = await x.doc.c.get(link(first.text, 'Older conversations'));
+  const third = await x.doc.c.get(link(second.text, 'Older conversations'));
   assert.deepEqual(subjects(third.text), [5, 4, 3, 2, 1]);
-  assert.equal(link(third.text, 'Older messages'), null, 'the last page has nothing older');
-  const back = await x.doc.c.get(link(third.text, 'Newer messages'));
+  assert.equal(link(third.text, 'Older conversations'), null, 'the last page has nothing older');
+  const back = await x.doc.c.get(link(third.text, 'Newer conversations'));
   assert.equal(back.status, 200);
   assert.deepEqual(subjects(back.text), [15, 14, 13, 12, 11, 10, 9, 8, 7, 6], 'newer: the page in front');
-  assert.ok(link(back.text, 'Older messages') && link(back.text, 'Newer messages'), 'links both ways');
-  const top = await x.doc.c.get(link(back.text, 'Newer messages'));
+  assert.ok(link(back.text, 'Older conversations') && link(back.text, 'Newer conversations'), 'links both ways');
+  const top = await x.doc.c.get(link(back.text, 'Newer conversations'));
   assert.deepEqual(subjects(top.text), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
-  assert.equal(link(top.text, 'Newer messages'), null, 'nothing newer than the newest');
+  assert.equal(link(top.text, 'Newer conversations'), null, 'nothing newer than the newest');
   assert.match(top.text, /href="\/inbox">Newest/);
 });
 

@@ -4,7 +4,8 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { sql } = require('../lib/harness');
-const { UUID, world, formToken, realUnread, sentCount, navUnread, send, reply, postFiles } = require('../lib/messaging');
+const { UUID, world, formToken, realUnread, REAL_UNREAD, conversationDrift, sentCount, navUnread, send, reply, postFiles } =
+  require('../lib/messaging');
 
 test('files attached to a message and a reply are listed in the thread', async () => {
   const x = await world('F');
@@ -49,7 +50,7 @@ function rng(seed) {
   };
 }
 
-test('the unread counter stays exact through a random mix of actions', async () => {
+test('the unread counter and every conversation row stay exact through a random mix of actions', async () => {
   const x = await world('Z');
   const people = [x.pat, x.pat2, x.doc, x.col];
   const seed = Number(process.env.MSG_SEED || 20261123);
@@ -57,19 +58,17 @@ test('the unread counter stays exact through a random mix of actions', async () 
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const patients = [x.pat, x.pat2];
   const allowed = (a, b) => a !== b && !(patients.includes(a) && patients.includes(b));
-  // Threads each person is in, and messages each received.
+  // Conversations each person is in, and those they received something in.
   const threadsOf = async (p) => (await sql(`SELECT DISTINCT coalesce(m.parent_id, m.id) FROM messages m
     JOIN inboxes i ON i.id = m.inbox_id LEFT JOIN outboxes o ON o.id = m.outbox_id
     WHERE i.user_id = $1 OR o.user_id = $1 ORDER BY 1`, [p.id])).map((r) => r[0]);
-  const receivedBy = async (p) => (await sql(`SELECT m.id FROM messages m JOIN inboxes i ON i.id = m.inbox_id
-    WHERE i.user_id = $1 ORDER BY m.id`, [p.id])).map((r) => r[0]);
+  const receivedBy = async (p) => (await sql(`SELECT DISTINCT coalesce(m.parent_id, m.id) FROM messages m
+    JOIN inboxes i ON i.id = m.inbox_id WHERE i.user_id = $1 ORDER BY 1`, [p.id])).map((r) => r[0]);
   const counts = { send: 0, reply: 0, open: 0, unread: 0, archive: 0, unarchive: 0 };
 
-  const drift = () => sql(`SELECT i.user_id, i.unread_count, (SELECT count(*) FROM messages m
-    WHERE m.inbox_id = i.id AND NOT m.read AND NOT m.archived) AS real FROM inboxes i
-    WHERE i.user_id IN ($1, $2, $3, $4)
-    AND i.unread_count <> (SELECT count(*) FROM messages m
-    WHERE m.inbox_id = i.id AND NOT m.read AND NOT m.archived)`, people.map((p) => p.id));
+  const drift = () => sql(`SELECT u.id, i.unread_count, ${REAL_UNREAD} AS real FROM users u
+    JOIN inboxes i ON i.user_id = u.id WHERE u.id IN ($1, $2, $3, $4)
+    AND i.unread_count <> ${REAL_UNREAD}`, people.map((p) => p.id));
 
   for (let n = 0; n < 200; n++) {
     const me = pick(people);
@@ -95,9 +94,15 @@ test('the unread counter stays exact through a random mix of actions', async () 
       counts[op]++;
     }
     // Checked along the way too, so a drift is caught near its cause.
-    if (n % 10 === 9) assert.deepEqual(await drift(), [], `${where}: every unread_count matches its messages`);
+    if (n % 10 === 9) {
+      assert.deepEqual(await drift(), [], `${where}: every unread_count matches its messages`);
+      assert.deepEqual(await conversationDrift(people.map((p) => p.id)), [],
+        `${where}: every conversation row matches its messages`);
+    }
   }
   assert.deepEqual(await drift(), [], 'at the end, every unread_count matches its messages');
+  assert.deepEqual(await conversationDrift(people.map((p) => p.id)), [],
+    'at the end, every conversation row matches its messages');
   for (const p of people) {
     const shown = await navUnread(p.c);
     assert.equal(shown, await realUnread(p.id), `${p.name}'s navigation shows the exact count`);

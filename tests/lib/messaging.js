@@ -42,8 +42,34 @@ const formToken = (html) => {
 };
 const unreadCount = async (userId) =>
   Number((await sql(`SELECT unread_count FROM inboxes WHERE user_id = $1`, [userId]))[0][0]);
-const realUnread = async (userId) => Number((await sql(`SELECT count(*) FROM messages m JOIN inboxes i
-  ON i.id = m.inbox_id WHERE i.user_id = $1 AND NOT m.read AND NOT m.archived`, [userId]))[0][0]);
+// A person's unread messages counted from the messages themselves: those
+// they received, not read, in a conversation they have not archived.
+const REAL_UNREAD = `(SELECT count(*) FROM messages m JOIN inboxes i ON i.id = m.inbox_id
+  LEFT JOIN conversation_members c ON c.user_id = i.user_id AND c.root_id = coalesce(m.parent_id, m.id)
+  WHERE i.user_id = u.id AND NOT m.read AND NOT coalesce(c.archived, false))`;
+const realUnread = async (userId) =>
+  Number((await sql(`SELECT ${REAL_UNREAD} FROM users u WHERE u.id = $1`, [userId]))[0][0]);
+// The conversation rows of these people that differ from a recount of the
+// messages (count, received, unread, latest message, latest sent), and
+// the conversations they are in that have no row: [] when all is exact.
+const conversationDrift = (userIds) => sql(`
+  WITH pm AS (SELECT i.user_id, coalesce(m.parent_id, m.id) AS root, m.id, m.created_at, false AS mine, m.read
+              FROM messages m JOIN inboxes i ON i.id = m.inbox_id
+              UNION ALL SELECT o.user_id, coalesce(m.parent_id, m.id), m.id, m.created_at, true, true
+              FROM messages m JOIN outboxes o ON o.id = m.outbox_id),
+  real AS (SELECT user_id, root, count(*) AS messages, count(*) FILTER (WHERE NOT mine) AS received,
+                  count(*) FILTER (WHERE NOT mine AND NOT read) AS unread,
+                  (array_agg(id ORDER BY created_at DESC, id DESC))[1] AS last_id,
+                  (array_agg(id ORDER BY created_at DESC, id DESC) FILTER (WHERE mine))[1] AS sent_id
+           FROM pm WHERE user_id = ANY($1::uuid[]) GROUP BY 1, 2)
+  SELECT r.user_id, r.root, r.messages, c.messages, r.received, c.received, r.unread, c.unread
+  FROM real r LEFT JOIN conversation_members c ON c.user_id = r.user_id AND c.root_id = r.root
+  WHERE c.user_id IS NULL OR (r.messages, r.received, r.unread, r.last_id, r.sent_id)
+        IS DISTINCT FROM (c.messages::bigint, c.received::bigint, c.unread::bigint, c.last_id, c.sent_id)
+  UNION ALL SELECT c.user_id, c.root_id, NULL, c.messages, NULL, c.received, NULL, c.unread
+  FROM conversation_members c WHERE c.user_id = ANY($1::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM real r WHERE r.user_id = c.user_id AND r.root = c.root_id)`,
+[`{${userIds.join(',')}}`]);
 const sentCount = async (userId) => Number((await sql(`SELECT count(*) FROM messages m JOIN outboxes o
   ON o.id = m.outbox_id WHERE o.user_id = $1`, [userId]))[0][0]);
 const navUnread = async (c) => {
@@ -85,6 +111,6 @@ function postFiles(c, path, fields, files) {
 }
 
 module.exports = {
-  UUID, READ_AT, uniqueClinic, person, world, formToken, unreadCount, realUnread, sentCount,
+  UUID, READ_AT, uniqueClinic, person, world, formToken, unreadCount, realUnread, REAL_UNREAD, conversationDrift, sentCount,
   navUnread, options, decode, compose, send, reply, postFiles,
 };

@@ -54,9 +54,36 @@ static void test_buf(void)
 	ok(b.data == NULL && b.len == 0, "free leaves an empty buffer");
 }
 
+/* Puts `text` through buf_put_paragraphs and compares with `want`. */
+static void paragraphs(const char *text, const char *want, const char *what)
+{
+	struct buf b = BUF_INIT;
+
+	buf_put_paragraphs(&b, text, strlen(text));
+	is_str(b.len ? b.data : "", want, what);
+	buf_free(&b);
+}
+
+static void test_paragraphs(void)
+{
+	paragraphs("Hello", "<p>Hello</p>\n", "one line is one paragraph");
+	paragraphs("Hello Pat,\n\nthe results\nlook fine.\n\nDana",
+		   "<p>Hello Pat,</p>\n<p>the results<br>\nlook fine.</p>\n<p>Dana</p>\n",
+		   "blank lines part paragraphs, single breaks become <br>");
+	paragraphs("a\r\nb\r\n\r\nc\r\n", "<p>a<br>\nb</p>\n<p>c</p>\n",
+		   "CRLF breaks count as one");
+	paragraphs("\n \n\tx\n\n\n  \n", "<p>\tx</p>\n",
+		   "leading, trailing and repeated blank lines go");
+	paragraphs("<b>&</b>\n'\"", "<p>&lt;b&gt;&amp;&lt;/b&gt;<br>\n&#39;&quot;</p>\n",
+		   "the text is escaped");
+	paragraphs("", "", "nothing gives nothing");
+	paragraphs(" \n\n", "", "only blank lines give nothing");
+}
+
 int main(void)
 {
 	test_arena();
 	test_buf();
+	test_paragraphs();
 	return tap_done();
 }
