@@ -477,6 +477,9 @@ static const struct {
 	 * count the last 15 minutes, or hour (throttle.c, sql/0014). */
 	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '1 day'") },
 	{ "address_counts", PRUNE("address_counts", "ctid", "since < now() - interval '1 day'") },
+	/* A message kept when its session ended waits a week for its
+	 * writer's next login (page_message.c). */
+	{ "drafts", PRUNE("drafts", "id", "created_at < now() - interval '7 days'") },
 	/* A sign-in waits 5 minutes for its code (page_two_step.c). */
 	{ "login_steps", PRUNE("login_steps", "token_hash", "expires_at < now()") },
 	/* A link works once, within an hour (page_invite.c) or, to join a

@@ -18,7 +18,7 @@
 enum mistake {
 	M_MISSING, M_TOO_SHORT, M_TOO_LONG, M_ONE_LINE, M_CONTROLS, M_NUMBER,
 	M_RANGE, M_DECIMAL, M_MONEY, M_DATE, M_FUTURE, M_TIME, M_DATETIME, M_NO_SUCH_TIME,
-	M_PICK, M_TOO_MANY_FILES, M_FILE_EMPTY, M_FILE_TYPE,
+	M_PICK, M_TOO_MANY_FILES, M_FILE_EMPTY, M_FILE_TYPE, M_FILE_TOO_LARGE,
 };
 
 /* `n` with a comma between thousands: 20000 -> "20,000" (arena). */
@@ -122,6 +122,8 @@ static const char *form_message(struct arena *a, const struct field *f, enum mis
 		return arena_printf(a, "%s is empty.", file);
 	case M_FILE_TYPE:
 		return arena_printf(a, "%s is not a PDF, PNG, JPEG or plain text file.", file);
+	case M_FILE_TOO_LARGE:
+		return arena_printf(a, "%s is larger than 10 MB: each file may be at most 10 MB.", file);
 	}
 	return "This value is not valid.";
 }
@@ -373,7 +375,9 @@ const char *form_files_problem(struct arena *a, struct upload *const *files, siz
 		struct upload *u = files[i];
 		const char *problem = NULL;
 
-		if (u->len == 0)
+		if (u->too_large)
+			problem = form_message(a, &any, M_FILE_TOO_LARGE, u->filename);
+		else if (u->len == 0)
 			problem = form_message(a, &any, M_FILE_EMPTY, u->filename);
 		else if (u->type == NULL && (u->type = multipart_sniff(u->data, u->len)) == NULL)
 			problem = form_message(a, &any, M_FILE_TYPE, u->filename);

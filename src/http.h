@@ -45,6 +45,8 @@ struct req {
 	int session_loaded;		/* and the access rule applied: by route_admit
 					 * (before the body) or route_session() */
 	int keep_on_error;		/* commit though the answer is an error (page_keep) */
+	const char *ended_user;		/* a KEEPS_DRAFT post whose session ended: its
+					 * owner (route.c), for page_message_keep() */
 	int nparams;
 
 	/* who is asking (sess.c); NULL for a visitor */

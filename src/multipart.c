@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #define TOO_MANY_FILES "Attach at most 5 files."
-#define FILE_TOO_LARGE "Each file may be at most 10 MB."
 
 /* A slice of the body or of a header: `n` bytes at `s`, not NUL-terminated. */
 struct span {
@@ -403,17 +402,18 @@ static const char *add_field(struct mp *m, const struct part *pt)
 	return NULL;
 }
 
-/* Adds a file part to the uploads, unless it is an empty file input.
- * Returns NULL or an error message (with m->status set for 413s). */
+/* Adds a file part to the uploads, unless it is an empty file input (a
+ * file too large is marked). Returns NULL or an error message (with
+ * m->status set for 413s). */
 static const char *add_file(struct mp *m, const struct part *pt)
 {
 	struct upload *u;
 
 	if (pt->filename.n == 0 && pt->data.n == 0)
 		return NULL;
-	if (m->nfiles == MULTIPART_MAX_FILES || pt->data.n > MULTIPART_MAX_FILE) {
+	if (m->nfiles == MULTIPART_MAX_UPLOADS) {
 		m->status = 413;
-		return m->nfiles == MULTIPART_MAX_FILES ? TOO_MANY_FILES : FILE_TOO_LARGE;
+		return TOO_MANY_FILES;
 	}
 	u = &m->files[m->nfiles];
 	if (field_name(m, pt->name, &u->field) != NULL)
@@ -423,6 +423,7 @@ static const char *add_file(struct mp *m, const struct part *pt)
 	u->data = pt->data.s;
 	u->len = pt->data.n;
 	u->type = NULL;
+	u->too_large = pt->data.n > MULTIPART_MAX_FILE;
 	m->nfiles++;
 	return NULL;
 }
@@ -436,7 +437,7 @@ static const char *parse_parts(struct mp *m, const char *p)
 	int last = 0;
 
 	while (!last) {
-		if (++m->nparts > FORM_MAX_FIELDS + MULTIPART_MAX_FILES)
+		if (++m->nparts > FORM_MAX_FIELDS + MULTIPART_MAX_UPLOADS)
 			return "too many fields";
 		if ((err = part_headers(m, &p, &pt)) != NULL ||
 		    (err = part_content(m, &p, &pt, &last)) != NULL)
@@ -459,7 +460,7 @@ const char *multipart_parse(struct arena *a, const char *content_type,
 
 	fields->n = 0;
 	fields->items = arena_alloc(a, FORM_MAX_FIELDS * sizeof(*fields->items));
-	m.files = arena_alloc(a, MULTIPART_MAX_FILES * sizeof(*m.files));
+	m.files = arena_alloc(a, MULTIPART_MAX_UPLOADS * sizeof(*m.files));
 	if (len > MULTIPART_MAX_BODY) {
 		m.status = 413;
 		err = "What you sent is too large.";

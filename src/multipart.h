@@ -7,10 +7,16 @@
 #include "arena.h"
 #include "http_parse.h"
 
-/* Limits on an upload; past the first two the user is told (413). */
+/* Limits on an upload. A form may take MULTIPART_MAX_FILES files of
+ * MULTIPART_MAX_FILE bytes each; a body with more or larger files is still
+ * read (up to MULTIPART_MAX_UPLOADS files and MULTIPART_MAX_BODY bytes, the
+ * same as nginx.conf's client_max_body_size, which refuses more first), so
+ * that the form comes back with its text and the problem next to the file
+ * field (form.c) instead of a bare error page. */
 #define MULTIPART_MAX_FILES 5
 #define MULTIPART_MAX_FILE 10485760			/* 10 MiB per file */
-#define MULTIPART_MAX_BODY (5 * MULTIPART_MAX_FILE + 1024 * 1024)
+#define MULTIPART_MAX_UPLOADS 20
+#define MULTIPART_MAX_BODY (56 * 1024 * 1024)
 #define MULTIPART_MAX_BOUNDARY 70			/* RFC 2046 */
 #define MULTIPART_MAX_HEAD 8192				/* header lines of one part */
 #define MULTIPART_MAX_FILENAME 255			/* bytes, after cleaning */
@@ -28,6 +34,7 @@ struct upload {
 	const char *data;
 	size_t len;
 	const char *type;
+	int too_large;		/* over MULTIPART_MAX_FILE: to be refused */
 };
 
 /*
@@ -40,7 +47,8 @@ struct upload {
  * FORM_MAX_FIELDS, FORM_MAX_KEY, FORM_MAX_VALUE; keys and values are copied
  * into the arena. Parts with a filename become entries of *files (an arena
  * array), in order; a file input left empty (filename="" and no bytes) is
- * skipped. Filenames are cleaned: the last path component only (after '/'
+ * skipped; a file over MULTIPART_MAX_FILE is an entry with `too_large` set
+ * (the form refuses it). Filenames are cleaned: the last path component only (after '/'
  * or '\'), without control characters, '"' or bidirectional overrides,
  * trimmed, at most MULTIPART_MAX_FILENAME bytes; a name that is not valid
  * UTF-8 or ends up empty becomes "attachment".
@@ -50,9 +58,9 @@ struct upload {
  * browsers write them (HTML's form encoding): no backslash escapes.
  *
  * Returns NULL on success. On error returns a static message fit to show
- * the user, sets *status to 400 (malformed body, bad field) or 413 (too
- * many or too large files, body too large), and leaves `fields` and *nfiles
- * empty. */
+ * the user, sets *status to 400 (malformed body, bad field) or 413 (more
+ * than MULTIPART_MAX_UPLOADS files, body over MULTIPART_MAX_BODY), and
+ * leaves `fields` and *nfiles empty. */
 const char *multipart_parse(struct arena *a, const char *content_type,
 			    const char *body, size_t len, struct kvlist *fields,
 			    struct upload **files, size_t *nfiles, int *status);

@@ -17,6 +17,9 @@ int page_health(struct req *r);
 extern const struct db_stmt page_login_stmts[];
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);
+/* The login page for someone whose session ended, with `notice` above the
+ * form and `next` (a local path) where a login leads; answers 200. */
+int page_login_again(struct req *r, const char *next, const char *notice);
 int page_logout_post(struct req *r);
 
 /* page_signup.c: /signup (patients; CAREBOX_SIGNUP=off switches it off) */
@@ -235,8 +238,8 @@ int page_clinic_profile_post(struct req *r);
 int page_clinics_get(struct req *r);
 int page_clinic_get(struct req *r);
 
-/* page_inbox.c: the message lists /inbox, /sent and /archive, newest
- * first, MSG_PAGE at a time, keyset-paged with ?before=<message id> */
+/* page_inbox.c: the conversation lists /inbox, /sent and /archive,
+ * latest first, MSG_PAGE at a time, keyset-paged with ?before=<root id> */
 extern const struct db_stmt page_inbox_stmts[];
 int page_inbox_get(struct req *r);
 int page_sent_get(struct req *r);
@@ -251,6 +254,12 @@ int page_reply_post(struct req *r);
 int page_unread_post(struct req *r);
 int page_archive_post(struct req *r);
 int page_unarchive_post(struct req *r);
+/* A message form (route flag KEEPS_DRAFT) sent after its session ended
+ * (r->ended_user: the session's owner; r->user is NULL): if the form
+ * carries that session's CSRF token, keeps what was typed as a draft for
+ * the owner and answers with the login page, which leads back to the form
+ * filled in; else sends the visitor to /login. */
+int page_message_keep(struct req *r);
 
 /* page_search.c: GET /search?q= over the viewer's own messages */
 extern const struct db_stmt page_search_stmts[];

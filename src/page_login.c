@@ -38,6 +38,13 @@ static int login_form(struct req *r, const char *error, int status)
 	return http_render_status(r, "login", status);
 }
 
+int page_login_again(struct req *r, const char *next, const char *notice)
+{
+	tv_set_str(r->arena, r->view, "next", next);
+	tv_set_str(r->arena, r->view, "notice", notice);
+	return login_form(r, NULL, 200);
+}
+
 int page_login_get(struct req *r)
 {
 	const char *next = http_query(r, "next");

@@ -38,6 +38,18 @@ const struct db_stmt page_message_stmts[] = {
 	  " LEFT JOIN conversation_members cv ON cv.user_id = $2 AND cv.root_id = $1"
 	  " WHERE (m.id = $1 OR m.parent_id = $1)"
 	  " ORDER BY m.created_at, m.id" },
+	/* What $1 was writing when their session ended (page_message_keep):
+	 * a reply keeps its conversation only if $1 may see message $2. */
+	{ "draft_keep",
+	  "INSERT INTO drafts (user_id, root_id, to_id, subject, body)"
+	  " SELECT $1, (SELECT coalesce(m.parent_id, m.id) FROM viewer_messages($1) m"
+	  " WHERE m.id = $2::uuid), $3::uuid, left($4, 1000), left($5, 100000)"
+	  " RETURNING id, root_id" },
+	/* A draft of the viewer $2, for the form it came from. */
+	{ "draft_load",
+	  "SELECT to_id AS to, subject, body FROM drafts WHERE id = $1 AND user_id = $2"
+	  " AND root_id IS NOT DISTINCT FROM $3::uuid" },
+	{ "draft_done", "DELETE FROM drafts WHERE id = $1 AND user_id = $2" },
 	{ NULL, NULL }
 };
 
@@ -46,13 +58,15 @@ const struct db_stmt page_message_stmts[] = {
 	{ .name = "body", .label = "a message", .type = FT_TEXT, \
 	  .flags = FIELD_REQUIRED | FIELD_MULTILINE, .max = MSG_BODY_MAX }, \
 	{ .name = "attachment", .label = "files", .type = FT_FILE, .max = MULTIPART_MAX_FILES }, \
-	{ .name = "form_token", .label = "the form's token", .type = FT_TEXT, .max = 64 }
+	{ .name = "form_token", .label = "the form's token", .type = FT_TEXT, .max = 64 }, \
+	{ .name = "draft", .label = "the kept message", .type = FT_UUID }
 
 static const struct field compose_fields[] = {
 	{ .name = "to", .label = "who to write to", .type = FT_UUID, .flags = FIELD_REQUIRED },
 	{ .name = "subject", .label = "a subject", .type = FT_TEXT, .flags = FIELD_REQUIRED,
 	  .max = MSG_SUBJECT_MAX },
 	MESSAGE_FIELDS,
+	{ .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 },
 	{ 0 }
 };
 static const struct form compose_form_decl = { compose_fields };
@@ -61,12 +75,23 @@ static const struct field reply_fields[] = { MESSAGE_FIELDS, { 0 } };
 static const struct form reply_form_decl = { reply_fields };
 
 /* The compose page's own query: who to preselect, and whom to find. */
-static const struct field find_fields[] = {
-	{ .name = "to", .label = "who to write to", .type = FT_UUID },
-	{ .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 },
+#define FIND_FIELDS \
+	{ .name = "to", .label = "who to write to", .type = FT_UUID }, \
+	{ .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 }, \
+	{ .name = "draft", .label = "the kept message", .type = FT_UUID }
+static const struct field find_fields[] = { FIND_FIELDS, { 0 } };
+static const struct form find_form_decl = { find_fields };
+
+/* "Find" pressed in the compose form: the people offered are narrowed and
+ * the form comes back with everything typed, nothing required yet. */
+static const struct field refind_fields[] = {
+	FIND_FIELDS,
+	{ .name = "subject", .label = "a subject", .type = FT_TEXT, .max = MSG_SUBJECT_MAX },
+	{ .name = "body", .label = "a message", .type = FT_TEXT, .flags = FIELD_MULTILINE,
+	  .max = MSG_BODY_MAX },
 	{ 0 }
 };
-static const struct form find_form_decl = { find_fields };
+static const struct form refind_form_decl = { refind_fields };
 
 /* Puts a fresh one-time form token into the view as "form_token". */
 static void form_view(struct req *r)
@@ -87,6 +112,9 @@ static int compose_form(struct req *r, const char *to, const char *find, int sta
 
 	if (list == NULL)
 		return db_failure_status(r->db);
+	/* The one person found is the one meant. */
+	if (find && *find && list->u.list.n == 1)
+		tv_set_bool(r->arena, list->u.list.items[0], "selected", 1);
 	tv_set(r->arena, r->view, "recipients", list);
 	tv_set_bool(r->arena, r->view, "has_recipients", list->u.list.n > 0 || (find && *find));
 	tv_set_bool(r->arena, r->view, "more_recipients", more);
@@ -94,6 +122,52 @@ static int compose_form(struct req *r, const char *to, const char *find, int sta
 	tv_set_str(r->arena, r->view, "title", "Write a message");
 	form_view(r);
 	return http_render_status(r, "message_new", status);
+}
+
+/* A kept draft (page_message_keep) the form `d` was filled from is sent:
+ * it goes. Returns 0 or an error status. */
+static int draft_done(struct req *r, const struct form_data *d)
+{
+	const struct form_value *v = form_get(d, "draft");
+	const char *p[2] = { v->sql, r->user->id };
+	PGresult *res;
+
+	if (v->error || !*v->text)
+		return 0;
+	if ((res = db_exec(r->db, "draft_done", 2, p)) == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	return 0;
+}
+
+/* Fills the form from the viewer's draft `id` (the query's "draft", may
+ * be NULL) kept for conversation `root` (NULL: a new message): its fields
+ * into the view (the body as `body_key`, the subject of a new message), a word that it is back, and that
+ * files must be chosen again. Sets *to to the person chosen (arena) if
+ * `to` is not NULL. A draft not theirs, or gone, fills nothing. Returns 0
+ * or an error status. */
+static int draft_fill(struct req *r, const struct form_value *id, const char *root,
+		      const char *body_key, const char **to)
+{
+	const char *p[3] = { id->sql, r->user->id, root };
+	PGresult *res;
+
+	if (id->error || !*id->text)
+		return 0;
+	if ((res = db_exec(r->db, "draft_load", 3, p)) == NULL)
+		return db_failure_status(r->db);
+	if (PQntuples(res) == 1) {
+		if (root == NULL)
+			tv_set_str(r->arena, r->view, "subject", row_text(r->arena, res, 0, "subject"));
+		tv_set_str(r->arena, r->view, body_key, row_text(r->arena, res, 0, "body"));
+		tv_set_str(r->arena, r->view, "draft", id->sql);
+		tv_set_bool(r->arena, r->view, "draft_back", 1);
+		tv_set_bool(r->arena, r->view, "files_again", 1);
+		if (to)
+			*to = row_text(r->arena, res, 0, "to");
+	}
+	PQclear(res);
+	return 0;
 }
 
 /* In the page's transaction: claims the form's one-time token, posts `m`,
@@ -117,6 +191,8 @@ static int message_send(struct req *r, const struct msg_new *m, const struct for
 		return db_failure_status(r->db);
 	if (fresh && (*id = msg_post(r->db, r->arena, m)) == NULL)
 		return db_failure_status(r->db);
+	if ((status = draft_done(r, d)))
+		return status;
 	if (*id && (status = attachment_store(r, *id, form_get(d, "attachment"))))
 		return status;
 	return sess_flash(r, "ok", fresh ? sent : "This message was already sent.");
@@ -127,8 +203,12 @@ int page_message_new_get(struct req *r)
 	struct form_data d = { 0 };
 	const char *to;
 
+	int status;
+
 	form_read(r, &find_form_decl, &d);
 	to = form_get(&d, "to")->error ? NULL : form_get(&d, "to")->sql;
+	if ((status = draft_fill(r, form_get(&d, "draft"), NULL, "body", &to)))
+		return status;
 	return compose_form(r, to, form_get(&d, "find")->sql, 200);
 }
 
@@ -146,22 +226,41 @@ static int may_write(struct req *r, struct form_data *d, const char *field, cons
 	return 0;
 }
 
+/* The compose form came back through "Find": shows it again with the
+ * people offered narrowed, what was typed kept, and a word that attached
+ * files must be chosen again (a page cannot fill a file field). */
+static int compose_refind(struct req *r)
+{
+	struct form_data d = { 0 };
+	const struct form_value *to;
+
+	form_read(r, &refind_form_decl, &d);
+	to = form_get(&d, "to");
+	tv_set_bool(r->arena, r->view, "files_again", r->nuploads > 0);
+	return compose_form(r, to->error || !*to->text ? NULL : to->sql, form_text(&d, "find"),
+			    d.errors ? 422 : 200);
+}
+
 int page_message_post(struct req *r)
 {
 	struct form_data d = { 0 };
 	struct msg_new m = { r->user->id, NULL, NULL, NULL, NULL, NULL, NULL };
 	const struct form_value *to;
-	const char *id;
+	const char *id, *action = http_form(r, "do");
 	int status;
 
+	if (action && strcmp(action, "find") == 0)
+		return compose_refind(r);
 	form_read(r, &compose_form_decl, &d);
 	to = form_get(&d, "to");
 	/* An id nobody offered reads like any person one may not write to. */
 	if (*to->text && (status = may_write(r, &d, "to", to->error ? NULL : to->sql)) &&
 	    status != 422)
 		return status;
-	if (d.errors)
-		return compose_form(r, to->error ? NULL : to->sql, NULL, 422);
+	if (d.errors) {
+		tv_set_bool(r->arena, r->view, "files_again", r->nuploads > 0);
+		return compose_form(r, to->error ? NULL : to->sql, form_text(&d, "find"), 422);
+	}
 	m.recipient_id = to->sql;
 	m.subject = form_text(&d, "subject");
 	m.body = form_text(&d, "body");
@@ -269,12 +368,23 @@ static int thread_page(struct req *r, const char *root, const char *other, int s
 	return http_render_status(r, "thread", status);
 }
 
+/* A thread's own query: a draft of a reply to fill in (page_message_keep). */
+static const struct field thread_query_fields[] = {
+	{ .name = "draft", .label = "the kept message", .type = FT_UUID },
+	{ 0 }
+};
+static const struct form thread_query_decl = { thread_query_fields };
+
 int page_thread_get(struct req *r)
 {
+	struct form_data d = { 0 };
 	const char *root, *other;
 	int status = thread_open(r, &root, &other);
 
 	if (status)
+		return status;
+	form_read(r, &thread_query_decl, &d);
+	if ((status = draft_fill(r, form_get(&d, "draft"), root, "reply_body", NULL)))
 		return status;
 	/* Only a GET reads the thread: a HEAD (a link checker) marks nothing. */
 	if (r->method == M_GET && msg_read_thread(r->db, r->user->id, root) < 0)
@@ -302,8 +412,10 @@ int page_reply_post(struct req *r)
 		return db_failure_status(r->db);
 	if (!status)
 		tv_set_str(r->arena, r->view, "reply_error", "You can no longer write to this person.");
-	if (d.errors || !status)
+	if (d.errors || !status) {
+		tv_set_bool(r->arena, r->view, "files_again", r->nuploads > 0);
 		return thread_page(r, root, other, 422);
+	}
 	m.recipient_id = other;
 	m.root_id = root;
 	m.body = form_text(&d, "body");
@@ -351,4 +463,44 @@ int page_archive_post(struct req *r)
 int page_unarchive_post(struct req *r)
 {
 	return archive_set(r, 0);
+}
+
+/* What a message form that comes back after its session ended may hold:
+ * read as typed, nothing required (the form checks it when it is sent). */
+static const struct field keep_fields[] = {
+	{ .name = "to", .label = "who to write to", .type = FT_UUID },
+	{ .name = "subject", .label = "a subject", .type = FT_TEXT },
+	{ .name = "body", .label = "a message", .type = FT_TEXT, .flags = FIELD_MULTILINE },
+	{ 0 }
+};
+static const struct form keep_form_decl = { keep_fields };
+
+int page_message_keep(struct req *r)
+{
+	struct form_data d = { 0 };
+	const char *owner, *p[5], *id, *root;
+	PGresult *res;
+	int status;
+
+	/* Only a form of that very session: its CSRF token proves it. */
+	if ((status = sess_ended(r, 1, &owner)))
+		return status;
+	if (owner == NULL)
+		return http_redirect(r, "/login");
+	form_read(r, &keep_form_decl, &d);
+	p[0] = owner;
+	p[1] = r->nparams ? r->params[0] : NULL;
+	p[2] = form_get(&d, "to")->error || !*form_text(&d, "to") ? NULL : form_get(&d, "to")->sql;
+	p[3] = form_text(&d, "subject");
+	p[4] = form_text(&d, "body");
+	if ((res = db_exec(r->db, "draft_keep", 5, p)) == NULL)
+		return db_failure_status(r->db);
+	id = row_text(r->arena, res, 0, "id");
+	root = row_text(r->arena, res, 0, "root_id");
+	PQclear(res);
+	return page_login_again(r, root ? arena_printf(r->arena, "/messages/%s?draft=%s", root, id)
+				   : arena_printf(r->arena, "/messages/new?draft=%s", id),
+				"Your session has ended: log in again to send your message. It is "
+				"kept: after you log in, you are back at it, filled in. Files you "
+				"attached will have to be chosen again.");
 }

@@ -62,9 +62,9 @@ const struct route route_table[] = {
 	{ "/sent",			page_sent_get,		NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/archive",			page_archive_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/messages/new",		page_message_new_get,	NULL,				ROLE_ANY },
-	{ "/messages",			NULL,			page_message_post,		ROLE_ANY | UPLOADS },
+	{ "/messages",			NULL,			page_message_post,		ROLE_ANY | UPLOADS | KEEPS_DRAFT },
 	{ "/messages/{id}",		page_thread_get,	NULL,				ROLE_ANY },
-	{ "/messages/{id}/reply",	NULL,			page_reply_post,		ROLE_ANY | UPLOADS },
+	{ "/messages/{id}/reply",	NULL,			page_reply_post,		ROLE_ANY | UPLOADS | KEEPS_DRAFT },
 	{ "/messages/{id}/unread",	NULL,			page_unread_post,		ROLE_ANY },
 	{ "/messages/{id}/archive",	NULL,			page_archive_post,		ROLE_ANY },
 	{ "/messages/{id}/unarchive",	NULL,			page_unarchive_post,		ROLE_ANY },
@@ -173,16 +173,30 @@ static int route_to_login(struct req *r)
 	return http_redirect(r, loc);
 }
 
+/* A visitor without a live session posting a KEEPS_DRAFT form: if the
+ * browser's session has ended (sess_ended), r->ended_user is its owner and
+ * the post goes to page_message_keep() (0); otherwise to /login. */
+static int route_ended(struct req *r)
+{
+	int status;
+
+	if (r->method != M_POST || !(r->access & KEEPS_DRAFT))
+		return route_to_login(r);
+	if ((status = sess_ended(r, 0, &r->ended_user)))
+		return status;
+	return r->ended_user ? 0 : route_to_login(r);
+}
+
 /* Who may come in, once the session is known: a visitor on a page that
- * needs a login goes to /login, a user without the role gets 403. Returns
- * 0 or that status. */
+ * needs a login goes to /login (or keeps a draft: route_ended), a user
+ * without the role gets 403. Returns 0 or that status. */
 static int route_who(struct req *r)
 {
 	unsigned roles = r->access & ROLE_ANY;
 
 	sess_view(r);
 	if (roles && r->user == NULL)
-		return route_to_login(r);
+		return route_ended(r);
 	/* Staff who must use two-step sign-in and have not enrolled can do
 	 * nothing else (the session says so: sess_start_enrol_only). */
 	if (r->user && r->user->enrol_only && !(r->access & TWO_STEP_SETUP))
@@ -193,13 +207,14 @@ static int route_who(struct req *r)
 }
 
 /* The access rule proper: route_who, and a POST without the right CSRF
- * token (a form field: the body has been read) gets 403. Returns 0 or
- * that status. */
+ * token (a form field: the body has been read) gets 403 (a form whose
+ * session ended is checked against that session by page_message_keep).
+ * Returns 0 or that status. */
 static int route_access(struct req *r)
 {
 	int status = route_who(r);
 
-	if (status == 0 && r->method == M_POST && !sess_csrf_ok(r))
+	if (status == 0 && r->method == M_POST && !r->ended_user && !sess_csrf_ok(r))
 		return 403;
 	return status;
 }
@@ -213,7 +228,7 @@ static int route_guard(struct req *r, const struct route *rt)
 	int status;
 
 	if (r->session_loaded)
-		return r->method == M_POST && !sess_csrf_ok(r) ? 403 : 0;
+		return r->method == M_POST && !r->ended_user && !sess_csrf_ok(r) ? 403 : 0;
 	r->access = rt->access;
 	if (rt->access & SESSION_IN_QUERY)
 		return auth_token_valid(http_cookie(r, SESSION_COOKIE)) ? 0 : route_to_login(r);
@@ -290,7 +305,7 @@ int route_run(struct req *r, const struct route *rt)
 	else if (status == 0 && db_command(r->db, "BEGIN") < 0)
 		status = db_failure_status(r->db);
 	else if (status == 0)
-		status = route_end_tx(r, rt->post(r));
+		status = route_end_tx(r, r->ended_user ? page_message_keep(r) : rt->post(r));
 	route_answer(r, status);
 	return r->status;
 }
@@ -306,6 +321,7 @@ static const struct {
 	{ NO_SESSION, "no-session" },
 	{ UPLOADS, "uploads" },
 	{ SESSION_IN_QUERY, "session-in-query" },
+	{ KEEPS_DRAFT, "keeps-draft" },
 	{ TWO_STEP_SETUP, "two-step-setup" },
 };
 #define ROUTE_NWORDS (sizeof(route_words) / sizeof(route_words[0]))
@@ -355,6 +371,9 @@ static const char *route_problem(const struct route *rt)
 	if ((rt->access & UPLOADS) && (!rt->post || !roles))
 		return "UPLOADS goes only on a POST that needs a login (files are read "
 		       "only for someone let in)";
+	if ((rt->access & KEEPS_DRAFT) && (!rt->post || !roles))
+		return "KEEPS_DRAFT goes only on a POST that needs a login (it keeps "
+		       "the typing of someone whose session ended)";
 	return NULL;
 }
 

@@ -13,6 +13,11 @@ typedef int (*handler_fn)(struct req *r);
 #define TWO_STEP_SETUP 0x800	/* flag: open to a session that must enrol in
 				 * two-step sign-in first (sess.h); every
 				 * other route sends it to /account/two-step */
+#define KEEPS_DRAFT 0x1000	/* flag (a POST of a message form): when the
+				 * browser's session has ended (not logged
+				 * out), the form goes to page_message_keep(),
+				 * which keeps what was typed for its owner's
+				 * next login, instead of to /login */
 #define SESSION_IN_QUERY 0x400	/* flag (GET-only pages): the handler's one query
 				 * also loads the session (SESS_SELECT) and hands
 				 * its result to route_session() before anything
@@ -45,14 +50,14 @@ extern const size_t route_count;
  * workers start): a pattern that is not a path with whole "{id}"
  * segments, or repeats an earlier one; no handler; unknown access bits;
  * NO_SESSION with a role or a POST; SESSION_IN_QUERY on a route with a
- * POST, without a GET or without a role; UPLOADS without a POST or
- * without a role. Returns 0, or -1 with "route PATTERN: problem" in `err`. */
+ * POST, without a GET or without a role; UPLOADS or KEEPS_DRAFT without a
+ * POST or without a role. Returns 0, or -1 with "route PATTERN: problem" in `err`. */
 int route_check(const struct route *table, size_t n, struct buf *err);
 
 /* Appends one line per route of `table` to `out`: its pattern, the
  * methods it answers (as in an Allow header) and its access rule, as
  * comma-separated words ("public" or the roles, then "no-session",
- * "uploads", "session-in-query"), separated by tabs. For carebox -r, from
+ * "uploads", "session-in-query", "keeps-draft"), separated by tabs. For carebox -r, from
  * which the access tests take the routes to try. */
 void route_list(const struct route *table, size_t n, struct buf *out);
 

@@ -23,6 +23,9 @@ const struct db_stmt sess_stmts[] = {
 	{ "sess_enrol_only",
 	  "UPDATE sessions SET enrol_only = $2 WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_delete", "DELETE FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
+	/* A session row, live or ended (until a login or prune removes it). */
+	{ "sess_ended",
+	  "SELECT user_id, csrf_token FROM sessions WHERE token_hash = sha256(decode($1, 'hex'))" },
 	{ "sess_flash",
 	  "UPDATE sessions SET flash_kind = $2, flash_text = $3"
 	  " WHERE token_hash = sha256(decode($1, 'hex'))" },
@@ -294,6 +297,25 @@ const char *sess_csrf_token(struct req *r)
 		sess_cookie(r, PRESESSION_COOKIE, token, "7200");
 	}
 	return r->csrf_token;
+}
+
+int sess_ended(struct req *r, int with_csrf, const char **user_id)
+{
+	const char *token = http_cookie(r, SESSION_COOKIE);
+	PGresult *res;
+	int found;
+
+	*user_id = NULL;
+	if (!auth_token_valid(token))
+		return 0;
+	if ((res = db_exec(r->db, "sess_ended", 1, &token)) == NULL)
+		return db_failure_status(r->db);
+	found = PQntuples(res) == 1 &&
+		(!with_csrf || auth_equal(http_form(r, "csrf_token"), PQgetvalue(res, 0, 1)));
+	if (found)
+		*user_id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
 }
 
 int sess_csrf_ok(struct req *r)

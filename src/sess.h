@@ -122,6 +122,14 @@ int sess_flash(struct req *r, const char *kind, const char *text);
  * visitor the pre-session cookie's (the cookie is set if missing). */
 const char *sess_csrf_token(struct req *r);
 
+/* The owner of the session the browser's cookie names, live or ended
+ * (expired, or its user deactivated; not logged out: that deletes it),
+ * into *user_id (arena; NULL when there is no such session, or when
+ * `with_csrf` and the form's csrf_token is not that session's). For a
+ * form sent after its session ended (route.h, KEEPS_DRAFT). Returns 0 or
+ * the status of a database failure. */
+int sess_ended(struct req *r, int with_csrf, const char **user_id);
+
 /* 1 if the POSTed csrf_token matches (compared in constant time). */
 int sess_csrf_ok(struct req *r);
 

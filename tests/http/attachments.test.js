@@ -126,21 +126,43 @@ test('a multipart body carries its fields: the CSRF token is checked from it', a
     [['scan.png', PNG.toString('hex')]], 'with its file, from the same body');
 });
 
-test('too many or too large files are refused with 413 and a clear message', async () => {
+test('too many or too large files give the form back, the text kept and the error by the file field', async () => {
   const c = people.patient.client;
-  const six = new FormData();
-  six.append('csrf_token', c.csrf);
-  for (let i = 0; i < 6; i++) six.append('files', new Blob(['hello']), `f${i}.txt`);
-  let r = await postMultipart(c, '/messages', six);
-  assert.equal(r.status, 413);
-  assert.match(r.text, /Attach at most 5 files\./);
+  const form = async (files) => {
+    const page = await c.get('/messages/new');
+    const f = new FormData();
+    f.append('csrf_token', c.csrf);
+    f.append('form_token', /name="form_token" value="([0-9a-f]{64})"/.exec(page.text)[1]);
+    f.append('to', people.doctor.id);
+    f.append('subject', 'My scans');
+    f.append('body', 'Here are my scans,\nall of them.');
+    for (const [name, data] of files) f.append('attachment', new Blob([data], { type: 'text/plain' }), name);
+    return postMultipart(c, '/messages', f);
+  };
+  const sent = async () => Number((await sql(`SELECT count(*) FROM messages m JOIN outboxes o ON o.id = m.outbox_id
+    WHERE o.user_id = $1`, [people.patient.id]))[0][0]);
+  const before = await sent();
+  let r = await form(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, 'hello']));
+  assert.equal(r.status, 422);
+  assert.match(r.text, /<p class="field-error" id="attachment-error">Attach at most 5 files\.<\/p>/);
+  assert.match(r.text, /value="My scans"/, 'the subject is kept');
+  assert.ok(r.text.includes('>Here are my scans,\nall of them.</textarea>'), 'the text is kept');
+  assert.match(r.text, new RegExp(`<option value="${people.doctor.id}" selected>`), 'the person chosen stays chosen');
 
-  const big = new FormData();
-  big.append('csrf_token', c.csrf);
-  big.append('files', new Blob([Buffer.alloc(11 * 1024 * 1024, 0x61)]), 'big.txt');
-  r = await postMultipart(c, '/messages', big);
+  r = await form([['big.txt', Buffer.alloc(11 * 1024 * 1024, 0x61)], ['small.txt', 'ok']]);
+  assert.equal(r.status, 422);
+  assert.match(r.text, /id="attachment-error">big\.txt is larger than 10 MB: each file may be at most 10 MB\./);
+  assert.ok(r.text.includes('>Here are my scans,\nall of them.</textarea>'), 'the text is kept');
+  assert.equal(await sent(), before, 'nothing was sent');
+
+  // Past nginx's limit (the outer guard), nginx itself refuses, with a page
+  // that says so.
+  const huge = new FormData();
+  huge.append('csrf_token', c.csrf);
+  huge.append('attachment', new Blob([Buffer.alloc(57 * 1024 * 1024, 0x61)]), 'huge.txt');
+  r = await postMultipart(c, '/messages', huge);
   assert.equal(r.status, 413);
-  assert.match(r.text, /Each file may be at most 10 MB\./);
+  assert.match(r.text, /<h1>What you sent is too large<\/h1>/);
 });
 
 test('files are read only for someone the page lets in', async () => {

@@ -163,7 +163,7 @@ static void test_check(void)
 	route_list(route_table, route_count, &out);
 	ok(strncmp(out.data, "/x\tGET, HEAD\tpublic\n", 19) == 0, "route_list: pattern, methods, access");
 	ok(strstr(out.data, "\n/inbox\tGET, HEAD\tpatient,doctor,admin,session-in-query\n") &&
-	   strstr(out.data, "\n/messages\tPOST\tpatient,doctor,admin,uploads\n") &&
+	   strstr(out.data, "\n/messages\tPOST\tpatient,doctor,admin,uploads,keeps-draft\n") &&
 	   strstr(out.data, "\n/healthz\tGET, HEAD\tpublic,no-session\n") &&
 	   strstr(out.data, "\n/login\tGET, HEAD, POST\tpublic\n"),
 	   "route_list names the flags and methods of the real table");
