@@ -16,7 +16,6 @@ struct db {
 	time_t last_attempt;
 	char sqlstate[6];
 	int first;		/* no statement run yet in this request */
-	char zone[64];		/* the session's TimeZone setting */
 	int may_retry;		/* the request changes nothing (GET, HEAD) */
 };
 
@@ -118,20 +117,18 @@ static PGresult *db_check(struct db *db, PGresult *res, const char *what)
  * setup. Returns 0, or -1 after logging the failure. */
 static int db_setup(struct db *db)
 {
-	const char *tz = getenv("CAREBOX_TIMEZONE");
 	char ms[16];
-	const char *params[2] = { ms, tz && *tz ? tz : "UTC" };
+	const char *params[1] = { ms };
 	PGresult *res;
 
 	snprintf(ms, sizeof(ms), "%d", db->timeout_ms);
 	res = db_check(db, PQexecParams(db->conn,
 		"SELECT set_config('statement_timeout', $1, false),"
-		" set_config('TimeZone', $2, false)",
-		2, NULL, params, NULL, NULL, 0), "session settings");
+		" set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO', false)",
+		1, NULL, params, NULL, NULL, 0), "session settings");
 	if (res == NULL)
 		return -1;
 	PQclear(res);
-	snprintf(db->zone, sizeof(db->zone), "%s", params[1]);
 	for (const struct db_stmt *const *set = db->sets; set && *set; set++) {
 		for (const struct db_stmt *st = *set; st->name; st++) {
 			res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
@@ -255,24 +252,6 @@ int db_command(struct db *db, const char *sql)
 	if (res == NULL)
 		return -1;
 	PQclear(res);
-	return 0;
-}
-
-int db_use_zone(struct db *db, const char *zone)
-{
-	PGresult *res;
-
-	if (zone == NULL || *zone == '\0' || strcmp(zone, db->zone) == 0)
-		return 0;
-	if (strlen(zone) >= sizeof(db->zone) || db->conn == NULL ||
-	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		return -1;
-	res = db_run(db, "set zone", "SELECT set_config('TimeZone', $1, false)", 1, &zone,
-		     NULL, NULL, 0);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	snprintf(db->zone, sizeof(db->zone), "%s", zone);
 	return 0;
 }
 

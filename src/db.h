@@ -70,11 +70,6 @@ PGresult *db_exec_binary(struct db *db, const char *name, int n,
  * Returns 0 on success, -1 on failure (logged). */
 int db_command(struct db *db, const char *sql);
 
-/* Makes `zone` (an IANA name) the connection's TimeZone, in which
- * PostgreSQL shows times (to_char, ::text), unless it is already: one
- * round trip when it changes, none otherwise. Only outside a transaction
- * (a rolled-back one would undo it). Returns 0, or -1 (the zone stays). */
-int db_use_zone(struct db *db, const char *zone);
 
 /* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
  * handler can tell a unique violation (23505) from an outage. */

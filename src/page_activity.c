@@ -11,7 +11,7 @@
  * first; times in the session's zone, which the page names. */
 const struct db_stmt page_activity_stmts[] = {
 	{ "activity_mine",
-	  "SELECT to_char(a.at, 'DD Mon YYYY HH24:MI:SS') AS at, a.action, a.address"
+	  "SELECT a.at, a.action, a.address"
 	  " FROM own_activity($1) a ORDER BY a.at DESC, a.id DESC LIMIT " ACTIVITY_LIMIT_SQL },
 	{ NULL, NULL }
 };

@@ -28,18 +28,16 @@
 	" LEFT JOIN LATERAL (SELECT b.last_at, b.root_id FROM conversation_members b" \
 	"  WHERE b.user_id = me.user_id AND b.root_id = $3::uuid) cur ON true" \
 	" LEFT JOIN LATERAL (" rows ") l ON true" \
-	" ORDER BY l.last_at " dir ", l.id " dir
+	" ORDER BY l.time " dir ", l.id " dir
 #define ROW_COLUMNS \
 	"SELECT c.root_id AS id, c.subject, c.other_name AS person, c.messages, c.unread," \
-	" c.messages = 1 AS one, c.preview, c.last_mine, c.last_at," \
-	" to_char(c.last_at AT TIME ZONE me.zone, 'DD Mon YYYY HH24:MI') AS time"
+	" c.messages = 1 AS one, c.preview, c.last_mine, c.last_at AS time"
 #define INBOX_ROWS(where, dir) ROW_COLUMNS \
 	" FROM conversation_members c" \
 	" WHERE c.user_id = me.user_id AND c.archived = $2::boolean AND c.received > 0" where \
 	" ORDER BY c.last_at " dir ", c.root_id " dir " LIMIT 11"
 #define SENT_ROWS(where, dir) ROW_COLUMNS "," \
-	" (SELECT to_char(s.read_at AT TIME ZONE me.zone, 'DD Mon YYYY HH24:MI')" \
-	" FROM messages s WHERE s.id = c.sent_id) AS read_at FROM conversation_members c" \
+	" (SELECT s.read_at FROM messages s WHERE s.id = c.sent_id) AS read_at FROM conversation_members c" \
 	" WHERE c.user_id = me.user_id AND c.sent_id IS NOT NULL AND $2::boolean IS NOT NULL" where \
 	" ORDER BY c.last_at " dir ", c.root_id " dir " LIMIT 11"
 #define FIRST ""

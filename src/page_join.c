@@ -10,6 +10,7 @@
 #include "row.h"
 #include "sess.h"
 #include "throttle.h"
+#include "when.h"
 
 /* Days a join link and its code stay valid: a printed handout is used
  * later than a link on a screen. */
@@ -34,7 +35,7 @@ const struct db_stmt page_join_stmts[] = {
 	  " for_name, for_email, expires_at)"
 	  " VALUES (sha256(decode($1, 'hex')), sha256(convert_to($2, 'UTF8')), 'join', $7::user_role,"
 	  " $3, $4, $5, $6, now() + interval '" JOIN_LINK_DAYS " days')"
-	  " RETURNING to_char(expires_at, 'DD Mon YYYY') AS expires" },
+	  " RETURNING expires_at AS expires" },
 	{ "join_find",
 	  "SELECT c.name AS clinic, l.role::text AS role"
 	  " FROM one_time_links l JOIN clinics c ON c.id = l.clinic_id WHERE" JOIN_KEY_MATCH },
@@ -89,7 +90,7 @@ int page_join_handout(struct req *r, const char *role, const char *name, const c
 	page_join_code(code);
 	if ((status = row_load(r, "join_link_insert", 7, p, 0, &res)))
 		goto out;
-	tv_set_str(r->arena, r->view, "expires", row_text(r->arena, res, 0, "expires"));
+	tv_set_str(r->arena, r->view, "expires", when_moment(r->arena, row_text(r->arena, res, 0, "expires")));
 	PQclear(res);
 	tv_set_str(r->arena, r->view, "for", name);
 	tv_set_str(r->arena, r->view, "role", role);

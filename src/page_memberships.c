@@ -12,12 +12,12 @@
  * do not belong to is a 404. */
 const struct db_stmt page_memberships_stmts[] = {
 	{ "memberships_mine",
-	  "SELECT c.id, c.name, m.role::text AS role, to_char(m.created_at, 'DD Mon YYYY') AS since,"
+	  "SELECT c.id, c.name, m.role::text AS role, m.created_at AS since,"
 	  " c.id = $2::uuid IS TRUE AS current, m.role = 'patient' AS may_leave"
 	  " FROM memberships m JOIN clinics c ON c.id = m.clinic_id"
 	  " WHERE m.user_id = $1 AND m.active ORDER BY lower(c.name), c.id" },
 	{ "memberships_requests",
-	  "SELECT c.name, to_char(q.created_at, 'DD Mon YYYY') AS asked"
+	  "SELECT c.name, q.created_at AS asked"
 	  " FROM join_requests q JOIN clinics c ON c.id = q.clinic_id"
 	  " WHERE q.user_id = $1 AND q.decided_at IS NULL ORDER BY q.created_at" },
 	/* A request to join clinic $1 for account $2 born on $3 (also the

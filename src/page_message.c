@@ -27,10 +27,10 @@ const struct db_stmt page_message_stmts[] = {
 	 * and whether a message has files (a thread without any needs no
 	 * file query). */
 	{ "message_thread",
-	  "SELECT m.id, to_char(m.created_at, 'DD Mon YYYY HH24:MI') AS time, m.body,"
+	  "SELECT m.id, m.created_at AS time, m.body,"
 	  " coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient,"
 	  " coalesce(o.user_id = $2, false) AS mine,"
-	  " CASE WHEN o.user_id = $2 THEN to_char(m.read_at, 'DD Mon YYYY HH24:MI') END AS read_at,"
+	  " CASE WHEN o.user_id = $2 THEN m.read_at END AS read_at,"
 	  " coalesce(cv.archived, false) AS archived, coalesce(cv.received > 0, false) AS received,"
 	  " (SELECT unread_count FROM inboxes WHERE user_id = $2) AS unread_count,"
 	  " EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) AS has_files"

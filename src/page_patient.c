@@ -19,20 +19,20 @@ const struct db_stmt page_patient_stmts[] = {
 	/* strpos, not LIKE: % and _ are just characters; "" matches all. */
 	{ "patients_list",
 	  "SELECT u.id, display_name(u.first_name, u.last_name, u.email) AS name,"
-	  " to_char(m.created_at, 'DD Mon YYYY') AS since"
+	  " m.created_at AS since"
 	  " FROM clinic_patients($1) u JOIN memberships m ON m.clinic_id = $1 AND m.user_id = u.id"
 	  " WHERE strpos(lower(u.first_name || ' ' || u.last_name || ' ' || u.email), lower($2)) > 0"
 	  " ORDER BY lower(u.last_name), lower(u.first_name), u.id LIMIT 201" },
 	{ "patient_get",
 	  "SELECT u.id, display_name(u.first_name, u.last_name, u.email) AS name, u.email,"
-	  " to_char(m.created_at, 'DD Mon YYYY') AS since, u.active"
+	  " m.created_at AS since, u.active"
 	  " FROM clinic_patients($1) u JOIN memberships m ON m.clinic_id = $1 AND m.user_id = u.id"
 	  " WHERE u.id = $2" },
 	/* The patient ($2) first, then their family or pets, by name. */
 	{ "patient_recipients",
 	  "SELECT r.id, coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''),"
 	  " 'The patient') AS name, r.kind = 'self' AS is_self, r.kind = 'person' AS is_person,"
-	  " r.kind = 'pet' AS is_pet, to_char(r.date_of_birth, 'DD Mon YYYY') AS born,"
+	  " r.kind = 'pet' AS is_pet, r.date_of_birth AS born,"
 	  " r.relationship, r.species, r.breed,"
 	  " nullif(r.sex, 'unknown') AS sex,"
 	  " r.neutered, r.weight_kg::text AS weight_kg, r.microchip, nullif(r.notes, '') AS notes"

@@ -12,8 +12,8 @@ const struct db_stmt page_patients_stmts[] = {
 	/* The clinic's open requests, oldest first. */
 	{ "patients_requests",
 	  "SELECT q.id, display_name(u.first_name, u.last_name, u.email) AS name, u.email,"
-	  " to_char(q.date_of_birth, 'DD Mon YYYY') AS date_of_birth,"
-	  " to_char(q.created_at, 'DD Mon YYYY HH24:MI') AS asked"
+	  " q.date_of_birth,"
+	  " q.created_at AS asked"
 	  " FROM join_requests q JOIN users u ON u.id = q.user_id AND u.active"
 	  " WHERE q.clinic_id = $1 AND q.decided_at IS NULL ORDER BY q.created_at, q.id LIMIT 200" },
 	/* Deciding closes the request of this clinic ($2) once; accepting

@@ -13,7 +13,7 @@
 #define RECIPIENT_COLUMNS \
 	" r.id, r.kind, r.first_name, r.last_name," \
 	" to_char(r.date_of_birth, 'YYYY-MM-DD') AS date_of_birth," \
-	" to_char(r.date_of_birth, 'DD Mon YYYY') AS born, r.relationship, r.species, r.breed," \
+	" r.date_of_birth AS born, r.relationship, r.species, r.breed," \
 	" r.sex, r.neutered, r.weight_kg::text AS weight_kg, r.microchip, r.notes, r.archived," \
 	" r.kind = 'self' AS is_self, r.kind = 'person' AS is_person, r.kind = 'pet' AS is_pet," \
 	" coalesce(nullif(btrim(r.first_name || ' ' || r.last_name), ''), 'You') AS name"

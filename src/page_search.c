@@ -36,7 +36,7 @@
 	SEARCH_STREAM("m.outbox_id = $2", cursor, dir) \
 	") h ORDER BY created_at " dir ", id " dir " LIMIT 11)" \
 	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \
-	" to_char(m.created_at, 'DD Mon YYYY HH24:MI') AS time," \
+	" m.created_at AS time," \
 	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
 	" rt.subject, ts_headline('simple', m.body, " SEARCH_TSQ "," \
 	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0') AS headline" \

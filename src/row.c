@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "when.h"
+
 /* PostgreSQL's type oids (pg_type.dat) of the columns row_view converts. */
 #define OID_BOOL 16
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
+#define OID_DATE 1082
+#define OID_TIMESTAMPTZ 1184
 
 struct tv *row_view(struct arena *a, PGresult *res, int i, int from)
 {
@@ -30,6 +34,12 @@ struct tv *row_view(struct arena *a, PGresult *res, int i, int from)
 		case OID_INT4:
 		case OID_INT8:
 			tv_set_num(a, m, name, strtod(v, NULL));
+			break;
+		case OID_TIMESTAMPTZ:
+			tv_set_str(a, m, name, when_moment(a, v));
+			break;
+		case OID_DATE:
+			tv_set_str(a, m, name, when_date(a, v));
 			break;
 		default:
 			tv_set(a, m, name, tv_strn(a, arena_strndup(a, v, (size_t)PQgetlength(res, i, c)),

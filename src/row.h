@@ -11,7 +11,10 @@
 /* Row `i` of `res` as a template map, from column `from` on: each column
  * under its name (so SQL names it once: `AS subject`), text copied into
  * the arena, a boolean as a boolean, an integer (int2, int4, int8) as a
- * number, and SQL NULL left out (missing, as mustache's false). */
+ * number, a timestamptz or a date as carebox shows one (when.h: in the
+ * viewer's zone, named), and SQL NULL left out (missing, as mustache's
+ * false). So SQL selects a moment as it is (`m.created_at AS time`), never
+ * formatted. */
 struct tv *row_view(struct arena *a, PGresult *res, int i, int from);
 
 /* Rows `first` up to (not including) `end` of `res` as a list of

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "route.h"
 #include "site.h"
+#include "when.h"
 
 /* Buffers that grew past this (a large page) are released after the
  * request, so one big response does not pin a worker's memory. */
@@ -267,6 +268,7 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct db *db,
 	r.headers = headers;
 	r.body_out = body;
 	r.view = tv_map(a);
+	when_zone(NULL);	/* UTC, until a session names the viewer's zone */
 	req_from_params(&r, fr->envp);
 	tv_set_str(a, r.view, "request_id", r.request_id);
 	req_handle(&r, fr);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "when.h"
 
 const struct db_stmt sess_stmts[] = {
 	{ "sess_load", SESS_SELECT },
@@ -159,9 +160,8 @@ int sess_take(struct req *r, PGresult *res)
 	r->csrf_token = u->csrf_token;
 	if (sealed)
 		r->flash_text = flash_open(r, token, sealed);
-	/* Every time the page shows is in the clinic's zone (the inbox's own
-	 * query, which ran already, names the zone itself). */
-	db_use_zone(r->db, u->zone);
+	/* Every time the page shows is in the clinic's zone (when.h). */
+	when_zone(u->zone);
 	/* A HEAD shows nothing (a link checker, a preview): the notice, which
 	 * may hold a one-time link, waits for the page that shows it. */
 	if (r->method == M_HEAD)

@@ -49,8 +49,8 @@ test('a patient and a doctor exchange messages through the forms', async () => {
     await page.getByRole('link', { name: 'Allergy question' }).click();
     assert.equal(new URL(page.url()).pathname, thread);
     assert.doesNotMatch(await page.locator('header nav').textContent(), /unread/);
-    const body = await page.locator('.thread .body').first().textContent();
-    assert.equal(body, `Is ${word} safe for me?\nI react to pollen.`, 'line breaks kept');
+    const body = await page.locator('.thread .body').first().innerText();
+    assert.equal(body, `Is ${word} safe for me?\nI react to pollen.`, 'line breaks kept (a <br>)');
     assert.equal(await page.getByRole('link', { name: 'notes.txt' }).count(), 1, 'the attachment is listed');
     await page.getByLabel('Your reply').fill('Yes, in small amounts.');
     await page.getByRole('button', { name: 'Send reply' }).click();

@@ -175,6 +175,8 @@ const SCOPE = {
   inboxes: 'user_id = ANY($1)',
   outboxes: 'user_id = ANY($1)',
   messages: 'id IN (SELECT m.id FROM unnest($1::uuid[]) u, viewer_messages(u) m)',
+  conversation_members: 'user_id = ANY($1)',
+  drafts: 'user_id = ANY($1)',
   attachments: 'message_id IN (SELECT m.id FROM unnest($1::uuid[]) u, viewer_messages(u) m)',
   form_tokens: 'user_id = ANY($1)',
   join_requests: 'user_id = ANY($1) OR clinic_id = ANY($2)',

@@ -45,6 +45,12 @@ const FAILURES = [
   ['stale-2d', "now() - interval '2 days'"],
 ];
 const ADDRESS_COUNTS = FAILURES;
+// [label, created_at]: what someone was writing when their session ended.
+const DRAFTS = [
+  ['live-now', 'now()'],
+  ['live-6d', "now() - interval '6 days'"],
+  ['stale-8d', "now() - interval '8 days'"],
+];
 // [label, expires_at]
 const STEPS = [
   ['live-4m', "now() + interval '4 minutes'"],
@@ -76,6 +82,8 @@ async function insertRows(id, tag) {
     await sql(`INSERT INTO login_failures (email, address, at) VALUES ($1, $2, ${at})`, [tag, label]);
   for (const [label, at] of ADDRESS_COUNTS)
     await sql(`INSERT INTO address_counts (kind, address, since, n) VALUES ('join key', $1 || $2, ${at}, 3)`, [tag, label]);
+  for (const [label, at] of DRAFTS)
+    await sql(`INSERT INTO drafts (user_id, body, created_at) VALUES ($1, $2, ${at})`, [id, label]);
   for (const [label, expires] of STEPS) {
     await sql(`INSERT INTO login_steps (token_hash, user_id, next, expires_at)
          VALUES (sha256(convert_to($1 || $2, 'UTF8')), $3, $2, ${expires})`, [tag, label, id]);
@@ -97,6 +105,7 @@ async function remaining(id, tag) {
     login_failures: await labels(`SELECT address FROM login_failures WHERE email = $1`, [tag]),
     address_counts: await labels(`SELECT substr(address, length($1) + 1) FROM address_counts
       WHERE starts_with(address, $1)`, [tag]),
+    drafts: await labels('SELECT body FROM drafts WHERE user_id = $1', [id]),
     login_steps: await labels('SELECT next FROM login_steps WHERE user_id = $1', [id]),
     one_time_links: await labels(`SELECT l FROM unnest(string_to_array($2, ',')) l
       JOIN one_time_links o ON o.token_hash = sha256(convert_to($1 || l, 'UTF8'))`, [tag, linkLabels]),
@@ -123,11 +132,13 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
     + `form_tokens: ${staleCount(FORM_TOKENS)} removed\n`
     + `login_failures: ${staleCount(FAILURES)} removed\n`
     + `address_counts: ${staleCount(ADDRESS_COUNTS)} removed\n`
+    + `drafts: ${staleCount(DRAFTS)} removed\n`
     + `login_steps: ${staleCount(STEPS)} removed\n`
     + `one_time_links: ${staleCount(LINKS)} removed\n`);
   assert.deepEqual(await remaining(id, tag), {
     sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
-    login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), login_steps: live(STEPS), one_time_links: live(LINKS),
+    login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), drafts: live(DRAFTS), login_steps: live(STEPS),
+    one_time_links: live(LINKS),
   });
   assert.deepEqual((await sql('SELECT count(*), max(id) FROM audit_log'))[0], audit, 'audit log untouched');
 
@@ -135,7 +146,7 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
   const again = prune();
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(counts(again.stdout),
-    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, login_steps: 0, one_time_links: 0 });
+    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, drafts: 0, login_steps: 0, one_time_links: 0 });
 });
 
 test('a live session still works after prune', async () => {
