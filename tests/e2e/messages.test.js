@@ -62,7 +62,9 @@ test('a patient and a doctor exchange messages through the forms', async () => {
   await withPage('messages journey (patient reads the reply)', async (page) => {
     await logIn(page, patient);
     assert.match(await page.locator('header nav').textContent(), /1 unread/);
-    await page.getByRole('link', { name: /Yes, in small amounts/ }).click();
+    // One row for the conversation, with the reply's first words under it.
+    assert.match(await page.locator('table.messages').textContent(), /Allergy question \(2 messages\) 1 new\s*Yes, in small amounts\./);
+    await page.getByRole('link', { name: 'Allergy question' }).click();
     const text = await page.locator('.thread').textContent();
     assert.match(text, /Yes, in small amounts\./);
     assert.match(text, /Read \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d/, 'the read receipt');

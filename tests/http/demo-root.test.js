@@ -42,7 +42,8 @@ test('make demo as root works from a checkout postgres cannot enter', { skip: pr
       for (let i = 0; i < 600 && !out.includes('carebox is running'); i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(out, /carebox is running/, out);
       assert.match(out, new RegExp(`the demo's database, sockets and logs are in ${place}`));
-      const r = await request(`http://127.0.0.1:${port}/login`);
+      // What the demo printed comes with a failure to reach it.
+      const r = await request(`http://127.0.0.1:${port}/login`).catch((e) => assert.fail(`${e.message}\n${out}`));
       assert.equal(r.statusCode, 200, 'the login page');
       await r.body.text();
       const css = await request(`http://127.0.0.1:${port}/static/style.css`);
