@@ -91,7 +91,7 @@ inbox_newer TOKEN false BEFORE
 sent_first TOKEN false NULL
 sent_older TOKEN false SENT_BEFORE
 message_open ROOT USER
-message_thread ROOT USER
+thread_page TOKEN ROOT
 msg_read_thread USER ROOT
 msg_may_write USER PEER CLINIC
 msg_recipients USER EMPTY CLINIC EMPTY

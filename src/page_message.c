@@ -8,6 +8,7 @@
 #include "attachment.h"
 #include "auth.h"
 #include "msg.h"
+#include "route.h"
 #include "row.h"
 #include "sess.h"
 
@@ -21,23 +22,32 @@ const struct db_stmt page_message_stmts[] = {
 	  " FROM viewer_messages($2) m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
 	  " JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
 	  " WHERE m.id = $1" },
-	/* The thread of root $1 oldest first, only what $2 may see, with
-	 * $2's unread count (for the navigation after reading), $2's state
-	 * of the conversation (archived; whether they received any of it)
-	 * and whether a message has files (a thread without any needs no
-	 * file query). */
-	{ "message_thread",
-	  "SELECT m.id, m.created_at AS time, m.body,"
-	  " coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient,"
-	  " coalesce(o.user_id = $2, false) AS mine,"
-	  " CASE WHEN o.user_id = $2 THEN m.read_at END AS read_at,"
-	  " coalesce(cv.archived, false) AS archived, coalesce(cv.received > 0, false) AS received,"
-	  " (SELECT unread_count FROM inboxes WHERE user_id = $2) AS unread_count,"
-	  " EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) AS has_files"
-	  " FROM viewer_messages($2) m LEFT JOIN outboxes o ON o.id = m.outbox_id"
-	  " LEFT JOIN conversation_members cv ON cv.user_id = $2 AND cv.root_id = $1"
-	  " WHERE (m.id = $1 OR m.parent_id = $1)"
-	  " ORDER BY m.created_at, m.id" },
+	/* The thread page in one statement: the session ($1 its token; no
+	 * row without a live one), then, if the viewer may see message $2,
+	 * its conversation ("o": root, subject, the other party the viewer
+	 * would reply to, NULL when carebox wrote the root, and the viewer's
+	 * state of it) and its messages oldest first, each with whether it
+	 * has files (a thread without any needs no file query). A message
+	 * the viewer may not see gives no "root": 404. */
+	{ "thread_page",
+	  "WITH me AS (" SESS_SELECT ")"
+	  " SELECT me.*, o.*, l.* FROM me"
+	  " LEFT JOIN LATERAL (SELECT rt.id AS root, rt.subject,"
+	  "  CASE WHEN ro.user_id = me.user_id THEN ri.user_id ELSE ro.user_id END AS other,"
+	  "  coalesce(cv.archived, false) AS archived, coalesce(cv.received, 0) AS received,"
+	  "  coalesce(cv.unread, 0) AS unread"
+	  "  FROM viewer_messages(me.user_id) m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
+	  "  JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
+	  "  LEFT JOIN conversation_members cv ON cv.user_id = me.user_id AND cv.root_id = rt.id"
+	  "  WHERE m.id = $2::uuid) o ON true"
+	  " LEFT JOIN LATERAL (SELECT m.id, m.created_at AS time, m.body,"
+	  "  coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient,"
+	  "  coalesce(mo.user_id = me.user_id, false) AS mine,"
+	  "  CASE WHEN mo.user_id = me.user_id THEN m.read_at END AS read_at,"
+	  "  EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) AS has_files"
+	  "  FROM viewer_messages(me.user_id) m LEFT JOIN outboxes mo ON mo.id = m.outbox_id"
+	  "  WHERE m.id = o.root OR m.parent_id = o.root) l ON true"
+	  " ORDER BY l.time, l.id" },
 	/* What $1 was writing when their session ended (page_message_keep):
 	 * a reply keeps its conversation only if $1 may see message $2. */
 	{ "draft_keep",
@@ -294,16 +304,13 @@ static int thread_open(struct req *r, const char **root, const char **other)
 }
 
 /* Sets the thread's buttons from the viewer's state of the conversation
- * (in every row of `res`; none if they received nothing in it):
- * "can_mark" (mark as unread), "can_archive", "can_unarchive". */
-static void thread_buttons(struct req *r, PGresult *res)
+ * (none if they received nothing in it): "can_mark" (mark as unread),
+ * "can_archive", "can_unarchive". */
+static void thread_buttons(struct req *r, int received, int archived)
 {
-	int received = PQntuples(res) > 0 && row_bool(res, 0, "received");
-	int archived = received && row_bool(res, 0, "archived");
-
 	tv_set_bool(r->arena, r->view, "can_mark", received);
 	tv_set_bool(r->arena, r->view, "can_archive", received && !archived);
-	tv_set_bool(r->arena, r->view, "can_unarchive", archived);
+	tv_set_bool(r->arena, r->view, "can_unarchive", received && archived);
 }
 
 /* Gives each message of the list `messages` its text as HTML paragraphs
@@ -323,49 +330,68 @@ static void thread_bodies(struct arena *a, struct tv *messages)
 	buf_free(&b);
 }
 
-/* Puts the messages of thread `root` the viewer may see into the view
- * ("messages", the buttons) and refreshes the navigation's unread count;
- * *files tells whether any has attachments. Returns 0 or an error status. */
-static int thread_messages(struct req *r, const char *root, int *files)
+/* Runs thread_page for message `id` (the path's): the session, the
+ * conversation and its messages, into *res (the caller PQclear()s it).
+ * Returns 0 or the status of a database failure. */
+static int thread_query(struct req *r, const char *id, PGresult **res)
 {
-	const char *p[2] = { root, r->user->id };
-	PGresult *res = db_exec(r->db, "message_thread", 2, p);
-	int n;
+	const char *p[2] = { http_cookie(r, SESSION_COOKIE), id };
 
-	if (res == NULL)
-		return db_failure_status(r->db);
-	n = PQntuples(res);
-	tv_set(r->arena, r->view, "messages", row_list(r->arena, res, 0, n, 0));
-	thread_bodies(r->arena, tv_get(r->view, "messages"));
-	*files = 0;
-	for (int i = 0; i < n; i++)
-		*files |= row_bool(res, i, "has_files");
-	if (n > 0) {
-		r->user->unread_count = strtol(PQgetvalue(res, 0, PQfnumber(res, "unread_count")),
-					       NULL, 10);
-		sess_view(r);
-	}
-	thread_buttons(r, res);
-	PQclear(res);
-	return 0;
+	*res = db_exec(r->db, "thread_page", 2, p);
+	return *res ? 0 : db_failure_status(r->db);
 }
 
-/* Renders the thread `root` (opened by thread_open, which found `other`)
- * with the reply form, answering `status` (422 when a reply came back with
- * an error). Returns the status. */
-static int thread_page(struct req *r, const char *root, const char *other, int status)
+/* Renders the thread page from `res` (thread_query, its session taken)
+ * with the reply form, answering `status` (422 when a reply came back
+ * with an error). A conversation the viewer may not see is a 404. When
+ * `read` (a GET), the viewer's unread messages in it become read first.
+ * Returns the status. */
+static int thread_render(struct req *r, PGresult *res, int read, int status)
 {
-	int err, files = 0;
+	int n = PQntuples(res), first = PQfnumber(res, "id"), files = 0, err;
+	const char *root = n ? row_text(r->arena, res, 0, "root") : NULL;
+	long unread;
+	struct tv *messages;
 
-	if ((err = thread_messages(r, root, &files)))
-		return err;
-	/* Each message's files, with their download links. */
-	if (files && (err = attachment_view_thread(r, root, tv_get(r->view, "messages"))))
-		return err;
+	if (root == NULL)
+		return 404;
+	unread = strtol(PQgetvalue(res, 0, PQfnumber(res, "unread")), NULL, 10);
+	/* Only a GET reads the thread: a HEAD (a link checker) marks nothing. */
+	if (read && unread > 0) {
+		if (msg_read_thread(r->db, r->user->id, root) < 0)
+			return db_failure_status(r->db);
+		if (!row_bool(res, 0, "archived"))
+			r->user->unread_count -= unread;
+		sess_view(r);
+	}
+	tv_set_str(r->arena, r->view, "subject", row_text(r->arena, res, 0, "subject"));
+	tv_set_str(r->arena, r->view, "title", row_text(r->arena, res, 0, "subject"));
 	tv_set_str(r->arena, r->view, "root", root);
-	tv_set_bool(r->arena, r->view, "can_reply", other != NULL);
+	tv_set_bool(r->arena, r->view, "can_reply", !PQgetisnull(res, 0, PQfnumber(res, "other")));
+	thread_buttons(r, strcmp(PQgetvalue(res, 0, PQfnumber(res, "received")), "0") != 0,
+		       row_bool(res, 0, "archived"));
+	messages = tv_set(r->arena, r->view, "messages", row_list(r->arena, res, 0, n, first));
+	thread_bodies(r->arena, messages);
+	for (int i = 0; i < n; i++)
+		files |= row_bool(res, i, "has_files");
+	/* Each message's files, with their download links. */
+	if (files && (err = attachment_view_thread(r, root, messages)))
+		return err;
 	form_view(r);
 	return http_render_status(r, "thread", status);
+}
+
+/* The thread page again after a reply the form refused, answering 422. */
+static int thread_again(struct req *r)
+{
+	PGresult *res;
+	int status = thread_query(r, r->params[0], &res);
+
+	if (status)
+		return status;
+	status = thread_render(r, res, 0, 422);
+	PQclear(res);
+	return status;
 }
 
 /* A thread's own query: a draft of a reply to fill in (page_message_keep). */
@@ -378,18 +404,21 @@ static const struct form thread_query_decl = { thread_query_fields };
 int page_thread_get(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *root, *other;
-	int status = thread_open(r, &root, &other);
+	PGresult *res;
+	int status = thread_query(r, r->params[0], &res);
 
 	if (status)
 		return status;
-	form_read(r, &thread_query_decl, &d);
-	if ((status = draft_fill(r, form_get(&d, "draft"), root, "reply_body", NULL)))
-		return status;
-	/* Only a GET reads the thread: a HEAD (a link checker) marks nothing. */
-	if (r->method == M_GET && msg_read_thread(r->db, r->user->id, root) < 0)
-		return db_failure_status(r->db);
-	return thread_page(r, root, other, 200);
+	if ((status = route_session(r, res)) == 0) {
+		form_read(r, &thread_query_decl, &d);
+		status = row_text(r->arena, res, 0, "root") == NULL ? 404 :
+			 draft_fill(r, form_get(&d, "draft"), row_text(r->arena, res, 0, "root"),
+				    "reply_body", NULL);
+	}
+	if (status == 0)
+		status = thread_render(r, res, r->method == M_GET, 200);
+	PQclear(res);
+	return status;
 }
 
 int page_reply_post(struct req *r)
@@ -406,7 +435,7 @@ int page_reply_post(struct req *r)
 	if (other == NULL) {
 		tv_set_str(r->arena, r->view, "reply_error", "Messages from carebox cannot be "
 			   "answered. Write a new message to your clinic instead.");
-		return thread_page(r, root, other, 422);
+		return thread_again(r);
 	}
 	if ((status = msg_may_write(r->db, r->user->id, r->user->clinic_id, other)) < 0)
 		return db_failure_status(r->db);
@@ -414,7 +443,7 @@ int page_reply_post(struct req *r)
 		tv_set_str(r->arena, r->view, "reply_error", "You can no longer write to this person.");
 	if (d.errors || !status) {
 		tv_set_bool(r->arena, r->view, "files_again", r->nuploads > 0);
-		return thread_page(r, root, other, 422);
+		return thread_again(r);
 	}
 	m.recipient_id = other;
 	m.root_id = root;

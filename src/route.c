@@ -63,7 +63,7 @@ const struct route route_table[] = {
 	{ "/archive",			page_archive_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/messages/new",		page_message_new_get,	NULL,				ROLE_ANY },
 	{ "/messages",			NULL,			page_message_post,		ROLE_ANY | UPLOADS | KEEPS_DRAFT },
-	{ "/messages/{id}",		page_thread_get,	NULL,				ROLE_ANY },
+	{ "/messages/{id}",		page_thread_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/messages/{id}/reply",	NULL,			page_reply_post,		ROLE_ANY | UPLOADS | KEEPS_DRAFT },
 	{ "/messages/{id}/unread",	NULL,			page_unread_post,		ROLE_ANY },
 	{ "/messages/{id}/archive",	NULL,			page_archive_post,		ROLE_ANY },
