@@ -284,7 +284,7 @@ test('staff see their own clinic\'s patients and the recipients the clinic cares
   const doc = await staffOf(p.clinic, 'doctor', 'Gina');
   const list = await doc.c.get('/patients');
   assert.equal(list.status, 200);
-  assert.match(list.text, new RegExp(`<a href="/patients/${p.id}">Paula Present</a></td><td>\\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d [A-Z]{3,4}</td>`));
+  assert.match(list.text, new RegExp(`<a href="/patients/${p.id}">Paula Present</a></td><td data-label="Patient since">\\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d [A-Z]{3,4}</td>`));
   assert.match((await doc.c.get('/patients?q=PAULA')).text, /Paula Present/);
   assert.doesNotMatch((await doc.c.get('/patients?q=nobody-like-this')).text, /Paula Present/);
   assert.match(await doc.c.get('/inbox').then((r) => r.text), /<a href="\/patients">Patients<\/a>/, 'in the menu');

@@ -332,6 +332,18 @@ class Client {
     });
   }
 
+  // Does an action that asks first (deactivate, remove, leave, log out
+  // everywhere) as a person does: GETs its confirmation page at `p`, which
+  // must offer a form that POSTs back to `p` with a "Yes, ..." danger
+  // button, and POSTs it with `fields`. Returns the POST's response.
+  async confirm(p, fields = {}) {
+    const page = await this.get(p);
+    assert.equal(page.status, 200, `GET ${p}: the confirmation page`);
+    assert.ok(page.text.includes(`<form method="post" action="${p}">`), `the confirmation page of ${p} posts to it`);
+    assert.match(page.text, /<button class="danger" type="submit">Yes, [^<]+<\/button> <a class="cancel" href="[^"]+">Cancel<\/a>/);
+    return this.post(p, fields);
+  }
+
   // Logs in through the form; returns the POST's response (303 on success).
   async login(email, password = 'a long enough password') {
     await this.get('/login');
