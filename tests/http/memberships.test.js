@@ -65,6 +65,29 @@ test('staff of two clinics act for one at a time, and switch in the navigation',
   assert.ok(options(again.text).includes(otherPat));
 });
 
+// The clinic the header names, or null.
+const headerClinic = (html) => {
+  const m = /<header class="site">[\s\S]*?<span class="clinic"[^>]*>([^<]*)<\/span>[\s\S]*?<\/header>/.exec(html);
+  return m ? m[1] : null;
+};
+
+test('the header names the clinic one acts for, and another after a switch', async () => {
+  const w = await twoClinics('H');
+  const c = await loggedIn(w.bothEmail);
+  const first = headerClinic((await c.get('/account')).text);
+  assert.ok([w.a, w.b].includes(first), `the header names one of the two clinics: ${first}`);
+  const other = first === w.a ? w.idB : w.idA;
+  assert.equal((await c.post(`/account/clinics/${other}/act`)).status, 303);
+  assert.equal(headerClinic((await c.get('/account')).text), first === w.a ? w.b : w.a, 'the other one after the switch');
+  const patient = await loggedIn((await sql('SELECT email FROM users WHERE id = $1', [w.patA]))[0][0]);
+  assert.equal(headerClinic((await patient.get('/inbox')).text), w.a, 'a patient of one clinic sees its name');
+  const alone = uniqueEmail('alone');
+  const id = await createUser({ email: alone, clinic: uniqueClinic('Gone') });
+  await sql('UPDATE memberships SET active = false, ended_at = now() WHERE user_id = $1', [id]);
+  assert.equal(headerClinic((await (await loggedIn(alone)).get('/account')).text), null, 'no clinic, no name');
+  assert.equal(headerClinic((await new Client().get('/login')).text), null, 'nor for a visitor');
+});
+
 test('nobody acts for a clinic they do not belong to', async () => {
   const w = await twoClinics('N');
   const c = await loggedIn(w.bothEmail);
