@@ -4,17 +4,12 @@
 'use strict';
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { withPage, closeBrowser, createUser, uniqueEmail } = require('../lib/harness');
+const { withPage, logInPage, closeBrowser, createUser, uniqueEmail } = require('../lib/harness');
 
 after(closeBrowser);
 
-const PW = 'a long enough password';
-
 async function logIn(page, email) {
-  await page.goto('/login');
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(PW);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logInPage(page, email);
   assert.equal(new URL(page.url()).pathname, '/inbox');
 }
 

@@ -8,13 +8,12 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { withPage, closeBrowser, createUser, sql, Client } = require('../lib/harness');
+const { withPage, logInPage, closeBrowser, createUser, sql, Client } = require('../lib/harness');
 const { send, reply, postFiles, formToken } = require('../lib/messaging');
 
 after(closeBrowser);
 
 const WIDTH = 320;
-const PW = 'a long enough password';
 const tag = `${process.pid}${Date.now()}`;
 // Words without a place to break: a browser must break them anywhere.
 const LONG_WORD = `Pneumonoultramicroscopicsilicovolcanoconiosis${'x'.repeat(120)}${tag}`;
@@ -97,10 +96,7 @@ before(async () => {
 // Logs `role` in through the form in the browser page (a visitor stays out).
 async function logIn(page, role) {
   if (role === 'visitor') return;
-  await page.goto('/login');
-  await page.getByLabel('E-mail address').fill(people[role].email);
-  await page.getByLabel('Password').fill(PW);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logInPage(page, people[role].email);
   assert.equal(new URL(page.url()).pathname, '/inbox', `${role} is logged in`);
 }
 

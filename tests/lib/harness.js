@@ -178,6 +178,15 @@ async function withPage(name, fn) {
   }
 }
 
+// Logs `email` in through the login form of the browser page `page`, as a
+// person would; the page then shows where the login led (the inbox).
+async function logInPage(page, email, password = 'a long enough password') {
+  await page.goto('/login');
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
 async function closeBrowser() {
   if (browserPromise) await (await browserPromise).close();
   browserPromise = null;
@@ -379,7 +388,7 @@ function totpCode(key, at = null) {
 }
 
 module.exports = {
-  BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
+  BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, logInPage, closeBrowser,
   sql, createUser, uniqueEmail, Client, clearThrottle, enrolTwoStep, totpCode,
 };
 
