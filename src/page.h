@@ -91,7 +91,19 @@ extern const struct db_stmt page_account_stmts[];
 int page_account_get(struct req *r);
 int page_account_post(struct req *r);
 int page_account_password_post(struct req *r);
+int page_account_sessions_get(struct req *r);
 int page_account_sessions_post(struct req *r);
+
+/* The first step of an action that is hard to undo (deactivating someone,
+ * removing them from the clinic, leaving a clinic, logging out
+ * everywhere), whose GET shows this page and whose POST acts: renders
+ * template "confirm" with the question `question` (also the title, e.g.
+ * "Deactivate Ann Lee?"), the consequences `detail`, a form with the CSRF
+ * token that POSTs to `action` with the button `yes` ("Yes, deactivate"),
+ * marked as a danger, and a Cancel link back to `back`. Changes nothing.
+ * Returns the render's status (200). */
+int page_confirm(struct req *r, const char *question, const char *detail,
+		 const char *action, const char *yes, const char *back);
 
 /* page_activity.c: /account/activity (one's own sign-ins and account changes) */
 extern const struct db_stmt page_activity_stmts[];
@@ -101,6 +113,7 @@ int page_activity_get(struct req *r);
 extern const struct db_stmt page_memberships_stmts[];
 int page_memberships_get(struct req *r);
 int page_memberships_act_post(struct req *r);
+int page_memberships_leave_get(struct req *r);
 int page_memberships_leave_post(struct req *r);
 int page_memberships_request_post(struct req *r);
 /* Asks the clinic of the form's "clinic" field (FT_UUID) to take account
@@ -221,10 +234,12 @@ extern const struct db_stmt page_admin_stmts[];
 int page_admin_users_get(struct req *r);
 int page_admin_user_get(struct req *r);
 int page_admin_reset_post(struct req *r);
+int page_admin_deactivate_get(struct req *r);
 int page_admin_deactivate_post(struct req *r);
 int page_admin_activate_post(struct req *r);
 int page_admin_unpause_post(struct req *r);
 int page_admin_two_step_reset_post(struct req *r);
+int page_admin_remove_get(struct req *r);
 int page_admin_remove_post(struct req *r);
 int page_admin_invite_get(struct req *r);
 int page_admin_invite_post(struct req *r);

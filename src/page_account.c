@@ -185,6 +185,28 @@ int page_account_password_post(struct req *r)
 	return http_redirect(r, "/account");
 }
 
+int page_confirm(struct req *r, const char *question, const char *detail,
+		 const char *action, const char *yes, const char *back)
+{
+	tv_set_str(r->arena, r->view, "title", question);
+	tv_set_str(r->arena, r->view, "detail", detail);
+	tv_set_str(r->arena, r->view, "action", action);
+	tv_set_str(r->arena, r->view, "yes", yes);
+	tv_set_str(r->arena, r->view, "back", back);
+	return http_render(r, "confirm");
+}
+
+/* GET /account/sessions: asks before logging out everywhere. */
+int page_account_sessions_get(struct req *r)
+{
+	return page_confirm(r, "Log out everywhere?", "This ends every session of your "
+			    "account, on every device, this one included: you log in again "
+			    "afterwards.", "/account/sessions", "Yes, log out everywhere",
+			    "/account");
+}
+
+/* POST /account/sessions (from its confirmation page): ends every session
+ * of the account, this one included, and says so on the login page. */
 int page_account_sessions_post(struct req *r)
 {
 	PGresult *res;
@@ -198,5 +220,5 @@ int page_account_sessions_post(struct req *r)
 	PQclear(res);
 	if ((status = sess_end(r)))
 		return status;
-	return http_redirect(r, "/login");
+	return http_redirect(r, "/login?logged_out_everywhere=1");
 }

@@ -283,8 +283,49 @@ static int admin_set_active(struct req *r, const char *stmt, const char *action,
 	return admin_back(r, id, "ok", done);
 }
 
-/* POST /admin/users/{id}/deactivate: locks the account and ends its
- * sessions; never the admin's own. */
+/* Loads user `id` of the admin's clinic for the confirmation page of an
+ * action on them: 0 with their display name in *title and whether they
+ * are the admin themself, shared with another clinic, and active in the
+ * flags; 404 for someone outside the clinic; or a
+ * database failure status. */
+static int admin_confirm_load(struct req *r, const char *id, const char **title, int *self,
+			      int *shared, int *active)
+{
+	PGresult *res;
+	int status = admin_user_load(r, id, &res);
+
+	if (status)
+		return status;
+	*title = row_text(r->arena, res, 0, "title");
+	*self = row_bool(res, 0, "self");
+	*shared = row_bool(res, 0, "shared");
+	*active = row_bool(res, 0, "active");
+	PQclear(res);
+	return 0;
+}
+
+/* GET /admin/users/{id}/deactivate: asks before deactivating the user.
+ * Whom the admin may not deactivate (themself, someone shared with another
+ * clinic, someone deactivated already) goes back to the user's page,
+ * which says why. */
+int page_admin_deactivate_get(struct req *r)
+{
+	const char *id = r->params[0], *title;
+	int self, shared, active, status = admin_confirm_load(r, id, &title, &self, &shared, &active);
+
+	if (status)
+		return status;
+	if (self || shared || !active)
+		return http_redirect(r, admin_user_path(r, id));
+	return page_confirm(r, arena_printf(r->arena, "Deactivate %s?", title),
+			    "They are logged out everywhere at once and cannot log in until an "
+			    "admin reactivates the account. Nothing is deleted.",
+			    arena_printf(r->arena, "%s/deactivate", admin_user_path(r, id)),
+			    "Yes, deactivate", admin_user_path(r, id));
+}
+
+/* POST /admin/users/{id}/deactivate (from its confirmation page): locks
+ * the account and ends its sessions; never the admin's own. */
 int page_admin_deactivate_post(struct req *r)
 {
 	if (strcmp(r->params[0], r->user->id) == 0)
@@ -301,8 +342,29 @@ int page_admin_activate_post(struct req *r)
 				"The account is active again.");
 }
 
-/* POST /admin/users/{id}/remove: ends the person's membership of the
- * clinic, whatever other clinics they belong to; never the admin's own. */
+/* GET /admin/users/{id}/remove: asks before removing the person from the
+ * clinic; the admin's own page sends them back to it. */
+int page_admin_remove_get(struct req *r)
+{
+	const char *id = r->params[0], *title;
+	int self, shared, active, status = admin_confirm_load(r, id, &title, &self, &shared, &active);
+
+	if (status)
+		return status;
+	if (self)
+		return http_redirect(r, admin_user_path(r, id));
+	return page_confirm(r, arena_printf(r->arena, "Remove %s from %s?", title,
+					    r->user->clinic_name),
+			    "Their membership of your clinic ends: they and your clinic's staff "
+			    "can no longer write to each other. They keep their account, their "
+			    "other clinics and their messages.",
+			    arena_printf(r->arena, "%s/remove", admin_user_path(r, id)),
+			    "Yes, remove", admin_user_path(r, id));
+}
+
+/* POST /admin/users/{id}/remove (from its confirmation page): ends the
+ * person's membership of the clinic, whatever other clinics they belong
+ * to; never the admin's own. */
 int page_admin_remove_post(struct req *r)
 {
 	const char *id = r->params[0];

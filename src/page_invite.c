@@ -237,7 +237,9 @@ static int link_consume(struct req *r, const char *stmt, int n, const char *cons
 }
 
 /* POST /invite: the invitee confirms their names and chooses a password;
- * the account is set up, the link used up and the invitee logged in. */
+ * the account is set up, the link used up and the invitee logged in, with
+ * a notice that says so on their inbox (or, for staff who must, on the
+ * two-step enrolment page). */
 int page_invite_post(struct req *r)
 {
 	struct form_data d = { 0 };
@@ -264,9 +266,11 @@ int page_invite_post(struct req *r)
 	/* Whoever was logged in in this browser makes way for the invitee. */
 	if ((r->session_token && (status = sess_end(r))) ||
 	    (status = sess_start(r, u.id)) ||
-	    (status = audit(r, "invitation accepted", clinic, u.id, NULL)))
+	    (status = audit(r, "invitation accepted", clinic, u.id, NULL)) ||
+	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox, %s: "
+				 "your account is set up and you are logged in.", p[1]))))
 		return status;
-	return page_two_step_after_link(r, u.id, "/");
+	return page_two_step_after_link(r, u.id, "/inbox");
 }
 
 /* POST /reset: a new password for the link's user, who is then logged out

@@ -27,6 +27,37 @@ static const struct field login_fields[] = {
 };
 static const struct form login_form_decl = { login_fields };
 
+/* The notices the login page shows after what sent the browser there, each
+ * named by its query parameter (/login?logged_out=1): the text is fixed
+ * here, so that no link can make the page say anything else. */
+static const struct {
+	const char *key, *kind, *text;
+} login_notices[] = {
+	{ "logged_out", "ok", "You have logged out." },
+	{ "logged_out_everywhere", "ok", "You have logged out everywhere: every session of "
+	  "your account has ended, on every device." },
+	{ "reset", "ok", "Your password was reset; log in with the new one." },
+	{ "again", "error", "Your sign-in waited more than 5 minutes for its code, or was "
+	  "finished already: log in again." },
+};
+#define LOGIN_NOTICES (sizeof(login_notices) / sizeof(login_notices[0]))
+
+/* Puts the first of login_notices whose parameter the query has into the
+ * view as the layout's "flash" ({kind, text}), where a session's notice
+ * would be: the visitor has no session to hold one. */
+static void login_notice(struct req *r)
+{
+	for (size_t i = 0; i < LOGIN_NOTICES; i++) {
+		if (http_query(r, login_notices[i].key)) {
+			struct tv *f = tv_set(r->arena, r->view, "flash", tv_map(r->arena));
+
+			tv_set_str(r->arena, f, "kind", login_notices[i].kind);
+			tv_set_str(r->arena, f, "text", login_notices[i].text);
+			return;
+		}
+	}
+}
+
 /* The login form, with `error` above it when set, answered with `status`. */
 static int login_form(struct req *r, const char *error, int status)
 {
@@ -52,8 +83,7 @@ int page_login_get(struct req *r)
 	if (r->user)
 		return http_redirect(r, "/");
 	tv_set_str(r->arena, r->view, "next", http_local_path(next) ? next : "");
-	tv_set_bool(r->arena, r->view, "reset_done", http_query(r, "reset") != NULL);
-	tv_set_bool(r->arena, r->view, "again", http_query(r, "again") != NULL);
+	login_notice(r);
 	return login_form(r, NULL, 200);
 }
 
@@ -169,11 +199,12 @@ int page_login_post(struct req *r)
 	return login_succeeded(r, email, user_id, hash, password, form_text(&d, "next"));
 }
 
+/* POST /logout: ends the session; the login page says so. */
 int page_logout_post(struct req *r)
 {
 	int status = audit(r, "logout", NULL, r->user->id, NULL);
 
 	if (status || (status = sess_end(r)))
 		return status;
-	return http_redirect(r, "/login");
+	return http_redirect(r, "/login?logged_out=1");
 }

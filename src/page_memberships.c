@@ -43,7 +43,10 @@ const struct db_stmt page_memberships_stmts[] = {
 	  " WHERE m.user_id = $1 AND m.clinic_id = $3 AND m.active)"
 	  " RETURNING (SELECT name FROM clinics WHERE id = $3)" },
 	/* Only a patient leaves on their own; staff are removed by their
-	 * clinic's admins. */
+	 * clinic's admins. The first, the confirmation page's, changes nothing. */
+	{ "memberships_leavable",
+	  "SELECT c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id"
+	  " WHERE m.user_id = $1 AND m.clinic_id = $2 AND m.active AND m.role = 'patient'" },
 	{ "memberships_leave",
 	  "UPDATE memberships m SET active = false, ended_at = now()"
 	  " WHERE m.user_id = $1 AND m.clinic_id = $2 AND m.active AND m.role = 'patient'"
@@ -128,7 +131,7 @@ int page_memberships_request_post(struct req *r)
 }
 
 /* Runs `stmt` ($1 the viewer, then `p1`, `p2` when not NULL) for the
- * clinic of the path and puts the clinic's name in *name. Returns 0, 404
+ * clinic of the path and puts the clinic's name (its first column) in *name. Returns 0, 404
  * when the viewer has no such membership, or a database failure status. */
 static int memberships_change(struct req *r, const char *stmt, const char *p1,
 			      const char *p2, const char **name)
@@ -158,8 +161,24 @@ int page_memberships_act_post(struct req *r)
 	return http_redirect(r, "/inbox");
 }
 
-/* POST /account/clinics/{id}/leave: a patient ends their membership of
- * that clinic (their account and messages stay). */
+/* GET /account/clinics/{id}/leave: asks a patient before they leave that
+ * clinic; 404 for a clinic they are no patient of. */
+int page_memberships_leave_get(struct req *r)
+{
+	const char *name;
+	int status = memberships_change(r, "memberships_leavable", r->params[0], NULL, &name);
+
+	if (status)
+		return status;
+	return page_confirm(r, arena_printf(r->arena, "Leave %s?", name),
+			    "Its staff can no longer write to you, nor you to them. Your "
+			    "account and your messages stay; to come back you ask to join again.",
+			    arena_printf(r->arena, "/account/clinics/%s/leave", r->params[0]),
+			    "Yes, leave", "/account/clinics");
+}
+
+/* POST /account/clinics/{id}/leave (from its confirmation page): a patient
+ * ends their membership of that clinic (their account and messages stay). */
 int page_memberships_leave_post(struct req *r)
 {
 	const char *name;

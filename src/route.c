@@ -12,6 +12,8 @@
 #include "sess.h"
 #include "throttle.h"
 
+/* An action that is hard to undo (deactivate, remove, leave, log out
+ * everywhere) has a GET that only asks (page_confirm) and a POST that acts. */
 const struct route route_table[] = {
 	/* pattern			GET			POST				access */
 	{ "/",				page_home,		NULL,				PUBLIC },
@@ -22,7 +24,7 @@ const struct route route_table[] = {
 	{ "/signup",			page_signup_get,	page_signup_post,		PUBLIC },
 	{ "/account",			page_account_get,	page_account_post,		ROLE_ANY },
 	{ "/account/password",		NULL,			page_account_password_post,	ROLE_ANY },
-	{ "/account/sessions",		NULL,			page_account_sessions_post,	ROLE_ANY },
+	{ "/account/sessions",		page_account_sessions_get, page_account_sessions_post,	ROLE_ANY },
 	{ "/account/two-step",		page_two_step_get,	page_two_step_post,		ROLE_ANY | TWO_STEP_SETUP },
 	{ "/account/two-step/qr",	page_two_step_qr_get,	NULL,				ROLE_ANY | TWO_STEP_SETUP },
 	{ "/account/two-step/off",	NULL,			page_two_step_off_post,		ROLE_ANY },
@@ -30,7 +32,7 @@ const struct route route_table[] = {
 	{ "/account/clinics",		page_memberships_get,	NULL,				ROLE_ANY },
 	{ "/account/clinics/request",	NULL,			page_memberships_request_post,	ROLE_ANY },
 	{ "/account/clinics/{id}/act",	NULL,			page_memberships_act_post,	ROLE_ANY },
-	{ "/account/clinics/{id}/leave", NULL,			page_memberships_leave_post,	ROLE_ANY },
+	{ "/account/clinics/{id}/leave", page_memberships_leave_get, page_memberships_leave_post, ROLE_ANY },
 	{ "/account/recipients",	page_recipients_get,	NULL,				ROLE_ANY },
 	{ "/account/recipients/new",	page_recipient_new_get,	page_recipient_new_post,	ROLE_ANY },
 	{ "/account/recipients/{id}",	page_recipient_get,	page_recipient_post,		ROLE_ANY },
@@ -48,11 +50,11 @@ const struct route route_table[] = {
 	{ "/admin/users",		page_admin_users_get,	NULL,				ROLE_ADMIN },
 	{ "/admin/users/{id}",		page_admin_user_get,	NULL,				ROLE_ADMIN },
 	{ "/admin/users/{id}/reset",	NULL,			page_admin_reset_post,		ROLE_ADMIN },
-	{ "/admin/users/{id}/deactivate", NULL,			page_admin_deactivate_post,	ROLE_ADMIN },
+	{ "/admin/users/{id}/deactivate", page_admin_deactivate_get, page_admin_deactivate_post, ROLE_ADMIN },
 	{ "/admin/users/{id}/activate",	NULL,			page_admin_activate_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/unpause",	NULL,			page_admin_unpause_post,	ROLE_ADMIN },
 	{ "/admin/users/{id}/two-step-reset", NULL,		page_admin_two_step_reset_post,	ROLE_ADMIN },
-	{ "/admin/users/{id}/remove",	NULL,			page_admin_remove_post,		ROLE_ADMIN },
+	{ "/admin/users/{id}/remove",	page_admin_remove_get,	page_admin_remove_post,		ROLE_ADMIN },
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
 	{ "/admin/clinic",		page_clinic_profile_get, page_clinic_profile_post,	ROLE_ADMIN },

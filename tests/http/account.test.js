@@ -170,9 +170,9 @@ test('log out everywhere ends every session of the user, this one included', asy
   const id = await createUser({ email, clinic: uniqueClinic() });
   const c = await loggedIn(email);
   const other = await loggedIn(email);
-  const r = await c.post('/account/sessions');
+  const r = await c.confirm('/account/sessions');
   assert.equal(r.status, 303);
-  assert.equal(r.headers.get('location'), '/login');
+  assert.equal(r.headers.get('location'), '/login?logged_out_everywhere=1');
   assert.equal(await sessionCount(id), 0);
   assert.equal((await c.get('/account')).status, 303);
   assert.equal((await other.get('/account')).status, 303);
@@ -232,7 +232,9 @@ test('an invitation link sets up the account once and logs the user in', async (
 
   r = await v.post('/invite', { token: link.token, first_name: 'Patricia', last_name: 'Ient', password: PW, password2: PW });
   assert.equal(r.status, 303);
-  assert.equal(r.headers.get('location'), '/');
+  assert.equal(r.headers.get('location'), '/inbox');
+  assert.match((await v.get('/inbox')).text, /flash-ok[^>]*>Welcome to carebox, Patricia: your account is set up/,
+    'a notice says what happened');
   const home = await v.get('/account');
   assert.equal(home.status, 200, 'logged in');
   assert.match(home.text, /value="Patricia"/);

@@ -27,7 +27,7 @@ test('a person sees their own sign-ins, wrong passwords and account changes, wit
   const c = await loggedIn(email);
   const r = await c.get('/account/activity');
   assert.equal(r.status, 200);
-  const rows = [...r.text.matchAll(/<tr><td>([^<]+)<\/td><td>([^<]+)<\/td><td>([^<]*)<\/td><\/tr>/g)]
+  const rows = [...r.text.matchAll(/<tr><td data-label="When">([^<]+)<\/td><td data-label="What">([^<]+)<\/td><td data-label="From">([^<]*)<\/td><\/tr>/g)]
     .map((m) => [m[2], m[3]]);
   assert.deepEqual(rows.slice(0, 2), [['login', ADDRESS], ['login failed', ADDRESS]], 'newest first, with the address');
   assert.match(r.text, /times in UTC|times in [A-Z][a-z]+\/[A-Za-z_]+/);

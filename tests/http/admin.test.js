@@ -83,7 +83,7 @@ test('the user list shows the clinic\'s members only, ordered by last name', asy
   const ids = userLinks(r.text);
   assert.ok(ids.indexOf(a) >= 0 && ids.indexOf(a) < ids.indexOf(b), 'Baker before Zimmer');
   assert.ok(!ids.includes(stranger), 'no user of another clinic');
-  assert.match(r.text, /<td>doctor<\/td>/);
+  assert.match(r.text, /<td data-label="Role">doctor<\/td>/);
 });
 
 test('search finds by name and e-mail and takes % and _ literally', async () => {
@@ -128,7 +128,7 @@ test('deactivation ends the user\'s open session at once; reactivation lets them
   const page = await admin.get(`/admin/users/${id}`);
   assert.match(page.text, /action="\/admin\/users\/[0-9a-f-]+\/deactivate"/);
 
-  const r = await admin.post(`/admin/users/${id}/deactivate`);
+  const r = await admin.confirm(`/admin/users/${id}/deactivate`);
   assert.equal(r.headers.get('location'), `/admin/users/${id}`);
   const after = await follow(admin, r);
   assert.match(after.text, /deactivated and logged out everywhere/);
@@ -161,6 +161,9 @@ test('an admin cannot deactivate themself', async () => {
   const { adminId, admin } = await clinicWithAdmin();
   const page = await admin.get(`/admin/users/${adminId}`);
   assert.doesNotMatch(page.text, /\/deactivate"/, 'no button for oneself');
+  const ask = await admin.get(`/admin/users/${adminId}/deactivate`);
+  assert.equal(ask.status, 303, 'no confirmation page for oneself either');
+  assert.equal(ask.headers.get('location'), `/admin/users/${adminId}`);
   const r = await admin.post(`/admin/users/${adminId}/deactivate`);
   const p = await follow(admin, r);
   assert.match(p.text, /flash-error[^>]*>You cannot deactivate your own account/);

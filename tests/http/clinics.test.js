@@ -196,8 +196,8 @@ test('the directory finds clinics by name and by town, in any case, % and _ as c
   assert.deepEqual(await listed(`${tag}_c`), [names[2]], '_ is a character');
   assert.deepEqual(await listed(`${tag}%`), [], '% is a character');
   const r = await new Client().get(`/clinics?q=${tag}`);
-  assert.match(r.text, new RegExp(`${names[1]}</a></td><td>Veterinary practice</td><td>${tag}ville</td>`));
-  assert.match(r.text, new RegExp(`${names[0]}</a></td><td>Medical practice</td><td>Leeds</td>`));
+  assert.match(r.text, new RegExp(`${names[1]}</a></td><td data-label="Kind">Veterinary practice</td><td data-label="Town or city">${tag}ville</td>`));
+  assert.match(r.text, new RegExp(`${names[0]}</a></td><td data-label="Kind">Medical practice</td><td data-label="Town or city">Leeds</td>`));
   assert.match(r.text, new RegExp(`value="${tag}"`), 'the search stays in its box');
   assert.match((await new Client().get('/clinics?q=no-clinic-is-called-this')).text, /No clinic matches your search/);
   assert.equal((await new Client().get(`/clinics?q=${'x'.repeat(101)}`)).status, 400, 'a search too long');

@@ -41,7 +41,7 @@ test('the demo has two clinics with full profiles, in the directory', async () =
   ]);
   const c = new Client();
   const list = await c.get('/clinics?q=demo');
-  const vets = /<a href="(\/clinics\/[0-9a-f-]{36})">Demo Vets<\/a><\/td><td>Veterinary practice<\/td><td>New York<\/td>/.exec(list.text);
+  const vets = /<a href="(\/clinics\/[0-9a-f-]{36})">Demo Vets<\/a><\/td><td data-label="Kind">Veterinary practice<\/td><td data-label="Town or city">New York<\/td>/.exec(list.text);
   assert.ok(vets, 'Demo Vets is listed');
   const page = await c.get(vets[1]);
   assert.match(page.text, /Times in America\/New_York/);

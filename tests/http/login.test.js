@@ -151,7 +151,7 @@ test('logout needs the CSRF token and ends the session for good', async () => {
   assert.equal((await c.get('/inbox')).status, 200, 'still logged in after the refused posts');
   const r = await c.post('/logout');
   assert.equal(r.status, 303);
-  assert.equal(r.headers.get('location'), '/login');
+  assert.equal(r.headers.get('location'), '/login?logged_out=1');
   assert.equal((await sql(`SELECT count(*) FROM sessions WHERE user_id = $1`, [id]))[0][0], '0');
   const thief = new Client();
   thief.jar.set('carebox_session', stolen);

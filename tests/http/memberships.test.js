@@ -41,7 +41,7 @@ test('staff of two clinics act for one at a time, and switch in the navigation',
   const w = await twoClinics('S');
   const c = await loggedIn(w.bothEmail);
   let page = await c.get('/messages/new');
-  assert.match(page.text, /\(switch\)<\/a>/, 'the navigation offers the switcher');
+  assert.match(page.text, />Switch clinic<\/a>/, 'the navigation offers the switcher');
   const first = options(page.text);
   const actsA = first.includes(w.patA);
   assert.ok(first.includes(w.patA) !== first.includes(w.patB), 'only one clinic\'s patients are offered');
@@ -65,6 +65,29 @@ test('staff of two clinics act for one at a time, and switch in the navigation',
   assert.ok(options(again.text).includes(otherPat));
 });
 
+// The clinic the header names, or null.
+const headerClinic = (html) => {
+  const m = /<header class="site">[\s\S]*?<span class="clinic"[^>]*>([^<]*)<\/span>[\s\S]*?<\/header>/.exec(html);
+  return m ? m[1] : null;
+};
+
+test('the header names the clinic one acts for, and another after a switch', async () => {
+  const w = await twoClinics('H');
+  const c = await loggedIn(w.bothEmail);
+  const first = headerClinic((await c.get('/account')).text);
+  assert.ok([w.a, w.b].includes(first), `the header names one of the two clinics: ${first}`);
+  const other = first === w.a ? w.idB : w.idA;
+  assert.equal((await c.post(`/account/clinics/${other}/act`)).status, 303);
+  assert.equal(headerClinic((await c.get('/account')).text), first === w.a ? w.b : w.a, 'the other one after the switch');
+  const patient = await loggedIn((await sql('SELECT email FROM users WHERE id = $1', [w.patA]))[0][0]);
+  assert.equal(headerClinic((await patient.get('/inbox')).text), w.a, 'a patient of one clinic sees its name');
+  const alone = uniqueEmail('alone');
+  const id = await createUser({ email: alone, clinic: uniqueClinic('Gone') });
+  await sql('UPDATE memberships SET active = false, ended_at = now() WHERE user_id = $1', [id]);
+  assert.equal(headerClinic((await (await loggedIn(alone)).get('/account')).text), null, 'no clinic, no name');
+  assert.equal(headerClinic((await new Client().get('/login')).text), null, 'nor for a visitor');
+});
+
 test('nobody acts for a clinic they do not belong to', async () => {
   const w = await twoClinics('N');
   const c = await loggedIn(w.bothEmail);
@@ -74,7 +97,7 @@ test('nobody acts for a clinic they do not belong to', async () => {
     assert.equal((await c.post(`/account/clinics/${id}/act`)).status, 404, `act for ${id}`);
   }
   const patient = await loggedIn((await sql('SELECT email FROM users WHERE id = $1', [w.patA]))[0][0]);
-  assert.doesNotMatch((await patient.get('/inbox')).text, /\(switch\)/, 'one clinic: no switcher');
+  assert.doesNotMatch((await patient.get('/inbox')).text, /Switch clinic/, 'one clinic: no switcher');
   assert.equal((await patient.post(`/account/clinics/${w.idB}/act`)).status, 404);
 });
 
@@ -107,7 +130,7 @@ test('a patient leaves a clinic: nobody there writes to them any more, and their
   const c = await loggedIn(email);
   const before = options((await c.get('/messages/new')).text);
   assert.ok(before.includes(w.both));
-  const r = await c.post(`/account/clinics/${w.idA}/leave`);
+  const r = await c.confirm(`/account/clinics/${w.idA}/leave`);
   assert.equal(r.status, 303);
   assert.match((await c.get('/account/clinics')).text, /You have left/);
   assert.deepEqual((await sql(`SELECT active, ended_at IS NOT NULL FROM memberships
@@ -120,7 +143,9 @@ test('a patient leaves a clinic: nobody there writes to them any more, and their
   await doc.post(`/account/clinics/${w.idB}/act`);
   assert.ok(options((await doc.get('/messages/new')).text).includes(me), 'clinic B still does');
   assert.equal((await c.post(`/account/clinics/${w.idA}/leave`)).status, 404, 'leaving twice: no such membership');
+  assert.equal((await c.get(`/account/clinics/${w.idA}/leave`)).status, 404, 'nor asked to');
   // Staff do not leave on their own.
+  assert.equal((await doc.get(`/account/clinics/${w.idA}/leave`)).status, 404);
   assert.equal((await doc.post(`/account/clinics/${w.idA}/leave`)).status, 404);
 });
 
@@ -138,7 +163,7 @@ test('each clinic\'s admin ends their own clinic\'s membership of a shared patie
   assert.match(page.text, /also belongs to another clinic/, 'no reset or lock for a shared person');
   assert.match(page.text, /Remove from this clinic/, 'but the clinic can end its own relationship');
   assert.equal((await ca.post(`/admin/users/${onlyB}/remove`)).status, 404, 'not a member: 404');
-  assert.equal((await ca.post(`/admin/users/${shared}/remove`)).status, 303);
+  assert.equal((await ca.confirm(`/admin/users/${shared}/remove`)).status, 303);
   assert.equal((await ca.get(`/admin/users/${shared}`)).status, 404, 'gone from clinic A');
   assert.equal((await cb.get(`/admin/users/${shared}`)).status, 200, 'still in clinic B');
   assert.deepEqual((await sql(`SELECT c.name, m.active FROM memberships m JOIN clinics c ON c.id = m.clinic_id

@@ -165,7 +165,7 @@ test('the clinic\'s admin sees that an account is paused and lifts it; only the 
   const p = new Client();
   assert.equal((await p.login(email, PW)).status, 303, 'the person logs in at once');
   const activity = await p.get('/account/activity');
-  assert.equal((activity.text.match(/<td>login failed<\/td><td>127\.0\.\d+\.\d+<\/td>/g) || []).length, 5,
+  assert.equal((activity.text.match(/<td data-label="What">login failed<\/td><td data-label="From">127\.0\.\d+\.\d+<\/td>/g) || []).length, 5,
     'the person sees each failure and its address');
 });
 

@@ -178,6 +178,15 @@ async function withPage(name, fn) {
   }
 }
 
+// Logs `email` in through the login form of the browser page `page`, as a
+// person would; the page then shows where the login led (the inbox).
+async function logInPage(page, email, password = 'a long enough password') {
+  await page.goto('/login');
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
 async function closeBrowser() {
   if (browserPromise) await (await browserPromise).close();
   browserPromise = null;
@@ -332,6 +341,18 @@ class Client {
     });
   }
 
+  // Does an action that asks first (deactivate, remove, leave, log out
+  // everywhere) as a person does: GETs its confirmation page at `p`, which
+  // must offer a form that POSTs back to `p` with a "Yes, ..." danger
+  // button, and POSTs it with `fields`. Returns the POST's response.
+  async confirm(p, fields = {}) {
+    const page = await this.get(p);
+    assert.equal(page.status, 200, `GET ${p}: the confirmation page`);
+    assert.ok(page.text.includes(`<form method="post" action="${p}">`), `the confirmation page of ${p} posts to it`);
+    assert.match(page.text, /<button class="danger" type="submit">Yes, [^<]+<\/button> <a class="cancel" href="[^"]+">Cancel<\/a>/);
+    return this.post(p, fields);
+  }
+
   // Logs in through the form; returns the POST's response (303 on success).
   async login(email, password = 'a long enough password') {
     await this.get('/login');
@@ -367,7 +388,7 @@ function totpCode(key, at = null) {
 }
 
 module.exports = {
-  BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, closeBrowser,
+  BASE, ADDRESS, request, postForm, checkHtml, pgCluster, sleep, withPage, logInPage, closeBrowser,
   sql, createUser, uniqueEmail, Client, clearThrottle, enrolTwoStep, totpCode,
 };
 
