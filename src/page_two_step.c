@@ -511,7 +511,7 @@ int page_two_step_qr_get(struct req *r)
 {
 	PGresult *res;
 	unsigned char secret[TOTP_SECRET_BYTES];
-	char uri[400];
+	char uri[2048];	/* the otpauth URI: clinic name and address, encoded */
 	QRcode *qr;
 	int found = state_load(r, &res);
 	const char *sealed;

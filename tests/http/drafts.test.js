@@ -126,7 +126,7 @@ test('the limits are shown, and a text too long comes back with the limit named'
   const x = await world('Dl');
   const form = await x.pat.c.get('/messages/new');
   assert.doesNotMatch(form.text, /maxlength="20000"|maxlength="200"/, 'no silent cut by the browser');
-  assert.match(form.text, /Message <span class="muted">\(at most 20,000 characters\)<\/span>/);
+  assert.match(form.text, /<label for="body">Message \(at most 20,000 characters\)<\/label>/);
   const long = 'word '.repeat(4001);
   const r = await x.pat.c.post('/messages', { form_token: formToken(form.text), to: x.doc.id, subject: 'Long', body: long });
   assert.equal(r.status, 422);
@@ -135,5 +135,5 @@ test('the limits are shown, and a text too long comes back with the limit named'
   const root = await send(x.doc, x.pat, 'Reply limit', 'hi');
   const page = await x.pat.c.get(`/messages/${root}`);
   assert.doesNotMatch(page.text, /maxlength="20000"/);
-  assert.match(page.text, /Your reply <span class="muted">\(at most 20,000 characters\)/);
+  assert.match(page.text, /<label for="body">Your reply \(at most 20,000 characters\)<\/label>/);
 });

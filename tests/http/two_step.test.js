@@ -311,3 +311,13 @@ test('one code sent by two sign-ins at once signs in one of them', async () => {
   assert.equal(rs.filter((r) => r.status === 303).length, 1, `a recovery code signs in once (${rs.map((r) => r.status)})`);
   await clearThrottle();
 });
+
+test('the QR code is made for a long clinic name and a long address too', async () => {
+  const email = uniqueEmail(`ts-long-${'x'.repeat(150)}`);
+  await createUser({ email, clinic: `The Very Long Named Family Practice & Veterinary Clinic of ${'Somewhere '.repeat(8)}${process.pid}` });
+  const { c } = await password(email);
+  assert.equal((await c.get('/account/two-step')).status, 200);
+  const qr = await c.get('/account/two-step/qr');
+  assert.equal(qr.status, 200, 'not a 500');
+  assert.match(qr.headers.get('content-type'), /^image\/svg\+xml/);
+});
