@@ -81,7 +81,7 @@ load() {
 # What each page answers, once (this also warms the workers' plans).
 echo
 echo "== pages of the busiest user through nginx (first response: status, bytes, time)"
-for path in /inbox "/inbox?before=$BEFORE" "/messages/$ROOT" "/search?q=$WORD"; do
+for path in /inbox "/inbox?before=$BEFORE" /sent /archive "/messages/$ROOT" "/search?q=$WORD"; do
 	curl -s -o "$OUT/page.html" -w "  %{http_code} %{size_download} B %{time_total} s  $path\n" -m 60 -H "$COOKIE" "$U$path"
 done
 curl -s -o "$OUT/inbox.html" -H "$COOKIE" "$U/inbox"
@@ -93,6 +93,8 @@ echo "wrk -t2 -c$CONNS -d${SECONDS_EACH}s through nginx on 127.0.0.1:"
 load /healthz
 load /inbox
 load "/inbox?before=$BEFORE"
+load /sent
+load /archive
 load "/messages/$ROOT"
 load "/search?q=$WORD"
 mem "after the runs"
