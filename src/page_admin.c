@@ -11,27 +11,63 @@
 
 #define ADMIN_USERS_MAX 200	/* rows the user list shows */
 #define ADMIN_AUDIT_PAGE 100	/* audit entries per page */
+#define ADMIN_AUDIT_PEOPLE 100	/* people the audit log's person filter offers */
 #define SHARED_MESSAGE "This person also belongs to another clinic, so no single clinic " \
 	"may reset their password or lock their account; they can change their password " \
 	"themselves on their account page."
 
-/* The columns, FROM and WHERE of the audit entries $1's admins may read
- * (clinic_audit), as the log shows them; each page adds its cursor
- * condition and order. */
-#define ADMIN_AUDIT_ENTRIES \
-	" a.id, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS') AS at, a.action," \
+/* Whether user `u`'s name or e-mail address matches the ILIKE pattern `p`
+ * (admin_like_pattern): the user search and the audit log's "who". */
+#define ADMIN_PERSON_MATCHES(u, p) \
+	"(" u ".email ILIKE " p " OR " u ".first_name ILIKE " p " OR " u ".last_name ILIKE " p \
+	" OR (" u ".first_name || ' ' || " u ".last_name) ILIKE " p ")"
+
+/* The audit log (GET /admin/audit): the entries $1's admins may read
+ * (clinic_audit), newest first by (at, id), with the filters the admin set,
+ * each NULL when not set: $2 the clinic's time zone, $3 the actor, $4 a
+ * pattern for the actor's name or e-mail address, $5 the action, $6 and
+ * $7 the first and last day (whole days in the zone). The entries of a
+ * transaction share their time, and a transaction that began earlier may
+ * write later, so the id alone is not the order. A download recorded
+ * before entries named their file (detail: the bare id) says so. "at" is
+ * the raw time, "at_text" the time as shown. */
+#define ADMIN_AUDIT_COLUMNS \
+	" a.id, a.at, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS') AS at_text, a.action," \
 	" display_name(ac.first_name, ac.last_name, ac.email) AS actor," \
 	" display_name(su.first_name, su.last_name, su.email) AS subject," \
-	" a.detail, a.address" \
+	" CASE WHEN a.action = 'attachment downloaded' AND a.detail ~ '^[0-9a-f-]{36}$'" \
+	" THEN 'file ' || a.detail || ' (its name was not recorded)' ELSE a.detail END AS detail," \
+	" a.address"
+#define ADMIN_AUDIT_FROM \
 	" FROM clinic_audit($1) a LEFT JOIN users ac ON ac.id = a.actor_id" \
 	" LEFT JOIN users su ON su.id = a.subject_id" \
-	" WHERE true"
+	" WHERE ($3::uuid IS NULL OR a.actor_id = $3::uuid)" \
+	" AND ($4::text IS NULL OR " ADMIN_PERSON_MATCHES("ac", "$4::text") ")" \
+	" AND ($5::text IS NULL OR a.action = $5::text)" \
+	" AND ($6::date IS NULL OR a.at >= ($6::date::timestamp AT TIME ZONE $2::text))" \
+	" AND ($7::date IS NULL OR a.at < (($7::date + 1)::timestamp AT TIME ZONE $2::text))"
+/* The page older (cmp "<", dir DESC) or newer (">", ASC) than entry $8,
+ * which must be one the clinic may read (else cursor_ok is false); the
+ * filters need not select it. */
+#define ADMIN_AUDIT_PAGED(cmp, dir) \
+	"SELECT c.id IS NOT NULL AS cursor_ok, l.* FROM (SELECT 1) one" \
+	" LEFT JOIN clinic_audit($1) c ON c.id = $8::bigint" \
+	" LEFT JOIN LATERAL (SELECT" ADMIN_AUDIT_COLUMNS ADMIN_AUDIT_FROM \
+	" AND (a.at, a.id) " cmp " (c.at, c.id) ORDER BY a.at " dir ", a.id " dir " LIMIT 101)" \
+	" l ON true ORDER BY l.at " dir ", l.id " dir
 
-/* The older and newer pages resolve their cursor $2 among the entries the
- * clinic may read, so a foreign or unknown id answers cursor_ok false. */
-#define ADMIN_AUDIT_CURSOR \
-	"SELECT c.ok AS cursor_ok, l.* FROM (SELECT EXISTS (SELECT 1 FROM clinic_audit($1) x" \
-	" WHERE x.id = $2::bigint) AS ok) c LEFT JOIN LATERAL (SELECT"
+/* The entries, in pager order (first, older, newer). Each is planned for
+ * its values (db_exec_once), as the filters set decide which index serves
+ * (sql/0019_audit.sql): the clinic's log by time, a person's actions or
+ * one action, each walked from the cursor and left after 101 rows. */
+static const struct db_stmt admin_audit_once[] = {
+	{ "admin_audit_first",
+	  "SELECT true AS cursor_ok," ADMIN_AUDIT_COLUMNS ADMIN_AUDIT_FROM
+	  " ORDER BY a.at DESC, a.id DESC LIMIT 101" },
+	{ "admin_audit_older", ADMIN_AUDIT_PAGED("<", "DESC") },
+	{ "admin_audit_newer", ADMIN_AUDIT_PAGED(">", "ASC") },
+	{ NULL, NULL }
+};
 
 /* Every statement takes the admin's clinic and only sees its members
  * (clinic_people): a user of another clinic is as good as absent (404,
@@ -42,8 +78,7 @@ const struct db_stmt page_admin_stmts[] = {
 	  " (SELECT m.role::text FROM memberships m WHERE m.clinic_id = $1 AND m.user_id = u.id) AS role,"
 	  " u.active, u.password_hash IS NULL AS pending"
 	  " FROM clinic_people($1) u"
-	  " WHERE (u.email ILIKE $2 OR u.first_name ILIKE $2 OR u.last_name ILIKE $2"
-	  " OR (u.first_name || ' ' || u.last_name) ILIKE $2)"
+	  " WHERE " ADMIN_PERSON_MATCHES("u", "$2")
 	  " ORDER BY lower(u.last_name), lower(u.first_name), lower(u.email) LIMIT 201" },
 	/* $1 the user, $2 the clinic, $3 the admin. shared: the person also
 	 * belongs to another clinic, whose data an admin of this one must not
@@ -84,20 +119,26 @@ const struct db_stmt page_admin_stmts[] = {
 	  "UPDATE memberships SET active = false, ended_at = now()"
 	  " WHERE clinic_id = $2 AND user_id = $1 AND user_id <> $3 AND active"
 	  " RETURNING user_id" },
-	/* The audit log, keyset-paged by entry id (pager.h). */
-	{ "admin_audit_first",
-	  "SELECT true AS cursor_ok," ADMIN_AUDIT_ENTRIES " ORDER BY a.id DESC LIMIT 101" },
-	{ "admin_audit_older",
-	  ADMIN_AUDIT_CURSOR ADMIN_AUDIT_ENTRIES
-	  " AND a.id < $2::bigint ORDER BY a.id DESC LIMIT 101) l ON true ORDER BY l.id DESC" },
-	{ "admin_audit_newer",
-	  ADMIN_AUDIT_CURSOR ADMIN_AUDIT_ENTRIES
-	  " AND a.id > $2::bigint ORDER BY a.id ASC LIMIT 101) l ON true ORDER BY l.id ASC" },
+	/* Whom the audit log's person filter offers: the clinic's people,
+	 * staff first, then by name, the first ADMIN_AUDIT_PEOPLE and $2
+	 * (the one chosen, if a person of the clinic) wherever they come;
+	 * "more": the clinic has more people than that. */
+	{ "admin_audit_people",
+	  "WITH p AS (SELECT u.id, display_name(u.first_name, u.last_name, u.email) AS name,"
+	  " m.role::text AS role, count(*) OVER () AS total, row_number() OVER (ORDER BY"
+	  " m.role = 'patient', lower(u.last_name), lower(u.first_name), lower(u.email), u.id) AS n"
+	  " FROM clinic_people($1) u JOIN memberships m ON m.clinic_id = $1 AND m.user_id = u.id)"
+	  " SELECT id, name, role, total > 100 AS more FROM p WHERE n <= 100 OR id = $2::uuid"
+	  " ORDER BY n" },
+	/* The actions in the clinic's log, by name: one probe each along
+	 * the (clinic_id, action, ...) index, never a walk of the log. */
+	{ "admin_audit_actions",
+	  "WITH RECURSIVE t(action) AS ("
+	  "(SELECT a.action FROM clinic_audit($1) a ORDER BY a.action LIMIT 1)"
+	  " UNION ALL SELECT (SELECT a.action FROM clinic_audit($1) a WHERE a.action > t.action"
+	  " ORDER BY a.action LIMIT 1) FROM t WHERE t.action IS NOT NULL)"
+	  " SELECT action AS id FROM t WHERE action IS NOT NULL" },
 	{ NULL, NULL }
-};
-
-static const char *const admin_audit_pages[3] = {
-	"admin_audit_first", "admin_audit_older", "admin_audit_newer"
 };
 
 static const struct field_choice admin_roles[] = {
@@ -465,27 +506,142 @@ int page_admin_invite_post(struct req *r)
 	return status ? status : http_render(r, "handout");
 }
 
-/* GET /admin/audit[?before=|?after=<entry id>]: the entries the clinic's
- * admins may read (clinic_audit), newest first, ADMIN_AUDIT_PAGE a page;
- * a malformed or foreign cursor answers 400. */
-int page_admin_audit_get(struct req *r)
-{
-	struct pager pg;
-	const char *p[2] = { r->user->clinic_id, NULL };
-	PGresult *res;
-	int status = pager_read(r, &pg, "/admin/audit", ADMIN_AUDIT_PAGE, KEY_BIGINT);
+/* The audit log's filters, a GET form: the actor (one of the list, or a
+ * name or e-mail address they contain), the action (one of the clinic's
+ * log) and the first and last day, in the clinic's time zone. */
+static const struct field admin_audit_fields[] = {
+	{ .name = "person", .label = "a person", .type = FT_UUID },
+	{ .name = "who", .label = "the name or e-mail address", .type = FT_TEXT, .max = 200 },
+	{ .name = "action", .label = "an action", .type = FT_TEXT, .max = 100 },
+	{ .name = "from", .label = "the first day", .type = FT_DATE },
+	{ .name = "to", .label = "the last day", .type = FT_DATE },
+	{ 0 }
+};
+static const struct form admin_audit_form = { admin_audit_fields };
 
-	if (status)
+/* Marks `chosen` selected in the view's list `key` (row_list_select).
+ * Returns 1 if nothing is chosen or the list holds it, else 0. */
+static int admin_audit_pick(struct req *r, const char *key, const char *chosen)
+{
+	struct tv *list = tv_get(r->view, key);
+
+	row_list_select(r, key, chosen);
+	if (chosen == NULL)
+		return 1;
+	for (size_t i = 0; list && i < list->u.list.n; i++) {
+		struct tv *sel = tv_get(list->u.list.items[i], "selected");
+
+		if (sel && sel->u.b)
+			return 1;
+	}
+	return 0;
+}
+
+/* Puts what the filter form offers into the view: "people" [{id, name,
+ * role, selected}] and "more_people" (admin_audit_people), "actions"
+ * [{id, selected}] (the clinic's actions, each its own label); marks a
+ * person or an action that is not among them wrong (form_fail). Returns 0
+ * or the status of a database failure. */
+static int admin_audit_choices(struct req *r, struct form_data *d)
+{
+	const char *person = form_get(d, "person")->sql, *action = form_get(d, "action")->sql;
+	const char *p[2] = { r->user->clinic_id, person };
+	struct tv *people;
+	int status;
+
+	if ((status = row_list_view(r, "admin_audit_people", 2, p, "people", 0, NULL)) ||
+	    (status = row_list_view(r, "admin_audit_actions", 1, p, "actions", 0, NULL)))
 		return status;
-	p[1] = pg.cursor;
-	res = db_exec(r->db, pager_stmt(&pg, admin_audit_pages), pg.cursor ? 2 : 1, p);
+	people = tv_get(r->view, "people");
+	tv_set_bool(r->arena, r->view, "more_people", people->u.list.n > 0 &&
+		    tv_get(people->u.list.items[0], "more")->u.b);
+	tv_set_num(r->arena, r->view, "max_people", ADMIN_AUDIT_PEOPLE);
+	if (!form_get(d, "person")->error && !admin_audit_pick(r, "people", person))
+		form_fail(r, d, "person", "Choose a person from the list, or type their name.");
+	if (!form_get(d, "action")->error && !admin_audit_pick(r, "actions", action))
+		form_fail(r, d, "action", "Choose an action from the list.");
+	return 0;
+}
+
+/* The log's address with the filters set (the non-empty fields of `d`, as
+ * typed), which its paging links keep: "/admin/audit?action=login&to=...".
+ * In the arena. */
+static const char *admin_audit_base(struct req *r, const struct form_data *d)
+{
+	struct buf b = BUF_INIT;
+	const char *out;
+	char sep = '?';
+
+	buf_puts(&b, "/admin/audit");
+	for (size_t i = 0; d->form->fields[i].name; i++) {
+		const char *text = d->v[i].text;
+
+		if (*text == '\0')
+			continue;
+		buf_putc(&b, sep);
+		buf_puts(&b, d->form->fields[i].name);
+		buf_putc(&b, '=');
+		buf_put_urlarg(&b, text, strlen(text));
+		sep = '&';
+	}
+	out = arena_strdup(r->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+/* Runs the page of entries that `pg` names with the filters of `d` and
+ * puts it into the view (pager_view: "entries", the paging links).
+ * Returns 0, 400 for a cursor that is not the clinic's, or an error
+ * status. */
+static int admin_audit_entries(struct req *r, const struct pager *pg,
+			       const struct form_data *d)
+{
+	const char *who = form_text(d, "who");
+	const char *p[8] = {
+		r->user->clinic_id, r->user->zone, form_get(d, "person")->sql,
+		*who ? admin_like_pattern(r->arena, who) : NULL, form_get(d, "action")->sql,
+		form_get(d, "from")->sql, form_get(d, "to")->sql, pg->cursor
+	};
+	const struct db_stmt *st = &admin_audit_once[pg->page];
+	PGresult *res = db_exec_once(r->db, st->name, st->sql, pg->cursor ? 8 : 7, p);
+	int status;
+
 	if (res == NULL)
 		return db_failure_status(r->db);
-	status = pager_view(r, &pg, res, 0, "entries");
+	status = pager_view(r, pg, res, 0, "entries");
 	PQclear(res);
-	if (status)
-		return status;
-	tv_set_bool(r->arena, r->view, "paged", pg.page != PAGE_FIRST);
+	return status;
+}
+
+/* GET /admin/audit[?person=&who=&action=&from=&to=][&before=|&after=<entry
+ * id>]: the entries the clinic's admins may read (clinic_audit) that pass
+ * the filters, newest first, ADMIN_AUDIT_PAGE a page, with the filter form
+ * (a malformed filter: the form with its errors, no entries, 422) and
+ * Newer / Older / Newest links that keep the filters. A malformed or
+ * foreign cursor answers 400. */
+int page_admin_audit_get(struct req *r)
+{
+	struct form_data d = { 0 };
+	struct pager pg;
+	const struct form_value *from, *to;
+	const char *base;
+	int status;
+
 	tv_set_str(r->arena, r->view, "title", "Audit log");
+	form_read(r, &admin_audit_form, &d);
+	if ((status = admin_audit_choices(r, &d)))
+		return status;
+	from = form_get(&d, "from");
+	to = form_get(&d, "to");
+	if (from->sql && to->sql && !from->error && !to->error && strcmp(to->sql, from->sql) < 0)
+		form_fail(r, &d, "to", "The last day cannot be before the first day.");
+	base = admin_audit_base(r, &d);
+	tv_set_bool(r->arena, r->view, "filtered", strchr(base, '?') != NULL);
+	if (d.errors)
+		return http_render_status(r, "admin_audit", 422);
+	if ((status = pager_read(r, &pg, base, ADMIN_AUDIT_PAGE, KEY_BIGINT)) ||
+	    (status = admin_audit_entries(r, &pg, &d)))
+		return status;
+	tv_set_bool(r->arena, r->view, "shown", 1);
 	return http_render(r, "admin_audit");
 }

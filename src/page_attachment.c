@@ -29,9 +29,17 @@ const struct db_stmt attachment_stmts[] = {
 	  LIST_COLUMNS VISIBLE " AND (m.id = $1 OR m.parent_id = $1)" LIST_ORDER },
 	{ "attachment_message",
 	  LIST_COLUMNS VISIBLE " AND m.id = $1" LIST_ORDER },
-	/* Asked for in binary: the bytes of the file as they are. */
+	/* Asked for in binary: the bytes of the file as they are. "clinic":
+	 * $3, the clinic the user acts for, if the message is its work (its
+	 * sender and its recipient are both its members), else NULL: whose
+	 * audit log records the download. Another clinic of the user's must
+	 * not learn the names of the files they exchange elsewhere. */
 	{ "attachment_get",
-	  "SELECT a.filename, a.content_type, a.data" VISIBLE " AND a.id = $1" },
+	  "SELECT a.filename, a.content_type, a.data, a.id::text,"
+	  " (SELECT $3::uuid::text WHERE m.inbox_id IN (SELECT i.id FROM inboxes i"
+	  " JOIN clinic_people($3::uuid) p ON p.id = i.user_id) AND m.outbox_id IN"
+	  " (SELECT o.id FROM outboxes o JOIN clinic_people($3::uuid) p ON p.id = o.user_id))"
+	  " AS clinic" VISIBLE " AND a.id = $1" },
 	{ NULL, NULL }
 };
 
@@ -165,26 +173,37 @@ static const char *attachment_disposition(struct arena *a, const char *filename)
 	return out;
 }
 
+/* Column `col` of the first row of the binary result `res` as an arena
+ * string, or NULL for SQL NULL. */
+static const char *attachment_column(struct req *r, PGresult *res, int col)
+{
+	if (PQgetisnull(res, 0, col))
+		return NULL;
+	return arena_strndup(r->arena, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
+}
+
 int page_attachment_get(struct req *r)
 {
-	const char *p[2] = { r->params[0], r->user->id };
+	const char *p[3] = { r->params[0], r->user->id, r->user->clinic_id };
+	const char *filename;
 	PGresult *res;
-	int status = row_load(r, "attachment_get", 2, p, 1, &res);
+	int status = row_load(r, "attachment_get", 3, p, 1, &res);
 
 	if (status)
 		return status;
+	filename = attachment_column(r, res, 0);
 	/* Who read which file is on record before the file leaves: without
-	 * the record, no download. (A HEAD sends no file.) */
+	 * the record, no download. (A HEAD sends no file.) The entry names
+	 * the file as sent, and its id, as names repeat. */
 	if (r->method == M_GET &&
-	    (status = audit(r, "attachment downloaded", NULL, NULL, r->params[0]))) {
+	    (status = audit(r, "attachment downloaded", attachment_column(r, res, 4), NULL,
+			    arena_printf(r->arena, "%s (file %s)", filename,
+					 attachment_column(r, res, 3))))) {
 		PQclear(res);
 		return status;
 	}
-	r->content_type_out = arena_strndup(r->arena, PQgetvalue(res, 0, 1),
-					    (size_t)PQgetlength(res, 0, 1));
-	http_header(r, "Content-Disposition", attachment_disposition(r->arena,
-		    arena_strndup(r->arena, PQgetvalue(res, 0, 0),
-				  (size_t)PQgetlength(res, 0, 0))));
+	r->content_type_out = attachment_column(r, res, 1);
+	http_header(r, "Content-Disposition", attachment_disposition(r->arena, filename));
 	buf_reset(r->body_out);
 	buf_put(r->body_out, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
 	PQclear(res);

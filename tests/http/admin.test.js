@@ -1,5 +1,6 @@
 // admin.test.js - the clinic admin's pages (users, search, reset links,
-// deactivation, staff invitations, audit log) and staff registering patients.
+// deactivation, staff invitations) and staff registering patients; the audit
+// log is audit.test.js's.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -273,71 +274,6 @@ test('an admin invites colleagues with a handout; an account of another clinic j
     [elsewhereId, clinicId]), [['doctor']]);
   assert.equal((await d.post(`/account/clinics/${clinicId}/act`)).status, 303);
   assert.match((await d.get('/patients/new')).text, new RegExp(clinic), 'a doctor of the clinic now');
-});
-
-test('the audit log shows the clinic\'s work, not its members\' logins, newest first, 100 a page', async () => {
-  const { clinic, adminId, admin } = await clinicWithAdmin();
-  const email = uniqueEmail('audited');
-  await admin.post('/admin/invite', { first_name: 'Ivy', last_name: 'Invited', email, role: 'admin' });
-  const outsider = uniqueEmail('outsider');
-  await createUser({ email: outsider, clinic: uniqueClinic(), first: 'Otto', last: 'Outsider' });
-  await new Client().login(outsider);
-
-  let r = await admin.get('/admin/audit');
-  assert.equal(r.status, 200);
-  const actions = [...r.text.matchAll(/<tr><td>[^<]*<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
-  assert.equal(actions[0], 'join link created', 'newest first');
-  assert.ok(!actions.includes('login'), 'sign-ins are each person\'s own, not the clinic\'s');
-  assert.ok(r.text.includes('Ada Admin'), 'the actor is named');
-  assert.doesNotMatch(r.text, /Otto Outsider/, 'nothing about other clinics\' users');
-
-  await sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
-    SELECT 'bulk entry', $1, c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = $2`, [adminId, clinic]);
-  r = await admin.get('/admin/audit');
-  assert.equal([...r.text.matchAll(/<tr><td>/g)].length, 100);
-  assert.match(r.text, /<td>n150<\/td>/);
-  const older = /href="(\/admin\/audit\?before=\d+)"/.exec(r.text);
-  assert.ok(older, 'a link to older entries');
-  r = await admin.get(older[1]);
-  assert.match(r.text, /<td>n50<\/td>/);
-  assert.doesNotMatch(r.text, /<td>n51<\/td>/);
-  assert.ok(r.text.includes('join link created'), 'the second page goes on');
-  assert.equal((await admin.get('/admin/audit?before=abc')).status, 400);
-});
-
-test('the audit log pages back with a Newer link, and refuses a malformed or foreign cursor', async () => {
-  const { clinic, adminId, admin } = await clinicWithAdmin();
-  const other = uniqueClinic();
-  await createUser({ email: uniqueEmail('elsewhere'), clinic: other });
-  const foreign = await one(`INSERT INTO audit_log (action, clinic_id)
-    SELECT 'foreign entry', id FROM clinics WHERE name = $1 RETURNING id`, [other]);
-  await sql(`INSERT INTO audit_log (action, actor_id, clinic_id, detail)
-    SELECT 'bulk entry', $1, c.id, 'n' || g FROM clinics c, generate_series(1, 150) g WHERE c.name = $2`, [adminId, clinic]);
-  const link = (html, what) => {
-    const m = new RegExp(`href="(/admin/audit\\?(?:before|after)=\\d+)">${what} entries<`).exec(html);
-    return m && m[1];
-  };
-
-  const first = await admin.get('/admin/audit');
-  assert.equal(link(first.text, 'Newer'), null, 'nothing is newer than the first page');
-  const second = await admin.get(link(first.text, 'Older'));
-  assert.equal(second.status, 200);
-  assert.match(second.text, /<td>n50<\/td>/);
-  const newer = link(second.text, 'Newer');
-  assert.match(newer, /after=\d+$/, 'a link to newer entries');
-  const back = await admin.get(newer);
-  assert.equal(back.status, 200);
-  assert.equal([...back.text.matchAll(/<tr><td>/g)].length, 100);
-  assert.match(back.text, /<td>n51<\/td>/);
-  assert.match(back.text, /<td>n150<\/td>/);
-  assert.doesNotMatch(back.text, /<td>n50<\/td>/, 'only what is newer than the second page');
-  assert.equal(link(back.text, 'Newer'), null, 'nothing newer than that');
-  assert.ok(link(back.text, 'Older'), 'and older entries behind it');
-
-  for (const bad of ['?before=abc', '?after=-1', `?before=${foreign}`, `?after=${foreign}`,
-    `?before=${foreign}&after=${foreign}`]) {
-    assert.equal((await admin.get(`/admin/audit${bad}`)).status, 400, bad);
-  }
 });
 
 test('admin forms without the CSRF token are refused and change nothing', async () => {

@@ -70,9 +70,11 @@ test('the recipient and the sender download the exact bytes with safe headers', 
   const head = await fetchBytes(people.patient.client, `/attachments/${id}`, 'HEAD');
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0, 'HEAD has no body');
-  // Each download is on record: who, which file; a HEAD sends no file and is not.
+  // Each download is on record: who, which file (its name and id); a HEAD
+  // sends no file and is not.
   const log = await sql(`SELECT u.email FROM audit_log a JOIN users u ON u.id = a.actor_id
-    WHERE a.action = 'attachment downloaded' AND a.detail = $1 ORDER BY a.at, a.id`, [id]);
+    WHERE a.action = 'attachment downloaded' AND a.detail = $2 || ' (file ' || $1 || ')'
+    ORDER BY a.at, a.id`, [id, 'Befund März "final".png']);
   assert.deepEqual(log.map((row) => row[0]), [people.patient.email, people.doctor.email]);
 });
 
