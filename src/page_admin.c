@@ -29,10 +29,9 @@
  * $7 the first and last day (whole days in the zone). The entries of a
  * transaction share their time, and a transaction that began earlier may
  * write later, so the id alone is not the order. A download recorded
- * before entries named their file (detail: the bare id) says so. "at" is
- * the raw time, "at_text" the time as shown. */
+ * before entries named their file (detail: the bare id) says so. */
 #define ADMIN_AUDIT_COLUMNS \
-	" a.id, a.at, to_char(a.at, 'YYYY-MM-DD HH24:MI:SS') AS at_text, a.action," \
+	" a.id, a.at, a.action," \
 	" display_name(ac.first_name, ac.last_name, ac.email) AS actor," \
 	" display_name(su.first_name, su.last_name, su.email) AS subject," \
 	" CASE WHEN a.action = 'attachment downloaded' AND a.detail ~ '^[0-9a-f-]{36}$'" \

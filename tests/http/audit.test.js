@@ -75,8 +75,6 @@ test('the log is newest first by time, not by the order entries were written, ac
   assert.deepEqual(details(first.text).slice(1), n(150, 52), 'then the older ones by time, 100 a page');
   assert.equal(link(first.text, 'Newer'), null, 'nothing is newer than the first page');
   assert.equal(link(first.text, 'Newest'), null);
-  const times = rows.map((e) => e.at);
-  assert.deepEqual(times, [...times].sort().reverse(), 'the times shown go down');
 
   const second = await admin.get(link(first.text, 'Older'));
   assert.equal(second.status, 200);
@@ -149,6 +147,8 @@ test('each filter narrows the log, to the clinic\'s own entries, and the paging 
   assert.deepEqual(await get({ action: 'patient page viewed' }), ['d3', 'd2', 'd1'], 'by action');
   assert.deepEqual(await get({ from: '2026-03-08', to: '2026-03-08' }), ['d1'], 'one whole day in the clinic\'s zone');
   assert.deepEqual(await get({ from: '2026-03-09', to: '2026-03-09' }), ['a1', 'd2']);
+  assert.deepEqual(shown((await admin.get('/admin/audit?from=2026-03-09&to=2026-03-09')).text).map((e) => e.at),
+    ['09 Mar 2026 23:30 EDT', '09 Mar 2026 00:30 EDT'], 'times shown in the clinic\'s zone');
   assert.deepEqual(await get({ from: '2026-03-10', to: '2026-03-10' }), ['p1']);
   assert.deepEqual(await get({ from: '2026-03-11' }), ['d3'], 'from a day on');
   assert.deepEqual(await get({ to: '2026-03-09' }), ['a1', 'd2', 'd1'], 'up to a day, included');
