@@ -244,3 +244,28 @@ test('a download names its file in the clinic\'s log; an entry from before names
   assert.equal(await one(`SELECT count(*) FROM audit_log WHERE action = 'attachment downloaded' AND actor_id = $1
     AND clinic_id IS NULL`, [patId]), '1', 'the download is on record all the same');
 });
+
+test('the person list offers the first 100 of a large clinic, staff first, and keeps one chosen beyond them', async () => {
+  const { clinic, clinicId, admin } = await clinicWithAdmin();
+  await createUser({ role: 'doctor', email: uniqueEmail('list-doc'), clinic, first: 'Zoe', last: 'Zulu' });
+  const ids = (await sql(`WITH u AS (INSERT INTO users (email, first_name, last_name)
+      SELECT 'many-' || g || '-' || $2 || '@test.example', 'Pat', 'P' || lpad(g::text, 3, '0')
+      FROM generate_series(1, 120) g RETURNING id, last_name)
+    INSERT INTO memberships (clinic_id, user_id, role) SELECT $1, id, 'patient' FROM u
+    RETURNING user_id`, [clinicId, `${process.pid}-${Date.now()}`])).map((row) => row[0]);
+  const last = await one('SELECT id FROM users WHERE id = ANY($1) ORDER BY last_name DESC LIMIT 1', [ids]);
+  await entries(clinicId, [['2026-03-10 12:00+00', 'join requested', last, 'the last one']]);
+  const options = (html) => [...html.matchAll(/<option value="[0-9a-f-]{36}"( selected)?>([^<]*)</g)]
+    .map((m) => `${m[2]}${m[1] ? ' *' : ''}`);
+
+  let r = await admin.get('/admin/audit');
+  let offered = options(r.text);
+  assert.equal(offered.length, 100);
+  assert.deepEqual(offered.slice(0, 3), ['Ada Admin (admin)', 'Zoe Zulu (doctor)', 'Pat P001 (patient)'], 'staff first');
+  assert.match(r.text, /The list holds the first 100 people of the clinic/);
+  r = await admin.get(`/admin/audit?person=${last}`);
+  assert.equal(r.status, 200);
+  offered = options(r.text);
+  assert.equal(offered.at(-1), 'Pat P120 (patient) *', 'the one chosen is offered, and selected');
+  assert.deepEqual(details(r.text), ['the last one']);
+});
