@@ -42,8 +42,16 @@ test('make demo as root works from a checkout postgres cannot enter', { skip: pr
       for (let i = 0; i < 600 && !out.includes('carebox is running'); i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(out, /carebox is running/, out);
       assert.match(out, new RegExp(`the demo's database, sockets and logs are in ${place}`));
-      // What the demo printed comes with a failure to reach it.
-      const r = await request(`http://127.0.0.1:${port}/login`).catch((e) => assert.fail(`${e.message}\n${out}`));
+      // The demo says it runs once it has started nginx, which may take a
+      // moment more to listen on a busy machine; what the demo printed
+      // comes with a failure to reach it.
+      let r;
+      for (let i = 0; !r; i++) {
+        r = await request(`http://127.0.0.1:${port}/login`).catch((e) => {
+          if (e.code !== 'ECONNREFUSED' || i >= 100) assert.fail(`${e.message}\n${out}`);
+          return new Promise((resolve) => setTimeout(resolve, 100));
+        });
+      }
       assert.equal(r.statusCode, 200, 'the login page');
       await r.body.text();
       const css = await request(`http://127.0.0.1:${port}/static/style.css`);
