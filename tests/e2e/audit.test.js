@@ -4,7 +4,7 @@
 'use strict';
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { withPage, closeBrowser, createUser, uniqueEmail, sql } = require('../lib/harness');
+const { withPage, logInPage, closeBrowser, createUser, uniqueEmail, sql } = require('../lib/harness');
 
 after(closeBrowser);
 
@@ -18,10 +18,7 @@ test('an admin filters the audit log and pages through what the filters let thro
       CASE WHEN g % 3 = 0 THEN $1 ELSE $2 END::uuid, c.id, 'e' || g
     FROM clinics c, generate_series(1, 180) g WHERE c.name = $3`, [adminId, docId, clinic]);
   await withPage('audit log filters', async (page) => {
-    await page.goto('/login');
-    await page.getByLabel('E-mail address').fill(email);
-    await page.getByLabel('Password').fill('a long enough password');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInPage(page, email);
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByLabel('Done by', { exact: true }).selectOption({ label: 'Dev Doctor (doctor)' });
     await page.getByLabel('Action').selectOption('patient page viewed');
