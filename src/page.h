@@ -231,6 +231,7 @@ int page_patient_get(struct req *r);
 /* page_admin.c: /admin/users, /admin/users/{id}[/reset|/deactivate|/activate|/remove],
  * /admin/invite, /admin/audit */
 extern const struct db_stmt page_admin_stmts[];
+extern const struct db_stmt page_admin_audit_once[];	/* run with db_exec_once */
 int page_admin_users_get(struct req *r);
 int page_admin_user_get(struct req *r);
 int page_admin_reset_post(struct req *r);

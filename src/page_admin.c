@@ -59,7 +59,7 @@
  * its values (db_exec_once), as the filters set decide which index serves
  * (sql/0019_audit.sql): the clinic's log by time, a person's actions or
  * one action, each walked from the cursor and left after 101 rows. */
-static const struct db_stmt admin_audit_once[] = {
+const struct db_stmt page_admin_audit_once[] = {
 	{ "admin_audit_first",
 	  "SELECT true AS cursor_ok," ADMIN_AUDIT_COLUMNS ADMIN_AUDIT_FROM
 	  " ORDER BY a.at DESC, a.id DESC LIMIT 101" },
@@ -601,7 +601,7 @@ static int admin_audit_entries(struct req *r, const struct pager *pg,
 		*who ? admin_like_pattern(r->arena, who) : NULL, form_get(d, "action")->sql,
 		form_get(d, "from")->sql, form_get(d, "to")->sql, pg->cursor
 	};
-	const struct db_stmt *st = &admin_audit_once[pg->page];
+	const struct db_stmt *st = &page_admin_audit_once[pg->page];
 	PGresult *res = db_exec_once(r->db, st->name, st->sql, pg->cursor ? 8 : 7, p);
 	int status;
 

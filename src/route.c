@@ -103,6 +103,7 @@ const struct db_stmt *const route_stmts[] = {
 
 const struct db_stmt *const route_once_stmts[] = {
 	page_search_once,
+	page_admin_audit_once,
 	NULL
 };
 
