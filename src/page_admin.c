@@ -87,7 +87,7 @@ const struct db_stmt page_admin_stmts[] = {
 	  " display_name(u.first_name, u.last_name, u.email) AS title, u.email,"
 	  " (SELECT m.role::text FROM memberships m WHERE m.clinic_id = $2 AND m.user_id = u.id) AS role,"
 	  " u.active, u.password_hash IS NULL AS pending,"
-	  " to_char(u.created_at, 'YYYY-MM-DD') AS created,"
+	  " u.created_at AS created,"
 	  " member_elsewhere($2, u.id) AS shared, u.id = $3 AS self,"
 	  " coalesce(login_paused_until(u.email) > now(), false) AS paused,"
 	  " EXISTS (SELECT 1 FROM two_step t WHERE t.user_id = u.id) AS two_step"
