@@ -212,7 +212,6 @@ int page_message_new_get(struct req *r)
 {
 	struct form_data d = { 0 };
 	const char *to;
-
 	int status;
 
 	form_read(r, &find_form_decl, &d);
