@@ -49,47 +49,44 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT (array_to_tsvector(ARRAY[lexeme])::text || suffix)::tsquery
 $$;
 
--- The words of a search text: each lexeme the 'simple' configuration
--- finds in it (so "x-ray" gives x-ray, x and ray, and punctuation and
--- operators nothing), once, with its English stem when that differs from
--- the word (NULL for a stop word such as "the", which has none).
-CREATE FUNCTION search_words(q text, OUT word text, OUT stem text) RETURNS SETOF record
+-- The words of a search text, each as a tsquery: a word that starts with
+-- it or has its English stem, the stem followed by `stem_suffix` ('' the
+-- stem exactly, ':*' a start). The words are the lexemes the 'simple'
+-- configuration finds in the text, once each (so "x-ray" gives x-ray, x
+-- and ray, and punctuation and operators nothing); a stop word such as
+-- "the" has no stem, and a word that is its own stem needs none.
+CREATE FUNCTION search_words(q text, stem_suffix text) RETURNS SETOF tsquery
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT w, nullif((ts_lexize('english_stem', w))[1], w)
-	FROM unnest(tsvector_to_array(to_tsvector('simple', q))) w
+	SELECT CASE WHEN stem IS NULL THEN search_term(w, ':*')
+		    ELSE search_term(w, ':*') || search_term(stem, stem_suffix) END
+	FROM unnest(tsvector_to_array(to_tsvector('simple', q))) w,
+	     LATERAL (SELECT nullif((ts_lexize('english_stem', w))[1], w) AS stem) s
 $$;
 
--- What a search text finds: for every word, a word that starts with it or
--- has its stem ("prescriptions": prescriptions:* | prescript). NULL when
--- the text has no words (it then finds nothing). Immutable, so the planner
--- computes it from the text it is given and weighs the query by the
--- column's statistics (page_search.c plans each search for its words).
--- PL/pgSQL, not SQL, because the planner runs it for every search: a
--- PL/pgSQL function keeps its statement's plan for the connection's
--- lifetime, where an SQL one would be planned anew each time.
-CREATE FUNCTION search_query(q text) RETURNS tsquery
+-- What search text `q` finds (marks false): every word, each as a start
+-- or by its stem ("prescriptions": prescriptions:* | prescript); NULL when
+-- the text has no words (it then finds nothing). Or (marks true) what a
+-- snippet marks: any word of a message that starts with a search word or
+-- with its stem, as ts_headline reads a message with one configuration,
+-- 'simple', which sees the words as written, not their stems. That marks
+-- the forms a search finds by their stem ("prescription" for
+-- "prescriptions") and, only in a message found anyway, a few more
+-- ("testosterone" beside "tests"); a form whose stem is not its start
+-- ("allergy" for "allergies") is found but not marked.
+--
+-- Immutable, so the planner computes it from the text it is given (once
+-- per search) and weighs the query by the column's statistics
+-- (page_search.c plans each search for its words). PL/pgSQL, not SQL,
+-- because the planner runs it for every search: a PL/pgSQL function keeps
+-- its statements' plans for the connection's lifetime, where an SQL one
+-- would be planned anew each time.
+CREATE FUNCTION search_query(q text, marks boolean) RETURNS tsquery
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 BEGIN
-	RETURN (SELECT search_and(CASE WHEN stem IS NULL THEN search_term(word, ':*')
-				       ELSE search_term(word, ':*') || search_term(stem, '') END)
-		FROM search_words(q));
-END
-$$;
-
--- What a snippet marks for search text `q`: the words of a message that
--- start with a search word or with its stem (ts_headline reads a message
--- with one configuration, 'simple', so it sees the words as written, not
--- their stems). That marks the forms a search finds by their stem
--- ("prescription" for "prescriptions") and, only in a message found
--- anyway, a few more ("testosterone" beside "tests"); a form whose stem is
--- not its start ("allergy" for "allergies") is found but not marked.
--- Immutable and PL/pgSQL as search_query is: computed once per search.
-CREATE FUNCTION search_marks(q text) RETURNS tsquery
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-BEGIN
-	RETURN (SELECT search_or(CASE WHEN stem IS NULL THEN search_term(word, ':*')
-				      ELSE search_term(word, ':*') || search_term(stem, ':*') END)
-		FROM search_words(q));
+	IF marks THEN
+		RETURN (SELECT search_or(t) FROM search_words(q, ':*') t);
+	END IF;
+	RETURN (SELECT search_and(t) FROM search_words(q, '') t);
 END
 $$;
 
