@@ -100,17 +100,25 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	WHERE p.tokid NOT IN (12, 13)	-- blank, tag (ts_token_type('default'))
 $$;
 
--- search_cut (below) for a passage not found in `doc` as it is: its words are
--- compared with doc's first and last ones. It was cut before unless they
--- are doc's first ones, after unless they are its last ones; a passage
--- shorter than doc that is both (the same words over and over) counts as
--- cut after.
+-- search_cut (below) for a passage not found in `doc` as it is: its words
+-- are compared with doc's first and last ones. It was cut before unless
+-- they are doc's first ones, after unless they are its last ones; a
+-- passage shorter than doc that is both (the same words over and over)
+-- counts as cut after. PL/pgSQL: search_cut names it in every search, and
+-- the planner would parse an SQL function's body each time to see whether
+-- it could be written in.
 CREATE FUNCTION search_cut_tokens(doc text, passage text, after boolean) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT CASE WHEN NOT after THEN s <> d[:cardinality(s)]
-		    ELSE s <> d[cardinality(d) - cardinality(s) + 1:]
-			 OR (s = d[:cardinality(s)] AND cardinality(s) < cardinality(d)) END
-	FROM (SELECT search_tokens(translate(passage, E'\x02\x03', '')) AS s, search_tokens(doc) AS d) x
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+	s text[] := search_tokens(translate(passage, E'\x02\x03', ''));
+	d text[] := search_tokens(doc);
+	head boolean := s = d[:cardinality(s)];
+BEGIN
+	IF NOT after THEN
+		RETURN NOT head;
+	END IF;
+	RETURN s <> d[cardinality(d) - cardinality(s) + 1:] OR (head AND cardinality(s) < cardinality(d));
+END
 $$;
 
 -- Whether words of `doc` were left out of `passage`, the part of it that
