@@ -10,22 +10,32 @@
 
 #define SEARCH_MAX 200		/* characters of a query */
 
-/* How to find the newest hits depends on how common the words are: a word
+/* What a search matches is decided by sql/0018_search.sql: search_query()
+ * makes the text into a tsquery that needs every word, each as the start
+ * of a word or by its English stem, built from lexemes so that nothing
+ * typed is an operator (and, with marks true, into the one of what the
+ * snippet marks); search_cut() tells whether the snippet left words out
+ * before or after it (the template shows "…" there).
+ *
+ * How to find the newest hits depends on how common the words are: a word
  * in a quarter of all messages is found at once by walking the viewer's
  * newest messages, a rare one through the text index, and a plan made for
  * one is a hundred times slower for the other. So the search is planned
  * for each query, with the words and the viewer's boxes as values
- * (db_exec_once): the planner weighs the words by the column's statistics.
- * The viewer's two ordered streams (received, sent: disjoint, as
- * nobody writes to themself) each stop after 11 hits; the newest 11 of
+ * (db_exec_once): search_query() is immutable, so the planner computes it
+ * from the text and weighs the words (and word starts) by the column's
+ * statistics. The viewer's two ordered streams (received, sent: disjoint,
+ * as nobody writes to themself) each stop after 11 hits; the newest 11 of
  * those are the page, and only they get their thread's subject and a
- * ts_headline. ts_headline marks the hits with \x02 ... \x03: bodies never
- * contain control characters (msg_body_problem refuses them), so the
- * markers are unambiguous and search_snippet() can escape the text around
- * them. (Its parser drops what looks like an HTML tag from the snippet;
- * the text between stays.) $1 inbox, $2 outbox, $3 the words, and after
- * ?before= $4, $5 the created_at and id of that message. */
-#define SEARCH_TSQ "websearch_to_tsquery('simple', $3)"
+ * snippet (ts_headline, computed once per row: the OFFSET 0 keeps the
+ * planner from copying it into each use). The snippet
+ * marks the hits with \x02 ... \x03: bodies never contain control
+ * characters (msg_body_problem refuses them), so the markers are
+ * unambiguous and search_snippet_html() can escape the text around them.
+ * (ts_headline turns what looks like an HTML tag into a space; the text
+ * between stays.) $1 inbox, $2 outbox, $3 the words, and after ?before=
+ * $4, $5 the created_at and id of that message. */
+#define SEARCH_TSQ "search_query($3, false)"
 #define SEARCH_STREAM(box, cursor, dir) \
 	"(SELECT m.id, m.created_at FROM messages m WHERE " box \
 	" AND m.search @@ " SEARCH_TSQ cursor \
@@ -38,10 +48,13 @@
 	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \
 	" m.created_at AS time," \
 	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
-	" rt.subject, ts_headline('simple', m.body, " SEARCH_TSQ "," \
-	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0') AS headline" \
+	" rt.subject, h.headline, search_cut(m.body, h.headline, false) AS cut_start," \
+	" search_cut(m.body, h.headline, true) AS cut_end" \
 	" FROM hit JOIN messages m ON m.id = hit.id" \
 	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
+	" CROSS JOIN LATERAL (SELECT ts_headline('simple', m.body, search_query($3, true)," \
+	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0') AS headline" \
+	" OFFSET 0) h" \
 	" ORDER BY m.created_at " dir ", m.id " dir
 #define SEARCH_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ($4::timestamptz, $5::uuid)"
 
@@ -71,7 +84,7 @@ static const struct form search_form_decl = { search_fields };
 /* The HTML of a ts_headline snippet: the text escaped with buf_put_html,
  * each \x02 ... \x03 hit wrapped in <mark>...</mark> (always balanced).
  * Returns an arena string. */
-static const char *search_snippet(struct arena *a, const char *s)
+static const char *search_snippet_html(struct arena *a, const char *s)
 {
 	struct buf b = BUF_INIT;
 	const char *out;
@@ -99,15 +112,15 @@ static const char *search_snippet(struct arena *a, const char *s)
 	return out;
 }
 
-/* Makes each hit's ts_headline into "snippet_html" (search_snippet()). */
+/* Makes each hit's ts_headline into "snippet_html" (search_snippet_html()). */
 static void search_snippets(struct arena *a, struct tv *rows)
 {
 	for (size_t i = 0; i < rows->u.list.n; i++) {
 		struct tv *m = rows->u.list.items[i], *h = tv_get(m, "headline");
 
-		/* HTML built by search_snippet() from escaped text: the one
+		/* HTML built by search_snippet_html() from escaped text: the one
 		 * value the template prints raw ({{{snippet_html}}}). */
-		tv_set_str(a, m, "snippet_html", search_snippet(a, h ? h->u.str.s : ""));
+		tv_set_str(a, m, "snippet_html", search_snippet_html(a, h ? h->u.str.s : ""));
 	}
 }
 
