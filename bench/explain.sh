@@ -30,10 +30,8 @@ fi
 BIG='messages|conversation_members|users|sessions|inboxes|outboxes|memberships'
 
 # The statements, from the same objects the app is linked from.
-gcc -I"$SRCDIR/src" -I"$BUILDDIR" $(pkg-config --cflags libpq) -o "$out/stmts" \
-	"$SRCDIR/bench/stmts.c" "$BUILDDIR/libcarebox.a" \
-	$(pkg-config --libs libpq libsodium) -lfcgi -luuid
-"$out/stmts" >"$out/stmts.tsv"
+make -C "$BUILDDIR" bench/stmts >/dev/null
+"$BUILDDIR/bench/stmts" >"$out/stmts.tsv"
 
 # The parameters: the busiest bench user (session "bench-1" of gen.sql).
 psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 -d "$db" >"$out/params" <<'SQL'
@@ -47,7 +45,7 @@ WITH u AS (
 	WHERE c.user_id = u.id AND NOT c.archived AND c.received > 0
 	ORDER BY c.messages DESC, 1 LIMIT 1
 ), sb AS (
-	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ websearch_to_tsquery('simple', 'prescription')
+	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ search_query('prescription', false)
 	AND (m.inbox_id = u.inbox OR m.outbox_id = u.outbox) ORDER BY m.created_at DESC, m.id DESC OFFSET 990 LIMIT 1
 )
 SELECT 'TOKEN', token FROM u

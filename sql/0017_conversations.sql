@@ -185,5 +185,5 @@ SELECT inbox_recount();
 -- Archiving is the conversation's now; messages keep their read state.
 -- A person's received messages, newest first (search walks them).
 DROP INDEX messages_inbox;
-CREATE INDEX messages_received ON messages (inbox_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS messages_received ON messages (inbox_id, created_at DESC, id DESC);
 ALTER TABLE messages DROP COLUMN archived;
