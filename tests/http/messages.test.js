@@ -268,3 +268,16 @@ test('Find narrows the people offered in the compose form', async () => {
   const chosen = await w.doc.c.get(`/messages/new?to=${w.col.id}&find=second`);
   assert.ok(options(chosen.text).includes(w.col.id), 'the chosen person stays offered');
 });
+
+test('a thread read in w3m keeps its paragraphs and line breaks', async () => {
+  const { execFileSync } = require('node:child_process');
+  const x = await world('W3');
+  const root = await send(x.pat, x.doc, 'Lines', 'Dear Dana,\nline two\nline three\n\nBest,\nPaula');
+  const page = await x.doc.c.get(`/messages/${root}`);
+  const dump = execFileSync('w3m', ['-dump', '-T', 'text/html', '-cols', '120', '-O', 'UTF-8'], { input: page.text }).toString();
+  const lines = dump.split('\n').map((l) => l.trim());
+  const at = lines.indexOf('Dear Dana,');
+  assert.ok(at >= 0, `the first line stands alone:\n${dump}`);
+  assert.deepEqual(lines.slice(at, at + 6), ['Dear Dana,', 'line two', 'line three', '', 'Best,', 'Paula'],
+    'each line on its own, the paragraphs apart');
+});
