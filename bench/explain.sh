@@ -45,7 +45,7 @@ WITH u AS (
 	WHERE c.user_id = u.id AND NOT c.archived AND c.received > 0
 	ORDER BY c.messages DESC, 1 LIMIT 1
 ), sb AS (
-	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ search_query('prescription', false)
+	SELECT m.id, m.created_at FROM messages m, u WHERE m.search @@ search_query('prescription')
 	AND (m.inbox_id = u.inbox OR m.outbox_id = u.outbox) ORDER BY m.created_at DESC, m.id DESC OFFSET 990 LIMIT 1
 )
 SELECT 'TOKEN', token FROM u

@@ -2,6 +2,7 @@
  * messages (sent or received), newest first, keyset-paged like the inbox. */
 #include "page.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "msg.h"
@@ -13,9 +14,8 @@
 /* What a search matches is decided by sql/0018_search.sql: search_query()
  * makes the text into a tsquery that needs every word, each as the start
  * of a word or by its English stem, built from lexemes so that nothing
- * typed is an operator (and, with marks true, into the one of what the
- * snippet marks); search_cut() tells whether the snippet left words out
- * before or after it (the template shows "…" there).
+ * typed is an operator; search_marks() gives the words and stems a
+ * snippet marks (search_snippet(), here: cheaper than ts_headline by far).
  *
  * How to find the newest hits depends on how common the words are: a word
  * in a quarter of all messages is found at once by walking the viewer's
@@ -26,16 +26,10 @@
  * from the text and weighs the words (and word starts) by the column's
  * statistics. The viewer's two ordered streams (received, sent: disjoint,
  * as nobody writes to themself) each stop after 11 hits; the newest 11 of
- * those are the page, and only they get their thread's subject and a
- * snippet (ts_headline, computed once per row: the OFFSET 0 keeps the
- * planner from copying it into each use). The snippet
- * marks the hits with \x02 ... \x03: bodies never contain control
- * characters (msg_body_problem refuses them), so the markers are
- * unambiguous and search_snippet_html() can escape the text around them.
- * (ts_headline turns what looks like an HTML tag into a space; the text
- * between stays.) $1 inbox, $2 outbox, $3 the words, and after ?before=
- * $4, $5 the created_at and id of that message. */
-#define SEARCH_TSQ "search_query($3, false)"
+ * those are the page, and only they get their thread's subject and their
+ * text. $1 inbox, $2 outbox, $3 the words, and after ?before= $4, $5 the
+ * created_at and id of that message. */
+#define SEARCH_TSQ "search_query($3)"
 #define SEARCH_STREAM(box, cursor, dir) \
 	"(SELECT m.id, m.created_at FROM messages m WHERE " box \
 	" AND m.search @@ " SEARCH_TSQ cursor \
@@ -48,13 +42,9 @@
 	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \
 	" m.created_at AS time," \
 	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
-	" rt.subject, h.headline, search_cut(m.body, h.headline, false) AS cut_start," \
-	" search_cut(m.body, h.headline, true) AS cut_end" \
+	" rt.subject, m.body, search_marks($3) AS marks" \
 	" FROM hit JOIN messages m ON m.id = hit.id" \
 	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
-	" CROSS JOIN LATERAL (SELECT ts_headline('simple', m.body, search_query($3, true)," \
-	" E'StartSel=\\x02, StopSel=\\x03, MaxWords=30, MinWords=12, ShortWord=0') AS headline" \
-	" OFFSET 0) h" \
 	" ORDER BY m.created_at " dir ", m.id " dir
 #define SEARCH_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ($4::timestamptz, $5::uuid)"
 
@@ -81,46 +71,131 @@ static const struct field search_fields[] = {
 };
 static const struct form search_form_decl = { search_fields };
 
-/* The HTML of a ts_headline snippet: the text escaped with buf_put_html,
- * each \x02 ... \x03 hit wrapped in <mark>...</mark> (always balanced).
- * Returns an arena string. */
-static const char *search_snippet_html(struct arena *a, const char *s)
+#define SNIPPET_WORDS 30	/* words a snippet shows at most */
+#define SNIPPET_BEFORE 10	/* of them, before the first marked word */
+
+/* 1 if byte `c` is part of a word: a letter or digit, or any byte of a
+ * multi-byte UTF-8 character (letters beyond ASCII). */
+static int word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+/* 1 if the word of `n` bytes at `w` starts with one of `marks` (words
+ * separated by single spaces, lower case), ASCII letters in any case. */
+static int word_marked(const char *w, size_t n, const char *marks)
+{
+	while (*marks) {
+		size_t m = strcspn(marks, " "), i = 0;
+
+		while (i < m && i < n && tolower((unsigned char)w[i]) == marks[i])
+			i++;
+		if (m > 0 && i == m)
+			return 1;
+		marks += m + (marks[m] == ' ');
+	}
+	return 0;
+}
+
+/* Appends text `s` of `n` bytes, escaped, each run of white space as one
+ * space. */
+static void put_text(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0, run;
+
+	while (i < n) {
+		for (run = 0; i + run < n && !strchr(" \t\r\n", s[i + run]); run++)
+			;
+		buf_put_html(b, s + i, run);
+		i += run;
+		if (i < n)
+			buf_putc(b, ' ');
+		while (i < n && strchr(" \t\r\n", s[i]))
+			i++;
+	}
+}
+
+/* Finds the next word of `body` (`n` bytes) from *i: its start into *ws,
+ * and *i past it. Returns 0 when there is none. */
+static int next_word(const char *body, size_t n, size_t *i, size_t *ws)
+{
+	while (*i < n && !word_byte((unsigned char)body[*i]))
+		(*i)++;
+	if (*i == n)
+		return 0;
+	*ws = *i;
+	while (*i < n && word_byte((unsigned char)body[*i]))
+		(*i)++;
+	return 1;
+}
+
+/* The snippet of message text `body` for a search whose words and their
+ * stems are `marks` (search_marks(): lower case, space-separated), as
+ * HTML: the whole text if it has at most SNIPPET_WORDS words, else that
+ * many, from a few before the first word that starts with a mark (the
+ * text's start when none does: a hit in the subject), escaped, white space as single spaces, each marked word in
+ * <mark>, and "…" where words were left out before or after. Arena
+ * string. */
+static const char *search_snippet(struct arena *a, const char *body, const char *marks)
 {
 	struct buf b = BUF_INIT;
+	size_t n = strlen(body), words = 0, first = (size_t)-1, start, end, i = 0, w, ws, prev;
 	const char *out;
-	int open = 0;
 
-	while (*s) {
-		size_t n = strcspn(s, "\x02\x03");
-
-		buf_put_html(&b, s, n);
-		s += n;
-		if (*s == '\x02' && !open) {
-			buf_puts(&b, "<mark>");
-			open = 1;
-		} else if (*s == '\x03' && open) {
-			buf_puts(&b, "</mark>");
-			open = 0;
-		}
-		if (*s)
-			s++;
+	while (next_word(body, n, &i, &ws)) {
+		if (first == (size_t)-1 && word_marked(body + ws, i - ws, marks))
+			first = words;
+		words++;
 	}
-	if (open)
-		buf_puts(&b, "</mark>");
-	out = arena_strdup(a, b.data ? b.data : "");
+	if (first == (size_t)-1)
+		first = 0;
+	start = first > SNIPPET_BEFORE ? first - SNIPPET_BEFORE : 0;
+	if (words <= SNIPPET_WORDS)
+		start = 0;
+	else if (start > words - SNIPPET_WORDS)
+		start = words - SNIPPET_WORDS;
+	end = start + SNIPPET_WORDS < words ? start + SNIPPET_WORDS : words;
+	/* From the text's start (its leading white space aside) when the
+	 * window begins it, else from the window's first word after "…". */
+	prev = strspn(body, " \t\r\n");
+	if (start > 0)
+		buf_puts(&b, "…");
+	for (i = 0, w = 0; w < end && next_word(body, n, &i, &ws); w++) {
+		if (w >= start) {
+			if (w > start || start == 0)
+				put_text(&b, body + prev, ws - prev);
+			if (word_marked(body + ws, i - ws, marks))
+				buf_puts(&b, "<mark>");
+			buf_put_html(&b, body + ws, i - ws);
+			if (word_marked(body + ws, i - ws, marks))
+				buf_puts(&b, "</mark>");
+		}
+		prev = i;
+	}
+	if (end < words) {
+		buf_puts(&b, "…");
+	} else {
+		/* The text's end, its trailing white space aside. */
+		while (n > prev && strchr(" \t\r\n", body[n - 1]))
+			n--;
+		put_text(&b, body + prev, n - prev);
+	}
+	out = arena_strndup(a, b.len ? b.data : "", b.len);
 	buf_free(&b);
 	return out;
 }
 
-/* Makes each hit's ts_headline into "snippet_html" (search_snippet_html()). */
+/* Gives each hit its "snippet_html" (search_snippet()). */
 static void search_snippets(struct arena *a, struct tv *rows)
 {
 	for (size_t i = 0; i < rows->u.list.n; i++) {
-		struct tv *m = rows->u.list.items[i], *h = tv_get(m, "headline");
+		struct tv *m = rows->u.list.items[i], *body = tv_get(m, "body");
+		struct tv *marks = tv_get(m, "marks");
 
-		/* HTML built by search_snippet_html() from escaped text: the one
-		 * value the template prints raw ({{{snippet_html}}}). */
-		tv_set_str(a, m, "snippet_html", search_snippet_html(a, h ? h->u.str.s : ""));
+		/* HTML built by search_snippet() from escaped text: the one value
+		 * the template prints raw ({{{snippet_html}}}). */
+		tv_set_str(a, m, "snippet_html", search_snippet(a, body ? body->u.str.s : "",
+								 marks ? marks->u.str.s : ""));
 	}
 }
 

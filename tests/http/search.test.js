@@ -136,9 +136,9 @@ test('a snippet shows "…" where it was cut, and only there', async () => {
   await send(x.pat, x.doc, 'Start', `${t}start ${words(60, 'later')} the end.`);
   // The hit last: cut at the start only.
   await send(x.pat, x.doc, 'End', `${words(60, 'early')} last ${t}end.`);
-  // Short: the whole text, no "…".
-  await send(x.pat, x.doc, 'Short', `  Just ${t}short here.  `);
-  // A tag-like bit inside the passage, which ts_headline turns into a space.
+  // Short: the whole text, no "…" (also with its hit past the words shown before a hit).
+  await send(x.pat, x.doc, 'Short', `  Just ${words(15, 'lead')} ${t}short here.  `);
+  // A tag-like bit: text like any other, shown as written (escaped).
   await send(x.pat, x.doc, 'Tag', `<b>${t}tag</b> ${words(50, 'more')}`);
   await send(x.pat, x.doc, 'Tag short', `Before <i>${t}italic</i> after.`);
 
@@ -157,12 +157,12 @@ test('a snippet shows "…" where it was cut, and only there', async () => {
   assert.match(end.snippet, new RegExp(`^…[^…]+ last <mark>${t}end</mark>\\.$`), 'cut at the start only');
   const short = await one(`${t}short`);
   assert.doesNotMatch(short.snippet, /…/, 'not cut: no "…"');
-  assert.match(short.text, new RegExp(`Just ${t}short here\\.`));
+  assert.match(short.text, new RegExp(`^Just lead0 [^…]+ lead14 ${t}short here\\.$`));
   const tagged = await one(`${t}tag`);
-  assert.match(tagged.snippet, new RegExp(`^\\s*<mark>${t}tag</mark>\\s+more0 [^…]+…$`), 'a tag at the start is no cut');
+  assert.match(tagged.snippet, new RegExp(`^&lt;b&gt;<mark>${t}tag</mark>&lt;/b&gt; more0 [^…]+…$`), 'a tag at the start is no cut');
   const tagShort = await one(`${t}italic`);
   assert.doesNotMatch(tagShort.snippet, /…/, 'a short text with a tag in it is not cut');
-  assert.match(tagShort.text, new RegExp(`Before\\s+${t}italic\\s+after\\.`));
+  assert.match(tagShort.text, new RegExp(`^Before <i>${t}italic</i> after\\.$`), 'shown as written');
 });
 
 test('paging a search by a word start and forms: ten at a time, both ways', async () => {
