@@ -13,7 +13,7 @@
 #include "db.h"
 #include "dirlist.h"
 #include "log.h"
-#include "sess.h"
+#include "prune.h"
 
 static void usage(void)
 {
@@ -26,9 +26,10 @@ static void usage(void)
 	      "              asked on the terminal or read as one line from standard input\n"
 	      "  seed-demo   load the demo clinics, their staff, patients and history (once)\n"
 	      "  prune [--batch N]\n"
-	      "              delete expired sessions, old form tokens, login failures and\n"
-	      "              one-time links, N rows per statement (default 1000); safe to\n"
-	      "              run while carebox serves, e.g. hourly; the audit log stays\n"
+	      "              delete expired sessions, old form tokens, login failures,\n"
+	      "              one-time links and finished jobs, N rows per statement\n"
+	      "              (default 1000); safe to run while carebox serves; carebox-worker\n"
+	      "              runs the same every hour; the audit log stays\n"
 	      "  create-roles\n"
 	      "              create the roles carebox (owner) and carebox_app (the app's)\n"
 	      "              if missing; what their statements carry stays out of\n"
@@ -41,24 +42,6 @@ static void usage(void)
 	      "  CAREBOX_DATADIR (default " CAREBOX_DATADIR ")\n", stderr);
 }
 
-/* Runs one query with parameters; logs the error (db_log_failure: never a
- * value or row it quotes) and returns -1 on failure, else the number of
- * rows it returned or, for a command without RETURNING, the number of rows
- * it changed. */
-static int run(PGconn *c, const char *sql, int n, const char *const *p)
-{
-	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	int rows = st == PGRES_TUPLES_OK ? PQntuples(res) : atoi(PQcmdTuples(res));
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		db_log_failure(sql, res, c);
-		rows = -1;
-	}
-	PQclear(res);
-	return rows;
-}
-
 /* Applies one migration file if it is not recorded yet, in a transaction.
  * Returns 1 if applied, 0 if already there, -1 on error (rolled back). */
 static int apply_one(PGconn *c, const char *dir, const char *name)
@@ -68,11 +51,11 @@ static int apply_one(PGconn *c, const char *dir, const char *name)
 	PGresult *res;
 	int rc = -1, seen;
 
-	if (run(c, "BEGIN", 0, NULL) < 0)
+	if (db_conn_run(c, "BEGIN", 0, NULL) < 0)
 		return -1;
-	seen = run(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+	seen = db_conn_run(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
 	if (seen != 0) {
-		run(c, "ROLLBACK", 0, NULL);
+		db_conn_run(c, "ROLLBACK", 0, NULL);
 		return seen > 0 ? 0 : -1;
 	}
 	buf_printf(&path, "%s/%s", dir, name);
@@ -88,14 +71,14 @@ static int apply_one(PGconn *c, const char *dir, const char *name)
 		goto out;
 	}
 	PQclear(res);
-	if (run(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, p) < 0 ||
-	    run(c, "COMMIT", 0, NULL) < 0)
+	if (db_conn_run(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, p) < 0 ||
+	    db_conn_run(c, "COMMIT", 0, NULL) < 0)
 		goto out;
 	printf("applied %s\n", name);
 	rc = 1;
 out:
 	if (rc < 0)
-		run(c, "ROLLBACK", 0, NULL);
+		db_conn_run(c, "ROLLBACK", 0, NULL);
 	buf_free(&path);
 	buf_free(&sql);
 	return rc;
@@ -115,9 +98,9 @@ static int migrate(PGconn *c, const char *datadir)
 	while (names && names[n])
 		n++;
 	if (names == NULL ||
-	    run(c, "SET client_min_messages = warning", 0, NULL) < 0 ||
-	    run(c, "SELECT pg_advisory_lock(72173)", 0, NULL) < 0 ||
-	    run(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    db_conn_run(c, "SET client_min_messages = warning", 0, NULL) < 0 ||
+	    db_conn_run(c, "SELECT pg_advisory_lock(72173)", 0, NULL) < 0 ||
+	    db_conn_run(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 		   " version text PRIMARY KEY,"
 		   " applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL) < 0)
 		rc = 1;
@@ -161,7 +144,7 @@ static int create_roles(PGconn *c)
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
-		if (run(c, sql[i], 0, NULL) < 0)
+		if (db_conn_run(c, sql[i], 0, NULL) < 0)
 			return 1;
 	printf("roles carebox (owner) and carebox_app (the app's) are ready\n");
 	return 0;
@@ -239,7 +222,7 @@ static int create_user(PGconn *c, int argc, char **argv)
 	{
 		const char *p[6] = { email, first, last, role, hash, clinic };
 
-		if (run(c, "WITH c AS (INSERT INTO clinics (name) VALUES ($6)"
+		if (db_conn_run(c, "WITH c AS (INSERT INTO clinics (name) VALUES ($6)"
 			   " ON CONFLICT ((lower(name))) DO UPDATE SET name = clinics.name RETURNING id),"
 			   " u AS (INSERT INTO users (email, first_name, last_name, password_hash)"
 			   " VALUES ($1, $2, $3, $5) RETURNING id)"
@@ -274,7 +257,7 @@ static int demo_people_of(PGconn *c, const char *clinic)
 		if (strcmp(demo_people[i][4], clinic) != 0)
 			continue;
 		if (auth_hash("carebox-demo", hash) < 0 ||
-		    run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name,"
+		    db_conn_run(c, "WITH u AS (INSERT INTO users (email, first_name, last_name,"
 			   " password_hash, created_at) VALUES ($1, $2, $3, $5,"
 			   " now() - interval '30 days') RETURNING id)"
 			   " INSERT INTO memberships (clinic_id, user_id, role, created_at)"
@@ -291,7 +274,7 @@ static int demo_people_of(PGconn *c, const char *clinic)
  * or -1. */
 static int demo_messages(PGconn *c)
 {
-	return run(c, "WITH p AS (SELECT u.email, i.id AS inbox, o.id AS outbox FROM users u"
+	return db_conn_run(c, "WITH p AS (SELECT u.email, i.id AS inbox, o.id AS outbox FROM users u"
 		   " JOIN inboxes i ON i.user_id = u.id JOIN outboxes o ON o.user_id = u.id"
 		   " WHERE u.email LIKE '%@demo.test'),"
 		   " root AS (INSERT INTO messages (inbox_id, outbox_id, subject, body, read, read_at,"
@@ -326,8 +309,8 @@ static int demo_clinic(PGconn *c)
 
 	/* Its staff sign in with the password alone, so that the demo stays
 	 * two clicks; Demo Vets, like every new clinic, asks for two steps. */
-	if (run(c, "INSERT INTO clinics (name, staff_two_step) VALUES ($1, false)", 1, clinic) < 0 ||
-	    run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
+	if (db_conn_run(c, "INSERT INTO clinics (name, staff_two_step) VALUES ($1, false)", 1, clinic) < 0 ||
+	    db_conn_run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
 		   " SELECT c.id, d, time '08:00', time '17:00' FROM clinics c, generate_series(1, 5) d"
 		   " WHERE c.name = $1 UNION ALL"
 		   " SELECT c.id, 6, time '09:00', time '12:00' FROM clinics c WHERE c.name = $1", 1, clinic) < 0 ||
@@ -335,7 +318,7 @@ static int demo_clinic(PGconn *c)
 		return -1;
 	/* Some history, oldest first: how the staff and patients came in (the
 	 * clinic's entries) and logins (the person's own: no clinic). */
-	if (run(c, "INSERT INTO audit_log (at, clinic_id, actor_id, subject_id, action, detail, address)"
+	if (db_conn_run(c, "INSERT INTO audit_log (at, clinic_id, actor_id, subject_id, action, detail, address)"
 		   " SELECT now() - h.ago, CASE WHEN h.action <> 'login' THEN c.id END, a.id, s.id,"
 		   " h.action, h.detail, '127.0.0.1'"
 		   " FROM clinics c, (VALUES"
@@ -357,7 +340,7 @@ static int demo_clinic(PGconn *c)
  * changed (0 or 1), or -1. */
 static int demo_clinic_profile(PGconn *c)
 {
-	return run(c, "UPDATE clinics SET kind = 'medical', address_line1 = '12 Harley Street',"
+	return db_conn_run(c, "UPDATE clinics SET kind = 'medical', address_line1 = '12 Harley Street',"
 		   " postcode = 'W1G 9PG', city = 'London', country = 'United Kingdom',"
 		   " phone = '+44 20 7946 0000', public_email = 'reception@democlinic.example',"
 		   " time_zone = 'Europe/London', prescription_fee = 9.50, currency = 'GBP',"
@@ -373,14 +356,14 @@ static int demo_vets(PGconn *c)
 {
 	const char *clinic[1] = { "Demo Vets" };
 
-	if (run(c, "INSERT INTO clinics (name, kind, address_line1, address_line2, postcode,"
+	if (db_conn_run(c, "INSERT INTO clinics (name, kind, address_line1, address_line2, postcode,"
 		   " city, country, phone, public_email, time_zone, prescription_fee, currency,"
 		   " description) VALUES ($1, 'veterinary', '350 West 42nd Street', 'Suite 5',"
 		   " 'NY 10036', 'New York', 'United States', '+1 212 555 0142',"
 		   " 'hello@demovets.example', 'America/New_York', 25.00, 'USD',"
 		   " 'Care for cats, dogs and small pets in Midtown Manhattan: check-ups,"
 		   " vaccinations and repeat prescriptions.')", 1, clinic) < 0 ||
-	    run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
+	    db_conn_run(c, "INSERT INTO clinic_hours (clinic_id, weekday, opens, closes)"
 		   " SELECT c.id, d, time '08:00', time '18:00' FROM clinics c, generate_series(1, 5) d"
 		   " WHERE c.name = $1", 1, clinic) < 0)
 		return -1;
@@ -395,17 +378,17 @@ static int demo_family(PGconn *c)
 {
 	int son, member, dog;
 
-	son = run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, last_name,"
+	son = db_conn_run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, last_name,"
 		  " date_of_birth, relationship, notes) SELECT u.id, 'person', 'Sam', 'Jones',"
 		  " date '2016-04-09', 'son', E'Allergic to penicillin.\nMild asthma: salbutamol"
 		  " inhaler when needed.' FROM users u WHERE u.email = 'patient@demo.test'"
 		  " AND NOT EXISTS (SELECT 1 FROM care_recipients r WHERE r.owner_id = u.id"
 		  " AND r.kind = 'person')", 0, NULL);
-	member = run(c, "INSERT INTO memberships (clinic_id, user_id, role, created_at)"
+	member = db_conn_run(c, "INSERT INTO memberships (clinic_id, user_id, role, created_at)"
 		     " SELECT c.id, u.id, 'patient', now() - interval '20 days' FROM clinics c, users u"
 		     " WHERE c.name = 'Demo Vets' AND u.email = 'patient@demo.test'"
 		     " ON CONFLICT (clinic_id, user_id) DO NOTHING", 0, NULL);
-	dog = run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, date_of_birth,"
+	dog = db_conn_run(c, "INSERT INTO care_recipients (owner_id, kind, first_name, date_of_birth,"
 		  " species, breed, sex, neutered, weight_kg, microchip, notes)"
 		  " SELECT u.id, 'pet', 'Biscuit', date '2019-06-02', 'dog', 'beagle', 'male', true,"
 		  " 12.4, '985112004512398', 'Sensitive stomach: chicken-free food only.'"
@@ -424,17 +407,17 @@ static int seed_demo(PGconn *c)
 	const char *names[2] = { "Demo Clinic", "Demo Vets" }, *loaded[3];
 	int has_clinic, has_vets, profile = 0, family = 0, n = 0;
 
-	if (run(c, "BEGIN", 0, NULL) < 0)
+	if (db_conn_run(c, "BEGIN", 0, NULL) < 0)
 		return 1;
-	has_clinic = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[0]);
-	has_vets = run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[1]);
+	has_clinic = db_conn_run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[0]);
+	has_vets = db_conn_run(c, "SELECT 1 FROM clinics WHERE name = $1", 1, &names[1]);
 	if (has_clinic < 0 || has_vets < 0 ||
 	    (!has_clinic && demo_clinic(c) < 0) ||
 	    (profile = demo_clinic_profile(c)) < 0 ||
 	    (!has_vets && demo_vets(c) < 0) ||
 	    (family = demo_family(c)) < 0 ||
-	    run(c, "COMMIT", 0, NULL) < 0) {
-		run(c, "ROLLBACK", 0, NULL);
+	    db_conn_run(c, "COMMIT", 0, NULL) < 0) {
+		db_conn_run(c, "ROLLBACK", 0, NULL);
 		return 1;
 	}
 	if (!has_clinic)
@@ -452,75 +435,32 @@ static int seed_demo(PGconn *c)
 	return 0;
 }
 
-/* A bounded DELETE of the rows of `table` (primary key `key`) for which
- * `pred` holds: at most $1 rows, picked by the subquery. The predicate is
- * repeated outside it because PostgreSQL re-checks only the outer one on a
- * row changed meanwhile: a session touched just now then stays. */
-#define PRUNE(table, key, pred) \
-	"DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table \
-	" WHERE " pred " LIMIT $1) AND " pred
+/* Prints what prune_run() removed from `table`, or where it stopped. */
+static void prune_print(void *arg, const char *table, long removed, int failed)
+{
+	(void)arg;
+	if (failed) {
+		fprintf(stderr, "carebox-admin: prune stopped at %s (%ld rows removed)\n", table,
+			removed);
+		return;
+	}
+	printf("%s: %ld removed\n", table, removed);
+	fflush(stdout);
+}
 
-/* Every row that can no longer matter, per table; the audit log is never
- * pruned. The intervals mirror where the rows are read. */
-static const struct {
-	const char *table, *sql;
-} prune_stmts[] = {
-	/* SESS_DEAD (sess.h): what sess_load no longer takes. Live sessions
-	 * are few (the app drops a user's dead ones at login), so this
-	 * predicate has no index: one on last_seen_at would cost every
-	 * session touch its HOT update. */
-	{ "sessions", PRUNE("sessions", "token_hash", SESS_DEAD) },
-	/* A form token stops a resend of its form. That form also carries its
-	 * session's CSRF token, so it is dead after 12 hours; a week is ample. */
-	{ "form_tokens", PRUNE("form_tokens", "token", "used_at < now() - interval '7 days'") },
-	/* An account's pause counts its failures of the last day; addresses
-	 * count the last 15 minutes, or hour (throttle.c, sql/0014). */
-	{ "login_failures", PRUNE("login_failures", "id", "at < now() - interval '1 day'") },
-	{ "address_counts", PRUNE("address_counts", "ctid", "since < now() - interval '1 day'") },
-	/* A message kept when its session ended waits a week for its
-	 * writer's next login (page_message.c). */
-	{ "drafts", PRUNE("drafts", "id", "created_at < now() - interval '7 days'") },
-	/* A sign-in waits 5 minutes for its code (page_two_step.c). */
-	{ "login_steps", PRUNE("login_steps", "token_hash", "expires_at < now()") },
-	/* A link works once, within an hour (page_invite.c) or, to join a
-	 * clinic, seven days (page_patients.c). A dead one is kept
-	 * a week, so "did they ever use it?" can still be answered. */
-	{ "one_time_links", PRUNE("one_time_links", "token_hash",
-		"(expires_at < now() - interval '7 days' OR used_at < now() - interval '7 days')") },
-};
-
-/* Deletes the dead rows of each table in batches of --batch rows, each
- * batch a transaction of its own, so no lock is held for long; prints the
- * count per table. Stops at the first database error. */
+/* Deletes the dead rows of each table (prune_run) in batches of --batch
+ * rows, printing the count per table. Stops at the first database error. */
 static int prune(PGconn *c, int argc, char **argv)
 {
 	const char *arg = option(argc, argv, "--batch", "1000");
-	char *end, batch[24];
-	const char *p[1] = { batch };
+	char *end;
 	long n = strtol(arg, &end, 10);
 
 	if (*arg == '\0' || *end != '\0' || n < 1 || n > 1000000) {
 		usage();
 		return 2;
 	}
-	snprintf(batch, sizeof(batch), "%ld", n);
-	for (size_t i = 0; i < sizeof(prune_stmts) / sizeof(prune_stmts[0]); i++) {
-		long total = 0;
-		int got;
-
-		do {
-			got = run(c, prune_stmts[i].sql, 1, p);
-			total += got > 0 ? got : 0;
-		} while (got == n);
-		if (got < 0) {
-			fprintf(stderr, "carebox-admin: prune stopped at %s (%ld rows removed)\n",
-				prune_stmts[i].table, total);
-			return 1;
-		}
-		printf("%s: %ld removed\n", prune_stmts[i].table, total);
-		fflush(stdout);
-	}
-	return 0;
+	return prune_run(c, n, prune_print, NULL) < 0 ? 1 : 0;
 }
 
 /* The connection string for `command`: each connects as the role it

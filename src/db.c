@@ -12,6 +12,8 @@ struct db {
 	const char *conninfo;
 	int timeout_ms;
 	const struct db_stmt *const *sets;
+	const char *app_name;	/* application_name of its connections */
+	const char *on_connect;	/* a command each new connection runs, or NULL */
 	PGconn *conn;
 	time_t last_attempt;
 	char sqlstate[6];
@@ -31,7 +33,14 @@ struct db *db_new(const char *conninfo, int timeout_ms,
 	db->conninfo = conninfo;
 	db->timeout_ms = timeout_ms;
 	db->sets = sets;
+	db->app_name = "carebox";
 	return db;
+}
+
+void db_configure(struct db *db, const char *application_name, const char *on_connect)
+{
+	db->app_name = application_name;
+	db->on_connect = on_connect;
 }
 
 static void db_drop(struct db *db)
@@ -114,7 +123,8 @@ static PGresult *db_check(struct db *db, PGresult *res, const char *what)
 
 /* Sets the session up and prepares every statement: one round trip each,
  * once per connection, so a request never pays for parsing or planning
- * setup. Returns 0, or -1 after logging the failure. */
+ * setup; then runs the on_connect command, if any. Returns 0, or -1 after
+ * logging the failure. */
 static int db_setup(struct db *db)
 {
 	char ms[16];
@@ -140,6 +150,12 @@ static int db_setup(struct db *db)
 			PQclear(res);
 		}
 	}
+	if (db->on_connect) {
+		res = db_check(db, PQexec(db->conn, db->on_connect), db->on_connect);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
 	return 0;
 }
 
@@ -148,7 +164,7 @@ int db_ensure(struct db *db)
 	static const char *const keys[] = {
 		"dbname", "connect_timeout", "application_name", NULL
 	};
-	const char *vals[] = { db->conninfo, "3", "carebox", NULL };
+	const char *vals[] = { db->conninfo, "3", db->app_name, NULL };
 	time_t now = time(NULL);
 
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
@@ -275,6 +291,20 @@ void db_end_request(struct db *db)
 PGconn *db_conn(struct db *db)
 {
 	return db->conn;
+}
+
+int db_conn_run(PGconn *c, const char *sql, int n, const char *const *p)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	int rows = st == PGRES_TUPLES_OK ? PQntuples(res) : atoi(PQcmdTuples(res));
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		db_log_failure(sql, res, c);
+		rows = -1;
+	}
+	PQclear(res);
+	return rows;
 }
 
 void db_free(struct db *db)

@@ -14,13 +14,15 @@ struct db_stmt {
 struct db;
 
 /* The first keys of carebox's advisory locks, each a kind of thing locked
- * ("cb" 1, 2, 3, so that no other program's locks meet them); the second
- * key is the hash of the thing: an account being logged in to and a client
- * address (src/throttle.c), an e-mail address being written
- * (page_email_claim in src/page_signup.c). */
+ * ("cb" 1, 2, 3, 4, so that no other program's locks meet them); the
+ * second key is the hash of the thing: an account being logged in to and a
+ * client address (src/throttle.c), an e-mail address being written
+ * (page_email_claim in src/page_signup.c); or 0: the schedule of periodic
+ * jobs (jobs_schedule in src/jobs.c). */
 #define DB_LOCK_ACCOUNT "1667366913"
 #define DB_LOCK_ADDRESS "1667366914"
 #define DB_LOCK_EMAIL "1667366915"
+#define DB_LOCK_JOBS "1667366916"
 
 /* A handle that connects lazily with `conninfo` (a libpq connection string
  * or URI; "" means libpq's PG* environment variables) and, on each new
@@ -30,6 +32,13 @@ struct db;
  * db_free(). */
 struct db *db_new(const char *conninfo, int timeout_ms,
 		  const struct db_stmt *const *sets);
+
+/* Names the handle's connections `application_name` in PostgreSQL
+ * (pg_stat_activity; the default is "carebox") and runs the constant
+ * command `on_connect` (may be NULL) on each new one after its setup: the
+ * worker's LISTEN, which a new connection must repeat. Call before the
+ * first db_ensure(); nothing is copied. */
+void db_configure(struct db *db, const char *application_name, const char *on_connect);
 
 /* Connects if there is no usable connection (at most once a second while
  * the database is down). Returns 0 when connected, -1 otherwise. */
@@ -92,6 +101,14 @@ void db_log_failure(const char *what, const PGresult *res, PGconn *conn);
 
 /* The raw connection (NULL when not connected), for carebox-admin. */
 PGconn *db_conn(struct db *db);
+
+/* Runs `sql` with `n` text parameters `p` unprepared on the raw
+ * connection `c` (carebox-admin's, or db_conn() of a worker's: the rare
+ * statement not worth preparing on every connection, as prune's). Returns
+ * the number of rows it returned or, for a command without RETURNING, the
+ * number of rows it changed; -1 on failure, logged (db_log_failure: never
+ * a value or row it quotes). */
+int db_conn_run(PGconn *c, const char *sql, int n, const char *const *p);
 
 void db_free(struct db *db);
 

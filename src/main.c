@@ -1,18 +1,14 @@
-/* main.c - carebox: the master process that preforks and supervises workers. */
+/* main.c - carebox: reads its settings, binds the socket and runs the master (supervise.c) over the FastCGI workers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fcgiapp.h>
 #include <grp.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -21,27 +17,9 @@
 #include "route.h"
 #include "serve.h"
 #include "site.h"
+#include "supervise.h"
 #include "totp.h"
 #include "tpl.h"
-
-#define MAX_WORKERS 64
-
-struct worker {
-	pid_t pid;
-	time_t started;
-};
-
-static volatile sig_atomic_t got_stop, got_hup, got_chld;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGTERM || sig == SIGINT)
-		got_stop = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else if (sig == SIGCHLD)
-		got_chld = 1;
-}
 
 static void usage(void)
 {
@@ -137,123 +115,33 @@ static struct tpl_set *load_templates(const char *datadir)
 	return set;
 }
 
-static pid_t spawn(const struct serve_config *cfg)
-{
-	pid_t pid = fork();
+/* What the master hands its children and its SIGHUP handler. */
+struct master {
+	struct serve_config cfg;
+	const char *datadir;
+};
 
-	if (pid == 0) {
-		/* Signals stay blocked until the worker has its own handlers
-		 * (worker_signals unblocks them), so none is lost or caught
-		 * by the master's handlers in between. */
-		_exit(serve_worker(cfg));
-	}
-	if (pid < 0)
-		log_msg("fork: %s", strerror(errno));
-	return pid;
+/* A child: one FastCGI worker. */
+static int master_child(void *arg, int slot)
+{
+	(void)slot;
+	return serve_worker(&((struct master *)arg)->cfg);
 }
 
-static void signal_all(struct worker *w, int n, int sig)
+/* SIGHUP: re-reads the templates; with a good set, the workers are
+ * replaced (they finish their requests first) and the new ones use it;
+ * a broken set keeps the old workers and templates. */
+static int master_hup(void *arg)
 {
-	for (int i = 0; i < n; i++)
-		if (w[i].pid > 0)
-			kill(w[i].pid, sig);
-}
+	struct master *m = arg;
+	struct tpl_set *fresh = load_templates(m->datadir);
 
-/* Collects exited workers; logs deaths that were not asked for. Returns how
- * many are still alive. */
-static int reap(struct worker *w, int n, int stopping)
-{
-	int status, alive = 0;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int i = 0; i < n; i++) {
-			if (w[i].pid != pid)
-				continue;
-			w[i].pid = 0;
-			if (WIFSIGNALED(status) && !stopping)
-				log_msg("worker %d killed by signal %d", (int)pid, WTERMSIG(status));
-			else if (WIFEXITED(status) && WEXITSTATUS(status) && !stopping)
-				log_msg("worker %d exited with status %d", (int)pid, WEXITSTATUS(status));
-		}
-	}
-	for (int i = 0; i < n; i++)
-		alive += w[i].pid > 0;
-	return alive;
-}
-
-/* Starts workers in empty slots; a slot whose last worker lived under a
- * second waits a second, so a crash loop cannot spin. */
-static void fill(struct worker *w, int n, const struct serve_config *cfg)
-{
-	time_t now = time(NULL);
-
-	for (int i = 0; i < n; i++) {
-		if (w[i].pid > 0 || (w[i].started && now - w[i].started < 1))
-			continue;
-		w[i].pid = spawn(cfg);
-		w[i].started = now;
-	}
-}
-
-/* The supervision loop: respawn, reload on SIGHUP, stop on SIGTERM/SIGINT
- * after the workers have finished their requests. */
-static int supervise(struct serve_config *cfg, int n, const char *datadir)
-{
-	struct worker w[MAX_WORKERS] = { { 0, 0 } };
-	sigset_t block, oldmask;
-	struct sigaction sa;
-	struct timespec tick = { 1, 0 };
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-
-	fill(w, n, cfg);
-	log_msg("started %d workers", n);
-	while (!got_stop) {
-		/* Sleeps until a signal arrives, atomically unblocking them;
-		 * the timeout retries throttled slots. */
-		ppoll(NULL, 0, &tick, &oldmask);
-		if (got_chld) {
-			got_chld = 0;
-			reap(w, n, 0);
-		}
-		if (got_hup) {
-			struct tpl_set *fresh = load_templates(datadir);
-
-			got_hup = 0;
-			if (fresh) {
-				tpl_set_free((struct tpl_set *)cfg->tpl);
-				cfg->tpl = fresh;
-				log_msg("templates reloaded; replacing workers");
-				signal_all(w, n, SIGTERM);
-			}
-		}
-		if (!got_stop)
-			fill(w, n, cfg);
-	}
-	log_msg("stopping");
-	signal_all(w, n, SIGTERM);
-	for (int waited = 0; reap(w, n, 1) > 0; waited++) {
-		if (waited == 300) {
-			log_msg("workers still busy after 30s; killing them");
-			signal_all(w, n, SIGKILL);
-		}
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-	}
-	return 0;
+	if (fresh == NULL)
+		return 0;
+	tpl_set_free((struct tpl_set *)m->cfg.tpl);
+	m->cfg.tpl = fresh;
+	log_msg("templates reloaded; replacing workers");
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -261,7 +149,9 @@ int main(int argc, char **argv)
 	const char *sock = NULL, *group = NULL, *datadir = getenv("CAREBOX_DATADIR");
 	const char *db = getenv("CAREBOX_DATABASE_URL"), *tmo = getenv("CAREBOX_STATEMENT_TIMEOUT_MS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	struct serve_config cfg;
+	struct master m;
+	struct supervisor sup = { .child = master_child, .arg = &m, .on_hup = master_hup,
+				  .stop_wait_s = 30 };
 	int c, rc, print_routes = 0;
 
 	log_init("carebox");
@@ -275,7 +165,7 @@ int main(int argc, char **argv)
 		default: usage(); return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc || n < 1 || n > MAX_WORKERS) {
+	if (optind != argc || n < 1 || n > SUPERVISE_MAX) {
 		usage();
 		return 2;
 	}
@@ -285,33 +175,35 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	if (datadir == NULL || *datadir == '\0')
 		datadir = CAREBOX_DATADIR;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.conninfo = db ? db : "";
-	cfg.statement_timeout_ms = tmo ? atoi(tmo) : 5000;
-	if (cfg.statement_timeout_ms <= 0)
-		cfg.statement_timeout_ms = 5000;
+	memset(&m, 0, sizeof(m));
+	m.datadir = datadir;
+	m.cfg.conninfo = db ? db : "";
+	m.cfg.statement_timeout_ms = tmo ? atoi(tmo) : 5000;
+	if (m.cfg.statement_timeout_ms <= 0)
+		m.cfg.statement_timeout_ms = 5000;
 	if (site_init() < 0 || totp_init() < 0)
 		return 2;
 	if (auth_init() < 0) {
 		log_msg("libsodium failed to start");
 		return 1;
 	}
-	cfg.tpl = load_templates(datadir);
-	if (cfg.tpl == NULL)
+	m.cfg.tpl = load_templates(datadir);
+	if (m.cfg.tpl == NULL)
 		return 1;
 	if (FCGX_Init() != 0) {
 		log_msg("FCGX_Init failed");
 		return 1;
 	}
-	cfg.listen_fd = sock ? listen_unix(sock, group) : listen_stdin();
-	if (cfg.listen_fd < 0)
+	m.cfg.listen_fd = sock ? listen_unix(sock, group) : listen_stdin();
+	if (m.cfg.listen_fd < 0)
 		return 1;
 	/* Workers poll, then accept; a worker that loses the race for a
 	 * connection must not block in accept() (see serve.c). */
-	fcntl(cfg.listen_fd, F_SETFL, fcntl(cfg.listen_fd, F_GETFL) | O_NONBLOCK);
-	rc = supervise(&cfg, (int)n, datadir);
+	fcntl(m.cfg.listen_fd, F_SETFL, fcntl(m.cfg.listen_fd, F_GETFL) | O_NONBLOCK);
+	sup.n = (int)n;
+	rc = supervise(&sup);
 	if (sock)
 		unlink(sock);
-	tpl_set_free((struct tpl_set *)cfg.tpl);
+	tpl_set_free((struct tpl_set *)m.cfg.tpl);
 	return rc;
 }

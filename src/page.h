@@ -254,6 +254,12 @@ int page_clinic_profile_post(struct req *r);
 int page_clinics_get(struct req *r);
 int page_clinic_get(struct req *r);
 
+/* page_jobs.c: /admin/jobs (the clinic's background jobs) and
+ * /admin/jobs/{id}/retry ("Retry now" for a failed one) */
+extern const struct db_stmt page_jobs_stmts[];
+int page_jobs_get(struct req *r);
+int page_jobs_retry_post(struct req *r);
+
 /* page_inbox.c: the conversation lists /inbox, /sent and /archive,
  * latest first, MSG_PAGE at a time, keyset-paged with ?before=<root id> */
 extern const struct db_stmt page_inbox_stmts[];

@@ -6,6 +6,7 @@
 #include "attachment.h"
 #include "audit.h"
 #include "auth.h"
+#include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "page.h"
@@ -58,6 +59,8 @@ const struct route route_table[] = {
 	{ "/admin/invite",		page_admin_invite_get,	page_admin_invite_post,		ROLE_ADMIN },
 	{ "/admin/audit",		page_admin_audit_get,	NULL,				ROLE_ADMIN },
 	{ "/admin/clinic",		page_clinic_profile_get, page_clinic_profile_post,	ROLE_ADMIN },
+	{ "/admin/jobs",		page_jobs_get,		NULL,				ROLE_ADMIN },
+	{ "/admin/jobs/{id}/retry",	NULL,			page_jobs_retry_post,		ROLE_ADMIN },
 	{ "/clinics",			page_clinics_get,	NULL,				PUBLIC },
 	{ "/clinics/{id}",		page_clinic_get,	NULL,				PUBLIC },
 	{ "/inbox",			page_inbox_get,		NULL,				ROLE_ANY | SESSION_IN_QUERY },
@@ -98,6 +101,8 @@ const struct db_stmt *const route_stmts[] = {
 	page_message_stmts,
 	page_search_stmts,
 	attachment_stmts,
+	jobs_stmts,
+	page_jobs_stmts,
 	NULL
 };
 

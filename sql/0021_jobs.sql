@@ -1,0 +1,76 @@
+-- 0021_jobs.sql - the background job queue: work that runs outside a
+-- request (src/jobs.c declares the kinds; carebox-worker, src/worker.c,
+-- runs them). A request adds a job inside its own transaction, so the job
+-- commits with the change that needs it or not at all; a worker claims due
+-- jobs with FOR UPDATE SKIP LOCKED, so no two workers take the same one,
+-- and holds each for a lease: a job whose worker died (its lease ran out)
+-- is claimed again, its attempt counted.
+CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed', 'cancelled');
+
+CREATE TABLE jobs (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	kind text NOT NULL CHECK (length(kind) BETWEEN 1 AND 100),
+	payload jsonb NOT NULL DEFAULT '{}',
+	-- The clinic whose work it is (its admins see it); NULL: a system job
+	-- (prune), which admins see as counts only.
+	clinic_id uuid REFERENCES clinics,
+	-- At most one unfinished (queued or running) job per key: adding one
+	-- while another waits or runs adds nothing.
+	unique_key text CHECK (length(unique_key) BETWEEN 1 AND 200),
+	state job_state NOT NULL DEFAULT 'queued',
+	run_at timestamptz NOT NULL DEFAULT now(),	-- due from then (queued)
+	attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),	-- claims so far
+	max_attempts integer NOT NULL CHECK (max_attempts >= 1),
+	locked_by text CHECK (length(locked_by) <= 200),	-- the worker running it
+	lease_until timestamptz,		-- running: claimed again after this
+	last_error text CHECK (length(last_error) <= 1000),	-- never personal data
+	created_at timestamptz NOT NULL DEFAULT now(),
+	started_at timestamptz,			-- the last claim
+	finished_at timestamptz,		-- done, failed or cancelled
+	CHECK ((state = 'running') = (lease_until IS NOT NULL AND locked_by IS NOT NULL))
+);
+
+-- The claim: due queued jobs, oldest first; and running jobs whose lease
+-- ran out (few: one per worker at most, or a crash's).
+CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'queued';
+CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
+CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key)
+	WHERE state IN ('queued', 'running') AND unique_key IS NOT NULL;
+-- The admin page (src/page_jobs.c): a clinic's (or the system's) jobs by
+-- state and kind, the oldest queued one; its latest failures.
+CREATE INDEX jobs_clinic ON jobs (clinic_id, state, run_at) INCLUDE (kind);
+CREATE INDEX jobs_failed ON jobs (clinic_id, finished_at) WHERE state = 'failed';
+
+-- The jobs a clinic's admins see (src/page_jobs.c loads them FROM here),
+-- and the system's, of which they see counts only.
+CREATE FUNCTION clinic_jobs(clinic uuid) RETURNS SETOF jobs
+LANGUAGE sql STABLE AS $$
+	SELECT j.* FROM jobs j WHERE j.clinic_id = clinic
+$$;
+CREATE FUNCTION system_jobs() RETURNS SETOF jobs
+LANGUAGE sql STABLE AS $$
+	SELECT j.* FROM jobs j WHERE j.clinic_id IS NULL
+$$;
+
+-- Wakes the waiting workers (LISTEN carebox_jobs) when a job is added, or
+-- put back in the queue (a retry, "Retry now", a worker stopping): once
+-- per statement or row, delivered at commit, so a worker never looks for
+-- a job before it can see it; one that the transaction rolled back sends
+-- nothing. Several in one transaction reach a worker as one.
+CREATE FUNCTION jobs_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('carebox_jobs', '');
+	RETURN NULL;
+END;
+$$;
+CREATE TRIGGER jobs_added AFTER INSERT ON jobs
+	FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify();
+CREATE TRIGGER jobs_requeued AFTER UPDATE OF state ON jobs
+	FOR EACH ROW WHEN (NEW.state = 'queued' AND OLD.state <> 'queued')
+	EXECUTE FUNCTION jobs_notify();
+
+-- The app adds jobs and retries failed ones (the admin page); the worker,
+-- which connects as the app, claims and finishes them; prune deletes old
+-- finished ones. Nothing else.
+GRANT SELECT, INSERT, UPDATE, DELETE ON jobs TO carebox_app;
