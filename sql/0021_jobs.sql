@@ -53,22 +53,30 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Wakes the waiting workers (LISTEN carebox_jobs) when a job is added, or
--- put back in the queue (a retry, "Retry now", a worker stopping): once
--- per statement or row, delivered at commit, so a worker never looks for
--- a job before it can see it; one that the transaction rolled back sends
--- nothing. Several in one transaction reach a worker as one.
-CREATE FUNCTION jobs_notify() RETURNS trigger
+-- put back in the queue (a retry, "Retry now"): the notification names the
+-- job's kind, so a worker that does not run it sleeps on. It is delivered
+-- at commit, so a worker never looks for a job before it can see it; a
+-- transaction rolled back sends none, and the same kind's several in one
+-- transaction reach a worker as one.
+CREATE FUNCTION jobs_added() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_notify('carebox_jobs', '');
+	PERFORM pg_notify('carebox_jobs', k.kind) FROM (SELECT DISTINCT kind FROM added) k;
 	RETURN NULL;
 END;
 $$;
-CREATE TRIGGER jobs_added AFTER INSERT ON jobs
-	FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify();
+CREATE TRIGGER jobs_added AFTER INSERT ON jobs REFERENCING NEW TABLE AS added
+	FOR EACH STATEMENT EXECUTE FUNCTION jobs_added();
+CREATE FUNCTION jobs_requeued() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('carebox_jobs', NEW.kind);
+	RETURN NULL;
+END;
+$$;
 CREATE TRIGGER jobs_requeued AFTER UPDATE OF state ON jobs
 	FOR EACH ROW WHEN (NEW.state = 'queued' AND OLD.state <> 'queued')
-	EXECUTE FUNCTION jobs_notify();
+	EXECUTE FUNCTION jobs_requeued();
 
 -- The app adds jobs and retries failed ones (the admin page); the worker,
 -- which connects as the app, claims and finishes them; prune deletes old

@@ -113,6 +113,14 @@ const struct job_kind *jobs_kind(const char *name)
 	return k;
 }
 
+int jobs_runs(const char *name)
+{
+	for (int t = 0; t < jobs_ntables; t++)
+		if (jobs_find(jobs_tables[t], name))
+			return 1;
+	return 0;
+}
+
 int jobs_max_limit_ms(void)
 {
 	int max = 0;

@@ -90,6 +90,10 @@ int jobs_register(const struct job_kind *table);
 /* The kind named `name` of job_kinds or a registered table, or NULL. */
 const struct job_kind *jobs_kind(const char *name);
 
+/* 1 if this process runs kind `name` (a registered table has it), else 0:
+ * a worker woken for another kind (the notification names it) sleeps on. */
+int jobs_runs(const char *name);
+
 /* The longest limit_ms of the kinds this process runs, for a master that
  * waits for its workers to finish their jobs. */
 int jobs_max_limit_ms(void);

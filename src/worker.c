@@ -107,16 +107,16 @@ static int worker_stopping(void)
 	return worker_stop;
 }
 
-/* Drops the notifications that reached the connection. Returns 1 if there
- * was any. */
+/* Drops the notifications that reached the connection. Returns 1 if any
+ * was for a kind of job this process runs. */
 static int worker_drain(PGconn *c)
 {
 	PGnotify *n;
 	int any = 0;
 
 	while (c && (n = PQnotifies(c)) != NULL) {
+		any |= jobs_runs(n->extra);
 		PQfreemem(n);
-		any = 1;
 	}
 	return any;
 }
@@ -212,8 +212,10 @@ static int worker_run(void *arg, int slot_no)
 
 		/* A new connection: the periodic jobs are checked (a period
 		 * may have begun while the database was away). */
-		if (got == 0 && db_conn(db) != seen && (seen = db_conn(db)) != NULL)
+		if (got == 0 && db_conn(db) != seen && (seen = db_conn(db)) != NULL) {
+			log_msg("connected to the database; waiting for jobs");
 			got = jobs_schedule(db) < 0 ? -1 : 0;
+		}
 		if (got == 0)
 			got = jobs_claim(db, name, a, &j);
 		if (got < 0) {

@@ -60,8 +60,9 @@ static void make_due(const char *id)
 	q("UPDATE jobs SET run_at = now() WHERE id = $1", 1, &id);
 }
 
-/* Waits up to `ms` for a notification on the owner's connection, which
- * LISTENs on carebox_jobs. Returns 1 if one came. */
+/* Waits up to `ms` for a notification for a job of kind dbtest.once on
+ * the owner's connection, which LISTENs on carebox_jobs (the tests running
+ * beside this one add jobs of other kinds). Returns 1 if one came. */
 static int notified(int ms)
 {
 	struct pollfd pfd = { PQsocket(OWNER), POLLIN, 0 };
@@ -74,7 +75,7 @@ static int notified(int ms)
 		n = PQnotifies(OWNER);
 	}
 	for (; n; n = PQnotifies(OWNER)) {
-		got |= strcmp(n->relname, "carebox_jobs") == 0;
+		got |= strcmp(n->relname, "carebox_jobs") == 0 && strcmp(n->extra, "dbtest.once") == 0;
 		PQfreemem(n);
 	}
 	return got;
@@ -101,7 +102,7 @@ static void test_transactional_enqueue(void)
 	   jobs_enqueue(DB, "dbtest.once", NULL, NULL, NULL, NULL, id) == 1 &&
 	   db_command(DB, "COMMIT") == 0, "a job added in a transaction that commits");
 	is_str(count(), "1", "is there after the commit");
-	ok(notified(2000), "and the commit woke the workers (NOTIFY carebox_jobs)");
+	ok(notified(2000), "and the commit woke the workers (NOTIFY carebox_jobs, its kind)");
 	is_str(col(id, "state"), "queued", "queued");
 	is_str(col(id, "attempts"), "0", "never tried");
 	is_str(col(id, "max_attempts"), "2", "with its kind's max_attempts");

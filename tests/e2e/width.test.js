@@ -91,6 +91,12 @@ before(async () => {
   ids.thread = sent.headers.get('location').split('/').pop();
   assert.equal((await reply(c.doctor, ids.thread, `Dear patient, ${LONG_WORD} is fine.`)).status, 303);
   await send({ c: c.doctor }, { id: people.patient.id }, LONG_WORD.slice(0, 150), `Write to ${LONG_EMAIL('doc')}.`);
+  // Background jobs of the clinic (of a kind no worker runs), one waiting
+  // and one failed with a long error, for /admin/jobs.
+  await sql(`INSERT INTO jobs (kind, clinic_id, state, run_at, max_attempts, attempts, last_error, finished_at)
+    VALUES ($2, $1, 'queued', now() - interval '3 minutes', 1, 0, NULL, NULL),
+      ($2, $1, 'failed', now(), 1, 1, $3, now())`,
+  [ids.clinic, `width.${'k'.repeat(60)}`, `The provider answered ${LONG_WORD}`.slice(0, 1000)]);
 });
 
 // Logs `role` in through the form in the browser page (a visitor stays out).

@@ -86,6 +86,9 @@ const EXPECT = {
   '/admin/invite': { GET: [303, 403, 403, 200, 403, 403, 200], POST: [303, 403, 403, RUN, 403, 403, RUN] },
   '/admin/audit': { GET: [303, 403, 403, 200, 403, 403, 200] },
   '/admin/clinic': { GET: [303, 403, 403, 200, 403, 403, 200], POST: [303, 403, 403, RUN, 403, 403, RUN] },
+  '/admin/jobs': { GET: [303, 403, 403, 200, 403, 403, 200] },
+  // A failed job of the matrix's clinic.
+  '/admin/jobs/{id}/retry': { id: 'job', POST: [303, 403, 403, RUN, 403, 403, 404] },
   '/clinics': { GET: [200, 200, 200, 200, 200, 200, 200] },
   '/clinics/{id}': { id: 'clinic', GET: [200, 200, 200, 200, 200, 200, 200] },
   '/inbox': { GET: [303, 200, 200, 200, 200, 200, 200] },
@@ -152,6 +155,9 @@ before(async () => {
   assert.equal(sent.status, 303, 'the patient writes to the doctor with a file');
   ids.thread = sent.headers.get('location').split('/').pop();
   ids.attachment = (await sql('SELECT id FROM attachments WHERE message_id = $1', [ids.thread]))[0][0];
+  // (Of a kind no worker runs: it stays failed.)
+  ids.job = (await sql(`INSERT INTO jobs (kind, clinic_id, state, max_attempts, attempts, last_error, finished_at)
+    VALUES ('matrix.test', $1, 'failed', 1, 1, 'matrix failure', now()) RETURNING id`, [ids.clinic]))[0][0];
   assert.ok(ids.attachment, 'the file was stored');
 });
 
@@ -191,6 +197,9 @@ const SCOPE = {
   two_step: 'user_id = ANY($1)',
   recovery_codes: 'user_id = ANY($1)',
   login_steps: 'user_id = ANY($1)',
+  jobs: 'clinic_id = ANY($2)',
+  // The test kinds' effects (tests/db/jobs_test.sql): of jobs of the clinics.
+  job_test_effects: 'job_id IN (SELECT id FROM jobs WHERE clinic_id = ANY($2))',
 };
 const VOLATILE = ['last_seen_at', 'flash_kind', 'flash_text', 'search', 'data'];
 async function state() {

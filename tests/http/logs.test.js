@@ -149,7 +149,7 @@ test('no log holds any of it', async () => {
     [pgLog]: text,
     'carebox-admin': admin.join('\n'),
   };
-  for (const f of ['carebox.log', 'nginx-access.log', 'nginx-error.log']) {
+  for (const f of ['carebox.log', 'worker.log', 'nginx-access.log', 'nginx-error.log']) {
     const file = path.join(process.env.STACK_VAR, f);
     logs[file] = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   }

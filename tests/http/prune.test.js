@@ -1,12 +1,14 @@
 // prune.test.js - carebox-admin prune: it deletes exactly the rows that can
-// no longer matter (dead sessions, old form tokens, login failures and
-// one-time links), prints how many, and never touches the audit log.
+// no longer matter (dead sessions, old form tokens, login failures,
+// one-time links and finished jobs), prints how many, and never touches the
+// audit log. (carebox-worker runs the same code hourly: its prune waits
+// while these tests count.)
 'use strict';
-const { test } = require('node:test');
+const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { Client, createUser, sql, uniqueEmail } = require('../lib/harness');
+const { Client, createUser, sql, uniqueEmail, sleep } = require('../lib/harness');
 
 const ADMIN = path.join(process.env.BUILDDIR || '.', 'carebox-admin');
 
@@ -67,6 +69,29 @@ const LINKS = [
   ['stale-used-8d', "now() - interval '8 days'", "now() - interval '8 days 30 minutes'"],
 ];
 
+// [label, state, finished_at]: jobs (of a kind no worker runs).
+const JOBS = [
+  ['live-queued', 'queued', 'NULL'],
+  ['live-done-6d', 'done', "now() - interval '6 days'"],
+  ['stale-done-8d', 'done', "now() - interval '8 days'"],
+  ['stale-cancelled-8d', 'cancelled', "now() - interval '8 days'"],
+  ['live-failed-29d', 'failed', "now() - interval '29 days'"],
+  ['stale-failed-31d', 'failed', "now() - interval '31 days'"],
+];
+
+// The stack's worker prunes hourly: its next prune waits a day while
+// these tests count what carebox-admin prune removes (and one running now
+// is let finish first).
+before(async () => {
+  await sql(`UPDATE jobs SET run_at = run_at + interval '1 day' WHERE kind = 'prune' AND state = 'queued'`);
+  for (let i = 0; i < 100; i++) {
+    const [[n]] = await sql(`SELECT count(*) FROM jobs WHERE kind = 'prune' AND state = 'running'`);
+    if (n === '0') break;
+    await sleep(100);
+  }
+});
+after(() => sql(`UPDATE jobs SET run_at = run_at - interval '1 day' WHERE kind = 'prune' AND state = 'queued'`));
+
 // Inserts the rows above for the user `id`; `tag` makes them this test's.
 // (Interval literals are constants of this file; the values are params.)
 async function insertRows(id, tag) {
@@ -87,6 +112,11 @@ async function insertRows(id, tag) {
   for (const [label, expires] of STEPS) {
     await sql(`INSERT INTO login_steps (token_hash, user_id, next, expires_at)
          VALUES (sha256(convert_to($1 || $2, 'UTF8')), $3, $2, ${expires})`, [tag, label, id]);
+  }
+  for (const [label, state, finished] of JOBS) {
+    await sql(`INSERT INTO jobs (kind, payload, state, max_attempts, finished_at)
+         VALUES ('prune.test', jsonb_build_object('tag', $1::text, 'label', $2::text), $3::job_state, 1, ${finished})`,
+    [tag, label, state]);
   }
   for (const [label, expires, used] of LINKS) {
     await sql(`INSERT INTO one_time_links (token_hash, kind, user_id, created_at, expires_at, used_at)
@@ -109,6 +139,7 @@ async function remaining(id, tag) {
     login_steps: await labels('SELECT next FROM login_steps WHERE user_id = $1', [id]),
     one_time_links: await labels(`SELECT l FROM unnest(string_to_array($2, ',')) l
       JOIN one_time_links o ON o.token_hash = sha256(convert_to($1 || l, 'UTF8'))`, [tag, linkLabels]),
+    jobs: await labels(`SELECT payload ->> 'label' FROM jobs WHERE payload ->> 'tag' = $1`, [tag]),
   };
 }
 
@@ -134,11 +165,12 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
     + `address_counts: ${staleCount(ADDRESS_COUNTS)} removed\n`
     + `drafts: ${staleCount(DRAFTS)} removed\n`
     + `login_steps: ${staleCount(STEPS)} removed\n`
-    + `one_time_links: ${staleCount(LINKS)} removed\n`);
+    + `one_time_links: ${staleCount(LINKS)} removed\n`
+    + `jobs: ${staleCount(JOBS)} removed\n`);
   assert.deepEqual(await remaining(id, tag), {
     sessions: live(SESSIONS), form_tokens: live(FORM_TOKENS),
     login_failures: live(FAILURES), address_counts: live(ADDRESS_COUNTS), drafts: live(DRAFTS), login_steps: live(STEPS),
-    one_time_links: live(LINKS),
+    one_time_links: live(LINKS), jobs: live(JOBS),
   });
   assert.deepEqual((await sql('SELECT count(*), max(id) FROM audit_log'))[0], audit, 'audit log untouched');
 
@@ -146,7 +178,8 @@ test('prune deletes exactly the dead rows of each kind and prints the counts', a
   const again = prune();
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(counts(again.stdout),
-    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, drafts: 0, login_steps: 0, one_time_links: 0 });
+    { sessions: 0, form_tokens: 0, login_failures: 0, address_counts: 0, drafts: 0, login_steps: 0, one_time_links: 0,
+      jobs: 0 });
 });
 
 test('a live session still works after prune', async () => {
