@@ -1,7 +1,8 @@
 // demo-root.test.js - `make demo` as root from a checkout the postgres and
 // www-data users cannot enter (a home directory of mode 700, as /root):
-// the demo keeps its cluster, sockets and logs under /var/tmp instead and
-// serves its pages. Runs alone (it starts a PostgreSQL of its own).
+// the demo keeps its cluster, sockets and logs under /var/tmp instead,
+// serves its pages and runs its background jobs. Runs alone (it starts a
+// PostgreSQL of its own).
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -24,7 +25,7 @@ test('make demo as root works from a checkout postgres cannot enter', { skip: pr
     // A build directory of mode 700 (mkdtemp's), holding the programs.
     const build = fs.mkdtempSync(path.join(os.tmpdir(), 'carebox-demo-root-'));
     assert.equal(fs.statSync(build).mode & 0o777, 0o700);
-    for (const p of ['carebox', 'carebox-admin']) fs.symlinkSync(path.join(process.env.BUILDDIR, p), path.join(build, p));
+    for (const p of ['carebox', 'carebox-admin', 'carebox-worker']) fs.symlinkSync(path.join(process.env.BUILDDIR, p), path.join(build, p));
     const place = `/var/tmp/carebox-demo-${crypto.createHash('sha256').update(build).digest('hex').slice(0, 12)}`;
     const port = await freePort();
     // The demo's own settings, not those of the test run's cluster.
@@ -58,6 +59,9 @@ test('make demo as root works from a checkout postgres cannot enter', { skip: pr
       assert.equal(css.statusCode, 200, 'the static files');
       await css.body.text();
       assert.ok(fs.existsSync(path.join(place, 'pg', 'PG_VERSION')), 'the cluster is in its place');
+      for (let i = 0; i < 100 && !/job prune \S+ attempt 1 done/.test(out); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.match(out, /carebox-worker\[\d+\]: connected to the database; waiting for jobs/, 'the worker runs');
+      assert.match(out, /carebox-worker\[\d+\]: job prune \S+ attempt 1 done \d+ms/, 'and ran its first prune');
     } finally {
       try { process.kill(-demo.pid, 'SIGINT'); } catch { /* it has stopped */ }
       await ended;
