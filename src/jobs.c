@@ -153,18 +153,17 @@ const struct db_stmt jobs_stmts[] = {
 };
 
 const struct db_stmt jobs_worker_stmts[] = {
-	/* $1 the worker, $2 the kinds it knows, $3 their leases (ms). A
+	/* $1 the worker, $2 the kinds it runs, $3 their leases (ms). A
 	 * running job whose lease ran out comes first (its worker died during
 	 * the attempt, which counts: its error says so), else the queued job
-	 * due first; SKIP LOCKED passes over what another worker is claiming
-	 * this very moment. */
+	 * due first (jobs_due, sql/0021_jobs.sql); SKIP LOCKED passes over
+	 * what another worker is claiming this very moment. */
 	{ "jobs_claim",
 	  "WITH k AS (SELECT * FROM unnest($2::text[], $3::int[]) AS k(kind, lease_ms)),"
 	  " lost AS (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < now()"
 	  " AND j.kind = ANY($2::text[]) ORDER BY j.lease_until LIMIT 1 FOR UPDATE SKIP LOCKED),"
-	  " due AS (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_at <= now()"
-	  " AND j.kind = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM lost)"
-	  " ORDER BY j.run_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+	  " due AS (SELECT d.id FROM jobs_due($2::text[],"
+	  " CASE WHEN EXISTS (SELECT 1 FROM lost) THEN 0 ELSE 1 END) AS d(id))"
 	  " UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = $1,"
 	  " lease_until = now() + k.lease_ms * interval '1 millisecond', started_at = now(),"
 	  " last_error = CASE WHEN j.state = 'running' THEN 'attempt ' || j.attempts"
