@@ -28,6 +28,8 @@ static const char *job_test_str(const struct job *j, const char *name)
 	return json_object_object_get_ex(j->payload, name, &v) ? json_object_get_string(v) : NULL;
 }
 
+/* Sleeps `ms` milliseconds, whatever signal comes meanwhile (the time
+ * limit's SIGALRM ends the process). */
 static void job_test_sleep(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

@@ -18,6 +18,7 @@ struct child {
 
 static volatile sig_atomic_t got_stop, got_hup, got_chld;
 
+/* The master's handler: notes which signal came, for the loop. */
 static void on_signal(int sig)
 {
 	if (sig == SIGTERM || sig == SIGINT)
@@ -28,6 +29,8 @@ static void on_signal(int sig)
 		got_chld = 1;
 }
 
+/* Forks the child of `slot`, which runs s->child and exits with its
+ * return. Returns its pid, or -1 (logged). */
 static pid_t spawn(const struct supervisor *s, int slot)
 {
 	pid_t pid = fork();
@@ -43,6 +46,7 @@ static pid_t spawn(const struct supervisor *s, int slot)
 	return pid;
 }
 
+/* Sends `sig` to each of the `n` children that runs. */
 static void signal_all(struct child *c, int n, int sig)
 {
 	for (int i = 0; i < n; i++)

@@ -42,6 +42,7 @@ struct worker_config {
 
 static volatile sig_atomic_t worker_stop;
 
+/* SIGTERM, SIGINT: the worker stops after its job. */
 static void worker_on_stop(int sig)
 {
 	(void)sig;
@@ -57,6 +58,7 @@ static void worker_on_alarm(int sig)
 	_exit(WORKER_TIMED_OUT);
 }
 
+/* Prints how to run carebox-worker to stderr. */
 static void usage(void)
 {
 	fputs("usage: carebox-worker [-w WORKERS]\n"
@@ -142,6 +144,7 @@ static void worker_alarm(long ms)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
+/* Milliseconds since `t0` (CLOCK_MONOTONIC). */
 static long worker_ms_since(const struct timespec *t0)
 {
 	struct timespec t1;

@@ -10,6 +10,7 @@
 #include "dbtest.h"
 #include "jobs.h"
 
+/* The handler of this test's kinds, which no worker runs. */
 static enum job_outcome dbtest_run(struct job *j)
 {
 	(void)j;
