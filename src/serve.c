@@ -20,6 +20,7 @@
 #include "log.h"
 #include "route.h"
 #include "site.h"
+#include "supervise.h"
 #include "when.h"
 
 /* Buffers that grew past this (a large page) are released after the
@@ -28,38 +29,16 @@
 
 static volatile sig_atomic_t worker_stopping;
 
+/* SIGTERM and SIGINT end the worker after the request in flight. They
+ * stay blocked except while the worker waits for a connection (ppoll in
+ * worker_wait: supervise_child_signals), so no system call of libfcgi or
+ * libpq is ever interrupted half-way: an interrupted accept-time check
+ * would drop nginx's connection (a 502). */
 static void worker_on_stop(int sig)
 {
 	(void)sig;
 	worker_stopping = 1;
 	FCGX_ShutdownPending();
-}
-
-/* SIGTERM and SIGINT end the worker after the request in flight. They
- * stay blocked except while the worker waits for a connection (ppoll in
- * worker_wait), so no system call of libfcgi or libpq is ever interrupted
- * half-way: an interrupted accept-time check would drop nginx's
- * connection (a 502). SIGHUP is the master's. On return *waiting is the
- * mask to wait with (nothing blocked). */
-static void worker_signals(sigset_t *waiting)
-{
-	struct sigaction sa;
-	sigset_t stop;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_SETMASK, &stop, NULL);
-	sigemptyset(waiting);
 }
 
 /* Waits until the listening socket has a connection or a stop signal came.
@@ -295,7 +274,7 @@ int serve_worker(const struct serve_config *cfg)
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, route_stmts);
 	sigset_t waiting;
 
-	worker_signals(&waiting);
+	supervise_child_signals(worker_on_stop, &waiting);
 	log_init("carebox");
 	/* Password hashing takes 19 MiB at a time: keep such blocks mmap'd so
 	 * they go back to the system at once instead of pinning the heap. */

@@ -96,27 +96,45 @@ static void fill(const struct supervisor *s, struct child *c)
 	}
 }
 
+/* Sets `handler` for each signal of the 0-terminated `sigs`. */
+static void handle(void (*handler)(int), const int *sigs)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	for (; *sigs; sigs++)
+		sigaction(*sigs, &sa, NULL);
+}
+
 /* Sets the master's handlers and blocks the signals they handle; *oldmask
  * gets the mask to wait with. */
 static void master_signals(sigset_t *oldmask)
 {
-	struct sigaction sa;
 	sigset_t block;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	handle(on_signal, (const int[]){ SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 });
+	handle(SIG_IGN, (const int[]){ SIGPIPE, 0 });
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, oldmask);
+}
+
+void supervise_child_signals(void (*on_stop)(int), sigset_t *open)
+{
+	sigset_t stop;
+
+	handle(on_stop, (const int[]){ SIGTERM, SIGINT, 0 });
+	handle(SIG_IGN, (const int[]){ SIGHUP, SIGPIPE, 0 });
+	handle(SIG_DFL, (const int[]){ SIGCHLD, 0 });
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_SETMASK, &stop, NULL);
+	sigemptyset(open);
 }
 
 int supervise(const struct supervisor *s)

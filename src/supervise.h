@@ -2,6 +2,7 @@
 #ifndef CAREBOX_SUPERVISE_H
 #define CAREBOX_SUPERVISE_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #define SUPERVISE_MAX 64	/* children at most */
@@ -36,5 +37,13 @@ struct supervisor {
  * stops the children (SIGTERM, then SIGKILL after `s->stop_wait_s`).
  * Returns 0 once all have exited. */
 int supervise(const struct supervisor *s);
+
+/* A child's signals, set first thing by s->child: SIGTERM and SIGINT call
+ * `on_stop` (the child ends after the work in flight) and stay blocked, so
+ * that no system call (libpq's, libfcgi's, a handler's) is interrupted
+ * half-way, except while the child waits with the mask *open gets (nothing
+ * blocked: ppoll(..., open)); SIGHUP (the master's) and SIGPIPE are
+ * ignored; SIGCHLD is back to its default. */
+void supervise_child_signals(void (*on_stop)(int), sigset_t *open);
 
 #endif

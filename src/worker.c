@@ -70,32 +70,18 @@ static void usage(void)
 	      "  then all exit\n", stderr);
 }
 
-/* SIGTERM and SIGINT stop the worker after its job: they stay blocked, so
- * no system call of libpq or of a handler is interrupted half-way, except
- * while the worker waits (worker_wait); worker_stopping() sees one that
- * came meanwhile. SIGALRM (the time limit) ends the process. On return
- * *open is the mask to wait with. */
+/* SIGTERM and SIGINT stop the worker after its job: they stay blocked
+ * (supervise_child_signals) except while it waits (worker_wait);
+ * worker_stopping() sees one that came meanwhile. SIGALRM (the time
+ * limit) ends the process. On return *open is the mask to wait with. */
 static void worker_signals(sigset_t *open)
 {
 	struct sigaction sa;
-	sigset_t stop;
 
+	supervise_child_signals(worker_on_stop, open);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = worker_on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_SETMASK, &stop, NULL);
-	sigemptyset(open);
 }
 
 /* 1 once SIGTERM or SIGINT came (caught while waiting, or pending). */
