@@ -6,6 +6,9 @@
 # memory (VmRSS) after 1,000 jobs and after 100,000. Run by hand from a
 # configured build tree (not part of make check):
 #   sh bench/jobs.sh
+# The first run drains the queue of a new table (slower: its pages are
+# new); the next ones, a table whose pages have been used and vacuumed, as
+# a deployment's soon is.
 # JOBS_BENCH_N (default 100000) jobs for 1 process, half as many for 2;
 # JOBS_BENCH_LATENCY (default 200) single jobs for the latency.
 set -eu
@@ -73,9 +76,11 @@ throughput() {
 }
 
 echo
-echo "== throughput of no-op jobs (the queue drained by the worker processes)"
+echo "== throughput of no-op jobs (the queue drained by the worker processes): on the new"
+echo "   table first, then again once its pages have been used and vacuumed"
 throughput 1 "$N"
 throughput 2 "$((N / 2))"
+throughput 1 "$N"
 
 echo
 echo "== from a job's commit to its start: $LATENCY jobs, one at a time, 20 ms apart, 1 idle process"

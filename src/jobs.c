@@ -152,36 +152,53 @@ const struct db_stmt jobs_stmts[] = {
 	{ NULL, NULL }
 };
 
+/* The claim (jobs_claim), as the CTEs k, lost, due and claimed, for the
+ * worker `w`, the kinds it runs `kinds` and their leases (ms) `leases`
+ * (parameters), never job `skip` (the one the same statement finishes). A
+ * running job whose lease ran out comes first (its worker died during the
+ * attempt, which counts: its error says so), else the queued job due first
+ * (jobs_due, sql/0021_jobs.sql); SKIP LOCKED passes over what another
+ * worker is claiming this very moment. "claimed" returns the job's columns
+ * as jobs_fill() reads them. */
+#define JOBS_CLAIM_CTES(w, kinds, leases, skip) \
+	" k AS (SELECT * FROM unnest(" kinds "::text[], " leases "::int[]) AS k(kind, lease_ms))," \
+	" lost AS (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < now()" \
+	" AND j.kind = ANY(" kinds "::text[]) AND j.id IS DISTINCT FROM " skip \
+	" ORDER BY j.lease_until LIMIT 1 FOR UPDATE SKIP LOCKED)," \
+	" due AS (SELECT d.id FROM jobs_due(" kinds "::text[]," \
+	" CASE WHEN EXISTS (SELECT 1 FROM lost) THEN 0 ELSE 1 END) AS d(id))," \
+	" claimed AS (UPDATE jobs j SET state = 'running', attempts = j.attempts + 1," \
+	" locked_by = " w ", lease_until = now() + k.lease_ms * interval '1 millisecond'," \
+	" started_at = now(), last_error = CASE WHEN j.state = 'running' THEN 'attempt '" \
+	" || j.attempts || ' ended without an outcome: its worker stopped (a crash or the time limit)'" \
+	" ELSE j.last_error END" \
+	" FROM k WHERE k.kind = j.kind AND j.id IN (SELECT id FROM lost UNION ALL SELECT id FROM due)" \
+	" RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.clinic_id, j.unique_key)"
+
+/* The outcome (jobs_finish): $1 the job, $2 the worker, $3 the attempt, $4
+ * the new state, $5 a retry's time or NULL, $6 else its delay (ms), $7 the
+ * error. Only the worker holding this attempt may record its outcome. */
+#define JOBS_FINISH \
+	"UPDATE jobs SET state = $4::job_state," \
+	" run_at = CASE WHEN $4::job_state = 'queued'" \
+	" THEN coalesce($5::timestamptz, now() + $6::int * interval '1 millisecond') ELSE run_at END," \
+	" last_error = coalesce($7, last_error), locked_by = NULL, lease_until = NULL," \
+	" finished_at = CASE WHEN $4::job_state = 'queued' THEN NULL ELSE now() END" \
+	" WHERE id = $1 AND locked_by = $2 AND attempts = $3::int AND state = 'running'" \
+	" RETURNING id"
+
 const struct db_stmt jobs_worker_stmts[] = {
-	/* $1 the worker, $2 the kinds it runs, $3 their leases (ms). A
-	 * running job whose lease ran out comes first (its worker died during
-	 * the attempt, which counts: its error says so), else the queued job
-	 * due first (jobs_due, sql/0021_jobs.sql); SKIP LOCKED passes over
-	 * what another worker is claiming this very moment. */
-	{ "jobs_claim",
-	  "WITH k AS (SELECT * FROM unnest($2::text[], $3::int[]) AS k(kind, lease_ms)),"
-	  " lost AS (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < now()"
-	  " AND j.kind = ANY($2::text[]) ORDER BY j.lease_until LIMIT 1 FOR UPDATE SKIP LOCKED),"
-	  " due AS (SELECT d.id FROM jobs_due($2::text[],"
-	  " CASE WHEN EXISTS (SELECT 1 FROM lost) THEN 0 ELSE 1 END) AS d(id))"
-	  " UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = $1,"
-	  " lease_until = now() + k.lease_ms * interval '1 millisecond', started_at = now(),"
-	  " last_error = CASE WHEN j.state = 'running' THEN 'attempt ' || j.attempts"
-	  " || ' ended without an outcome: its worker stopped (a crash or the time limit)'"
-	  " ELSE j.last_error END"
-	  " FROM k WHERE k.kind = j.kind AND j.id IN (SELECT id FROM lost UNION ALL SELECT id FROM due)"
-	  " RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.clinic_id, j.unique_key" },
-	/* $1 the job, $2 the worker, $3 the attempt, $4 the new state, $5 a
-	 * retry's time or NULL, $6 else its delay (ms), $7 the error. Only the
-	 * worker holding this attempt may record its outcome. */
-	{ "jobs_finish",
-	  "UPDATE jobs SET state = $4::job_state,"
-	  " run_at = CASE WHEN $4::job_state = 'queued'"
-	  " THEN coalesce($5::timestamptz, now() + $6::int * interval '1 millisecond') ELSE run_at END,"
-	  " last_error = coalesce($7, last_error), locked_by = NULL, lease_until = NULL,"
-	  " finished_at = CASE WHEN $4::job_state = 'queued' THEN NULL ELSE now() END"
-	  " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int AND state = 'running'"
-	  " RETURNING id" },
+	/* $1 the worker, $2 the kinds it runs, $3 their leases. */
+	{ "jobs_claim", "WITH" JOBS_CLAIM_CTES("$1", "$2", "$3", "NULL::uuid") " SELECT * FROM claimed" },
+	{ "jobs_finish", JOBS_FINISH },
+	/* Both, in one round trip and one transaction: $1 to $7 the outcome,
+	 * $8 and $9 the kinds and their leases; the count of outcomes recorded
+	 * (0 or 1) and the job claimed, if any. */
+	{ "jobs_finish_claim",
+	  "WITH finished AS (" JOBS_FINISH "),"
+	  JOBS_CLAIM_CTES("$2", "$8", "$9", "$1::uuid")
+	  " SELECT (SELECT count(*) FROM finished)::int AS finished, c.*"
+	  " FROM (SELECT 1) one LEFT JOIN claimed c ON true" },
 	/* One schedule at a time (jobs_schedule): each then sees what the
 	 * one before it queued. */
 	{ "jobs_schedule_lock", "SELECT pg_advisory_xact_lock(" DB_LOCK_JOBS ", 0)" },
@@ -242,29 +259,37 @@ static const char *jobs_col(struct arena *a, PGresult *res, int col)
 	return PQgetisnull(res, 0, col) ? NULL : arena_strdup(a, PQgetvalue(res, 0, col));
 }
 
+/* Fills `j` from row 0 of `res`, the columns of "claimed" from column
+ * `from` on (strings in `a`); returns 1, or 0 when there is no job (no row,
+ * or a NULL id: the combined statement's LEFT JOIN). */
+static int jobs_fill(PGresult *res, int from, struct db *db, struct arena *a, struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, from))
+		return 0;
+	j->id = jobs_col(a, res, from);
+	j->kind = jobs_kind(PQgetvalue(res, 0, from + 1));
+	j->payload = json_tokener_parse(PQgetvalue(res, 0, from + 2));
+	j->attempt = atoi(PQgetvalue(res, 0, from + 3));
+	j->max_attempts = atoi(PQgetvalue(res, 0, from + 4));
+	j->clinic_id = jobs_col(a, res, from + 5);
+	j->unique_key = jobs_col(a, res, from + 6);
+	j->db = db;
+	j->arena = a;
+	return 1;
+}
+
 int jobs_claim(struct db *db, const char *worker, struct arena *a, struct job *j)
 {
 	const char *p[3] = { worker, jobs_arr.names, jobs_arr.leases };
-	PGresult *res;
+	PGresult *res = db_exec(db, "jobs_claim", 3, p);
+	int got;
 
-	if ((res = db_exec(db, "jobs_claim", 3, p)) == NULL)
+	if (res == NULL)
 		return -1;
-	memset(j, 0, sizeof(*j));
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	j->id = jobs_col(a, res, 0);
-	j->kind = jobs_kind(PQgetvalue(res, 0, 1));
-	j->payload = json_tokener_parse(PQgetvalue(res, 0, 2));
-	j->attempt = atoi(PQgetvalue(res, 0, 3));
-	j->max_attempts = atoi(PQgetvalue(res, 0, 4));
-	j->clinic_id = jobs_col(a, res, 5);
-	j->unique_key = jobs_col(a, res, 6);
-	j->db = db;
-	j->arena = a;
+	got = jobs_fill(res, 0, db, a, j);
 	PQclear(res);
-	return 1;
+	return got;
 }
 
 long jobs_retry_delay_ms(const struct job_kind *k, int attempt)
@@ -296,35 +321,72 @@ static const char *jobs_cut(struct arena *a, const char *text, size_t max)
 	return arena_strndup(a, text, max);
 }
 
-int jobs_finish(struct db *db, const char *worker, const struct job *j, enum job_outcome o,
-		const char **recorded)
+/* The parameters of JOBS_FINISH for outcome `o` of job `j` into `p` (7,
+ * `attempt` and `delay` its buffers); the state to store in *state. */
+static void jobs_outcome(const struct job *j, enum job_outcome o, const char *worker,
+			 const char **p, char attempt[16], char delay[24], const char **state)
 {
-	const char *state = "done", *error = NULL;
-	char attempt[16], delay[24];
-	const char *p[7] = { j->id, worker, attempt, NULL, NULL, delay, NULL };
-	PGresult *res;
-	int mine;
+	const char *error = NULL;
 
-	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
-	snprintf(delay, sizeof(delay), "0");
+	*state = "done";
+	snprintf(attempt, 16, "%d", j->attempt);
+	snprintf(delay, 24, "0");
+	p[4] = NULL;
 	if (o == JOB_FAILED) {
-		state = "failed";
+		*state = "failed";
 		error = j->error ? j->error : "failed";
 	} else if (o == JOB_RETRY && j->attempt >= j->max_attempts) {
-		state = "failed";
+		*state = "failed";
 		error = arena_printf(j->arena, "gave up after %d attempts: %s", j->attempt,
 				     j->error ? j->error : "retry asked");
 	} else if (o == JOB_RETRY) {
-		state = "queued";
+		*state = "queued";
 		error = j->error ? j->error : "retry asked";
 		p[4] = j->retry_at;
-		snprintf(delay, sizeof(delay), "%ld", jobs_retry_delay_ms(j->kind, j->attempt));
+		snprintf(delay, 24, "%ld", jobs_retry_delay_ms(j->kind, j->attempt));
 	}
-	p[3] = state;
+	p[0] = j->id;
+	p[1] = worker;
+	p[2] = attempt;
+	p[3] = *state;
+	p[5] = delay;
 	p[6] = error ? jobs_cut(j->arena, error, 1000) : NULL;
+}
+
+int jobs_finish(struct db *db, const char *worker, const struct job *j, enum job_outcome o,
+		const char **recorded)
+{
+	char attempt[16], delay[24];
+	const char *p[7], *state;
+	PGresult *res;
+	int mine;
+
+	jobs_outcome(j, o, worker, p, attempt, delay, &state);
 	if ((res = db_exec(db, "jobs_finish", 7, p)) == NULL)
 		return -1;
 	mine = PQntuples(res) == 1;
+	PQclear(res);
+	if (recorded)
+		*recorded = state;
+	return mine;
+}
+
+int jobs_finish_claim(struct db *db, const char *worker, const struct job *j, enum job_outcome o,
+		      const char **recorded, struct arena *a, struct job *next, int *got)
+{
+	char attempt[16], delay[24];
+	const char *p[9], *state;
+	PGresult *res;
+	int mine;
+
+	*got = 0;
+	jobs_outcome(j, o, worker, p, attempt, delay, &state);
+	p[7] = jobs_arr.names;
+	p[8] = jobs_arr.leases;
+	if ((res = db_exec(db, "jobs_finish_claim", 9, p)) == NULL)
+		return -1;
+	mine = atoi(PQgetvalue(res, 0, 0)) == 1;
+	*got = jobs_fill(res, 1, db, a, next);
 	PQclear(res);
 	if (recorded)
 		*recorded = state;

@@ -136,6 +136,13 @@ int jobs_claim(struct db *db, const char *worker, struct arena *a, struct job *j
 int jobs_finish(struct db *db, const char *worker, const struct job *j, enum job_outcome o,
 		const char **recorded);
 
+/* jobs_finish(), and in the same statement (one round trip, one
+ * transaction) jobs_claim() of the next job into `next`, its strings in
+ * arena `a` (not j's: the caller resets j's after): *got is 1 with a job,
+ * else 0. Returns what jobs_finish() returns. */
+int jobs_finish_claim(struct db *db, const char *worker, const struct job *j, enum job_outcome o,
+		      const char **recorded, struct arena *a, struct job *next, int *got);
+
 /* The delay before attempt `attempt` + 1 of kind `k`, in milliseconds,
  * with the jitter drawn (JOB_EXPONENTIAL). */
 long jobs_retry_delay_ms(const struct job_kind *k, int attempt);

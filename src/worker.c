@@ -143,13 +143,16 @@ static long worker_ms_since(const struct timespec *t0)
  * attempts are used up, by crashes or the limit, fails without running),
  * rolls back what its handler left open, records the outcome as worker
  * `name` and logs the job's line: kind, id, attempt, outcome,
- * milliseconds; never the payload or the error text. Frees the payload. */
-static void worker_job(struct db *db, const char *name, struct worker_slot *slot, struct job *j)
+ * milliseconds; never the payload or the error text. Frees the payload.
+ * With `more`, the same round trip claims the next due job into `next`
+ * (its strings in arena `na`): returns 1 then, else 0. */
+static int worker_job(struct db *db, const char *name, struct worker_slot *slot, struct job *j,
+		      int more, struct arena *na, struct job *next)
 {
 	struct timespec t0;
 	enum job_outcome o = JOB_FAILED;
 	const char *state = "", *outcome;
-	int rc;
+	int rc, got = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(slot->job, sizeof(slot->job), "job %s %s attempt %d", j->kind->name, j->id,
@@ -164,31 +167,37 @@ static void worker_job(struct db *db, const char *name, struct worker_slot *slot
 		worker_alarm(0);
 	}
 	db_end_request(db);
-	rc = jobs_finish(db, name, j, o, &state);
+	rc = more ? jobs_finish_claim(db, name, j, o, &state, na, next, &got)
+		  : jobs_finish(db, name, j, o, &state);
 	outcome = rc < 0 ? "not recorded (database failure): its lease will run out"
 		: rc == 0 ? "not recorded: its lease ran out and another worker has it"
 		: strcmp(state, "queued") == 0 ? "retry" : state;
 	log_msg("%s %s %ldms", slot->job, outcome, worker_ms_since(&t0));
 	slot->job[0] = '\0';
 	json_object_put(j->payload);
+	return got;
 }
 
 /* One worker process (the master's child in `slot`): connects, LISTENs,
- * claims and runs due jobs one at a time, and in between sleeps until the
- * next is due, a notification or the fallback poll; reconnects with
- * back-off while the database is away. Returns the exit status. */
+ * claims and runs due jobs one at a time (recording one job's outcome and
+ * claiming the next in one round trip while there are due jobs), and in
+ * between sleeps until the next is due, a notification or the fallback
+ * poll; reconnects with back-off while the database is away. A job
+ * claimed is run, even if SIGTERM came meanwhile; no other is claimed
+ * after it. Returns the exit status. */
 static int worker_run(void *arg, int slot_no)
 {
 	const struct worker_config *cfg = arg;
 	struct worker_slot *slot = &cfg->slots[slot_no];
 	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, NULL };
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, sets);
-	struct arena *a = arena_new(16 * 1024);
+	struct arena *a[2] = { arena_new(16 * 1024), arena_new(16 * 1024) };
 	PGconn *seen = NULL;
 	char name[128], host[64] = "";
 	long backoff = 0, ms;
+	int cur = 0, have = 0;
 	sigset_t open;
-	struct job j;
+	struct job j, next;
 
 	worker_signals(&open);
 	log_init("carebox-worker");
@@ -198,14 +207,28 @@ static int worker_run(void *arg, int slot_no)
 	/* Its commits do not wait for the disk: a claim or an outcome lost
 	 * in a crash of PostgreSQL (its last fraction of a second) only runs
 	 * a job again, which handlers are written for (jobs.h), and a commit
-	 * that waits costs a disk flush, twice a job. Jobs are added by the
+	 * that waits costs a disk flush for each job. Jobs are added by the
 	 * app, whose commits wait: none is lost. A handler whose own writes
 	 * must be on disk before it goes on sets synchronous_commit back on
 	 * in its transaction. */
 	db_configure(db, "carebox-worker", "SET synchronous_commit = off; LISTEN carebox_jobs");
-	while (!worker_stopping()) {
-		int got = db_ensure(db) < 0 ? -1 : 0;
+	while (have || !worker_stopping()) {
+		int got = have;
 
+		if (have) {
+			int periodic = j.kind->period_s > 0;
+
+			have = worker_job(db, name, slot, &j, !periodic && !worker_stopping(),
+					  a[!cur], &next);
+			if (periodic)
+				jobs_schedule(db);
+			arena_reset(a[cur]);
+			cur = !cur;
+			j = next;
+			continue;
+		}
+		if (db_ensure(db) < 0)
+			got = -1;
 		/* A new connection: the periodic jobs are checked (a period
 		 * may have begun while the database was away). */
 		if (got == 0 && db_conn(db) != seen && (seen = db_conn(db)) != NULL) {
@@ -213,7 +236,7 @@ static int worker_run(void *arg, int slot_no)
 			got = jobs_schedule(db) < 0 ? -1 : 0;
 		}
 		if (got == 0)
-			got = jobs_claim(db, name, a, &j);
+			got = jobs_claim(db, name, a[cur], &j);
 		if (got < 0) {
 			seen = NULL;	/* schedule again once it works */
 			backoff = backoff ? (backoff * 2 > WORKER_BACKOFF_MAX_MS ?
@@ -222,13 +245,8 @@ static int worker_run(void *arg, int slot_no)
 			continue;
 		}
 		backoff = 0;
-		if (got == 1) {
-			worker_job(db, name, slot, &j);
-			if (j.kind->period_s > 0)
-				jobs_schedule(db);
-			arena_reset(a);
+		if ((have = got == 1))
 			continue;
-		}
 		/* Nothing due. A notification already read came for a job the
 		 * next statement sees; one read by it may not be, so it makes
 		 * the worker look again instead of sleeping. */
@@ -241,7 +259,8 @@ static int worker_run(void *arg, int slot_no)
 			jobs_schedule(db);
 	}
 	db_free(db);
-	arena_free(a);
+	arena_free(a[0]);
+	arena_free(a[1]);
 	return 0;
 }
 

@@ -235,6 +235,35 @@ static void test_lease(void)
 	is_str(col(id, "state"), "failed", "failed");
 }
 
+static void test_finish_claim(void)
+{
+	char a[JOB_ID_LEN + 1], b[JOB_ID_LEN + 1];
+	const char *state;
+	struct job j, next;
+	int got;
+
+	clean();
+	jobs_enqueue(DB, "dbtest.once", NULL, "2000-01-01 00:00:00+00", NULL, NULL, a);
+	jobs_enqueue(DB, "dbtest.once", NULL, NULL, NULL, NULL, b);
+	is_str(claim("w1", &j), a, "the job due first is claimed first");
+	ok(jobs_finish_claim(W, "w1", &j, JOB_DONE, &state, A, &next, &got) == 1 && got == 1,
+	   "one round trip records its outcome and claims the next");
+	json_object_put(next.payload);
+	is_str(next.id, b, "the next due job");
+	is_str(col(a, "state"), "done", "the first is done");
+	is_str(col(b, "locked_by"), "w1", "the next is the worker's");
+	/* Its lease ran out, but no one took it: still the worker's to finish,
+	 * not to claim again. */
+	q("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1", 1,
+	  (const char *[]){ b });
+	ok(jobs_finish_claim(W, "w1", &next, JOB_DONE, &state, A, &j, &got) == 1 && got == 0,
+	   "a job whose lease ran out is finished by its worker, not claimed in the same breath");
+	is_str(col(b, "state"), "done", "done once");
+	is_str(col(b, "attempts"), "1", "in one attempt");
+	ok(jobs_finish_claim(W, "w2", &next, JOB_DONE, &state, A, &j, &got) == 0 && got == 0,
+	   "another worker's outcome is not recorded, and nothing is due");
+}
+
 /* Claims job `id` (made due first), finishes it with a retry and returns
  * the seconds until it is due again; its stored state in *state. */
 static double retry_once(const char *id, struct job *j, const char **state)
@@ -364,6 +393,7 @@ int main(void)
 	test_unique_keys();
 	test_claim_and_finish();
 	test_lease();
+	test_finish_claim();
 	test_retry_fixed();
 	test_retry_exponential();
 	test_periodic();
