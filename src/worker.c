@@ -144,7 +144,8 @@ static long worker_ms_since(const struct timespec *t0)
  * rolls back what its handler left open, records the outcome as worker
  * `name` and logs the job's line: kind, id, attempt, outcome,
  * milliseconds; never the payload or the error text. Frees the payload.
- * With `more`, the same round trip claims the next due job into `next`
+ * With `more`, unless a stop signal came meanwhile (looked at once the
+ * job has run), the same round trip claims the next due job into `next`
  * (its strings in arena `na`): returns 1 then, else 0. */
 static int worker_job(struct db *db, const char *name, struct worker_slot *slot, struct job *j,
 		      int more, struct arena *na, struct job *next)
@@ -167,7 +168,7 @@ static int worker_job(struct db *db, const char *name, struct worker_slot *slot,
 		worker_alarm(0);
 	}
 	db_end_request(db);
-	rc = more ? jobs_finish_claim(db, name, j, o, &state, na, next, &got)
+	rc = more && !worker_stopping() ? jobs_finish_claim(db, name, j, o, &state, na, next, &got)
 		  : jobs_finish(db, name, j, o, &state);
 	outcome = rc < 0 ? "not recorded (database failure): its lease will run out"
 		: rc == 0 ? "not recorded: its lease ran out and another worker has it"
@@ -218,8 +219,7 @@ static int worker_run(void *arg, int slot_no)
 		if (have) {
 			int periodic = j.kind->period_s > 0;
 
-			have = worker_job(db, name, slot, &j, !periodic && !worker_stopping(),
-					  a[!cur], &next);
+			have = worker_job(db, name, slot, &j, !periodic, a[!cur], &next);
 			if (periodic)
 				jobs_schedule(db);
 			arena_reset(a[cur]);
