@@ -46,6 +46,20 @@ async function postMultipart(c, path, form) {
   return c.request(path, { method: 'POST', body: form });
 }
 
+// The compose form of `c`'s patient to the doctor as a browser sends it:
+// [name, data, type] files under "attachment".
+async function composeForm(c, subject, body, files) {
+  const page = await c.get('/messages/new');
+  const f = new FormData();
+  f.append('csrf_token', c.csrf);
+  f.append('form_token', /name="form_token" value="([0-9a-f]{64})"/.exec(page.text)[1]);
+  f.append('to', people.doctor.id);
+  f.append('subject', subject);
+  f.append('body', body);
+  for (const [name, data, type] of files) f.append('attachment', new Blob([data], { type }), name);
+  return f;
+}
+
 before(async () => {
   for (const [who, role] of [['doctor', 'doctor'], ['patient', 'patient'], ['other', 'patient']]) {
     const email = uniqueEmail(`att-${who}`);
@@ -113,14 +127,7 @@ test('a multipart body carries its fields: the CSRF token is checked from it', a
   bad.append('csrf_token', '0'.repeat(64));
   bad.append('files', new Blob([PNG]), 'scan.png');
   assert.equal((await postMultipart(c, '/messages', bad)).status, 403, 'a wrong token is refused');
-  const compose = await c.get('/messages/new');
-  const good = new FormData();
-  good.append('csrf_token', c.csrf);
-  good.append('form_token', /name="form_token" value="([0-9a-f]{64})"/.exec(compose.text)[1]);
-  good.append('to', people.doctor.id);
-  good.append('subject', 'Scan');
-  good.append('body', 'The scan you asked for.');
-  good.append('attachment', new Blob([PNG]), 'scan.png');
+  const good = await composeForm(c, 'Scan', 'The scan you asked for.', [['scan.png', PNG, '']]);
   const r = await postMultipart(c, '/messages', good);
   assert.equal(r.status, 303, 'the form got past parsing and CSRF, and was sent');
   const mid = /^\/messages\/([0-9a-f-]{36})$/.exec(r.headers.get('location'))[1];
@@ -130,17 +137,8 @@ test('a multipart body carries its fields: the CSRF token is checked from it', a
 
 test('too many or too large files give the form back, the text kept and the error by the file field', async () => {
   const c = people.patient.client;
-  const form = async (files) => {
-    const page = await c.get('/messages/new');
-    const f = new FormData();
-    f.append('csrf_token', c.csrf);
-    f.append('form_token', /name="form_token" value="([0-9a-f]{64})"/.exec(page.text)[1]);
-    f.append('to', people.doctor.id);
-    f.append('subject', 'My scans');
-    f.append('body', 'Here are my scans,\nall of them.');
-    for (const [name, data] of files) f.append('attachment', new Blob([data], { type: 'text/plain' }), name);
-    return postMultipart(c, '/messages', f);
-  };
+  const form = async (files) => postMultipart(c, '/messages',
+    await composeForm(c, 'My scans', 'Here are my scans,\nall of them.', files.map(([n, d]) => [n, d, 'text/plain'])));
   const sent = async () => Number((await sql(`SELECT count(*) FROM messages m JOIN outboxes o ON o.id = m.outbox_id
     WHERE o.user_id = $1`, [people.patient.id]))[0][0]);
   const before = await sent();
