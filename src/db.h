@@ -13,6 +13,11 @@ struct db_stmt {
 
 struct db;
 
+/* A number constant of C (a #define) as text, for the SQL of a statement:
+ * " LIMIT " DB_NUM(PAGE_MAX), so the number is written once. */
+#define DB_NUM(n) DB_NUM_(n)
+#define DB_NUM_(n) #n
+
 /* The first keys of carebox's advisory locks, each a kind of thing locked
  * ("cb" 1, 2, 3, 4, so that no other program's locks meet them); the
  * second key is the hash of the thing: an account being logged in to and a
@@ -78,7 +83,6 @@ PGresult *db_exec_binary(struct db *db, const char *name, int n,
 /* Runs a constant SQL command without parameters (BEGIN, COMMIT, ...).
  * Returns 0 on success, -1 on failure (logged). */
 int db_command(struct db *db, const char *sql);
-
 
 /* The SQLSTATE of the last failure of db_exec/db_command ("" if none), so a
  * handler can tell a unique violation (23505) from an outage. */

@@ -5,14 +5,13 @@
 #include "sess.h"
 
 #define ACTIVITY_MAX 50		/* entries the page shows */
-#define ACTIVITY_LIMIT_SQL "50"
 
 /* Entries about the account itself (own_activity: no clinic), newest
  * first; times in the session's zone, which the page names. */
 const struct db_stmt page_activity_stmts[] = {
 	{ "activity_mine",
 	  "SELECT a.at, a.action, a.address"
-	  " FROM own_activity($1) a ORDER BY a.at DESC, a.id DESC LIMIT " ACTIVITY_LIMIT_SQL },
+	  " FROM own_activity($1) a ORDER BY a.at DESC, a.id DESC LIMIT " DB_NUM(ACTIVITY_MAX) },
 	{ NULL, NULL }
 };
 

@@ -127,7 +127,8 @@ const struct db_stmt page_admin_stmts[] = {
 	  " m.role::text AS role, count(*) OVER () AS total, row_number() OVER (ORDER BY"
 	  " m.role = 'patient', lower(u.last_name), lower(u.first_name), lower(u.email), u.id) AS n"
 	  " FROM clinic_people($1) u JOIN memberships m ON m.clinic_id = $1 AND m.user_id = u.id)"
-	  " SELECT id, name, role, total > 100 AS more FROM p WHERE n <= 100 OR id = $2::uuid"
+	  " SELECT id, name, role, total > " DB_NUM(ADMIN_AUDIT_PEOPLE) " AS more FROM p"
+	  " WHERE n <= " DB_NUM(ADMIN_AUDIT_PEOPLE) " OR id = $2::uuid"
 	  " ORDER BY n" },
 	/* The actions in the clinic's log, by name: one probe each along
 	 * the (clinic_id, action, ...) index, never a walk of the log. */
@@ -518,24 +519,6 @@ static const struct field admin_audit_fields[] = {
 };
 static const struct form admin_audit_form = { admin_audit_fields };
 
-/* Marks `chosen` selected in the view's list `key` (row_list_select).
- * Returns 1 if nothing is chosen or the list holds it, else 0. */
-static int admin_audit_pick(struct req *r, const char *key, const char *chosen)
-{
-	struct tv *list = tv_get(r->view, key);
-
-	row_list_select(r, key, chosen);
-	if (chosen == NULL)
-		return 1;
-	for (size_t i = 0; list && i < list->u.list.n; i++) {
-		struct tv *sel = tv_get(list->u.list.items[i], "selected");
-
-		if (sel && sel->u.b)
-			return 1;
-	}
-	return 0;
-}
-
 /* Puts what the filter form offers into the view: "people" [{id, name,
  * role, selected}] and "more_people" (admin_audit_people), "actions"
  * [{id, selected}] (the clinic's actions, each its own label); marks a
@@ -555,9 +538,9 @@ static int admin_audit_choices(struct req *r, struct form_data *d)
 	tv_set_bool(r->arena, r->view, "more_people", people->u.list.n > 0 &&
 		    tv_get(people->u.list.items[0], "more")->u.b);
 	tv_set_num(r->arena, r->view, "max_people", ADMIN_AUDIT_PEOPLE);
-	if (!form_get(d, "person")->error && !admin_audit_pick(r, "people", person))
+	if (!form_get(d, "person")->error && !row_list_select(r, "people", person))
 		form_fail(r, d, "person", "Choose a person from the list, or type their name.");
-	if (!form_get(d, "action")->error && !admin_audit_pick(r, "actions", action))
+	if (!form_get(d, "action")->error && !row_list_select(r, "actions", action))
 		form_fail(r, d, "action", "Choose an action from the list.");
 	return 0;
 }

@@ -9,8 +9,6 @@
 #include "sess.h"
 
 #define JOBS_FAILURES 20	/* latest failures shown */
-#define JOBS_TEXT(n) JOBS_TEXT_(n)
-#define JOBS_TEXT_(n) #n
 #define JOBS_BEHIND_S 60	/* a due job waiting longer: the worker is behind */
 
 /* The columns of a count row: per kind, its jobs in each state, and since
@@ -36,7 +34,7 @@ const struct db_stmt page_jobs_stmts[] = {
 	{ "jobs_failures",
 	  "SELECT j.id, j.kind, j.attempts, j.last_error AS error, j.finished_at AS failed_at"
 	  " FROM clinic_jobs($1) j WHERE j.state = 'failed'"
-	  " ORDER BY j.finished_at DESC, j.id LIMIT " JOBS_TEXT(JOBS_FAILURES) },
+	  " ORDER BY j.finished_at DESC, j.id LIMIT " DB_NUM(JOBS_FAILURES) },
 	/* $1 the job, $2 the clinic. blocked: an unfinished job has its
 	 * unique key, so this one may not be queued again. */
 	{ "jobs_one",

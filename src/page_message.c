@@ -12,16 +12,20 @@
 #include "row.h"
 #include "sess.h"
 
+/* The conversation of message `id` if `viewer` may see that message: its
+ * root, the root's subject and, seen from the viewer, the other party
+ * (NULL when carebox wrote the root: no reply possible); no row when
+ * the viewer may not see the message. */
+#define CONVERSATION_OF(viewer, id) \
+	"SELECT rt.id AS root, rt.subject," \
+	" CASE WHEN ro.user_id = " viewer " THEN ri.user_id ELSE ro.user_id END AS other" \
+	" FROM viewer_messages(" viewer ") m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
+	" JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id" \
+	" WHERE m.id = " id
+
 const struct db_stmt page_message_stmts[] = {
-	/* If $2 may see message $1: its thread's root, the root's subject
-	 * and, seen from $2, the other party of the thread (NULL when carebox
-	 * wrote the root: no reply possible). No row: not theirs. */
-	{ "message_open",
-	  "SELECT rt.id AS root, rt.subject,"
-	  " CASE WHEN ro.user_id = $2 THEN ri.user_id ELSE ro.user_id END AS other"
-	  " FROM viewer_messages($2) m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
-	  " JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
-	  " WHERE m.id = $1" },
+	/* The conversation of message $1 if $2 may see it; no row: not theirs. */
+	{ "message_open", CONVERSATION_OF("$2", "$1") },
 	/* The thread page in one statement: the session ($1 its token; no
 	 * row without a live one), then, if the viewer may see message $2,
 	 * its conversation ("o": root, subject, the other party the viewer
@@ -32,14 +36,11 @@ const struct db_stmt page_message_stmts[] = {
 	{ "thread_page",
 	  "WITH me AS (" SESS_SELECT ")"
 	  " SELECT me.*, o.*, l.* FROM me"
-	  " LEFT JOIN LATERAL (SELECT rt.id AS root, rt.subject,"
-	  "  CASE WHEN ro.user_id = me.user_id THEN ri.user_id ELSE ro.user_id END AS other,"
-	  "  coalesce(cv.archived, false) AS archived, coalesce(cv.received, 0) AS received,"
-	  "  coalesce(cv.unread, 0) AS unread"
-	  "  FROM viewer_messages(me.user_id) m JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
-	  "  JOIN inboxes ri ON ri.id = rt.inbox_id LEFT JOIN outboxes ro ON ro.id = rt.outbox_id"
-	  "  LEFT JOIN conversation_members cv ON cv.user_id = me.user_id AND cv.root_id = rt.id"
-	  "  WHERE m.id = $2::uuid) o ON true"
+	  " LEFT JOIN LATERAL (SELECT o.*, coalesce(cv.archived, false) AS archived,"
+	  "  coalesce(cv.received, 0) AS received, coalesce(cv.unread, 0) AS unread"
+	  "  FROM (" CONVERSATION_OF("me.user_id", "$2::uuid") ") o"
+	  "  LEFT JOIN conversation_members cv ON cv.user_id = me.user_id AND cv.root_id = o.root) o"
+	  " ON true"
 	  " LEFT JOIN LATERAL (SELECT m.id, m.created_at AS time, m.body,"
 	  "  coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient,"
 	  "  coalesce(mo.user_id = me.user_id, false) AS mine,"
@@ -63,45 +64,46 @@ const struct db_stmt page_message_stmts[] = {
 	{ NULL, NULL }
 };
 
-/* The fields a message and a reply share. */
-#define MESSAGE_FIELDS \
-	{ .name = "body", .label = "a message", .type = FT_TEXT, \
-	  .flags = FIELD_REQUIRED | FIELD_MULTILINE, .max = MSG_BODY_MAX }, \
+/* The fields of the message forms, each declared once; `fl` adds flags. */
+#define FIELD_TO(fl) { .name = "to", .label = "who to write to", .type = FT_UUID, .flags = fl }
+#define FIELD_SUBJECT(fl) \
+	{ .name = "subject", .label = "a subject", .type = FT_TEXT, .flags = fl, \
+	  .max = MSG_SUBJECT_MAX }
+#define FIELD_BODY(fl) \
+	{ .name = "body", .label = "a message", .type = FT_TEXT, .flags = FIELD_MULTILINE | fl, \
+	  .max = MSG_BODY_MAX }
+#define FIELD_FIND { .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 }
+#define FIELD_DRAFT { .name = "draft", .label = "the kept message", .type = FT_UUID }
+/* What sending a message and a reply share. */
+#define FIELDS_SEND \
+	FIELD_BODY(FIELD_REQUIRED), \
 	{ .name = "attachment", .label = "files", .type = FT_FILE, .max = MULTIPART_MAX_FILES }, \
 	{ .name = "form_token", .label = "the form's token", .type = FT_TEXT, .max = 64 }, \
-	{ .name = "draft", .label = "the kept message", .type = FT_UUID }
+	FIELD_DRAFT
 
 static const struct field compose_fields[] = {
-	{ .name = "to", .label = "who to write to", .type = FT_UUID, .flags = FIELD_REQUIRED },
-	{ .name = "subject", .label = "a subject", .type = FT_TEXT, .flags = FIELD_REQUIRED,
-	  .max = MSG_SUBJECT_MAX },
-	MESSAGE_FIELDS,
-	{ .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 },
-	{ 0 }
+	FIELD_TO(FIELD_REQUIRED), FIELD_SUBJECT(FIELD_REQUIRED), FIELDS_SEND, FIELD_FIND, { 0 }
 };
 static const struct form compose_form_decl = { compose_fields };
 
-static const struct field reply_fields[] = { MESSAGE_FIELDS, { 0 } };
+static const struct field reply_fields[] = { FIELDS_SEND, { 0 } };
 static const struct form reply_form_decl = { reply_fields };
 
-/* The compose page's own query: who to preselect, and whom to find. */
-#define FIND_FIELDS \
-	{ .name = "to", .label = "who to write to", .type = FT_UUID }, \
-	{ .name = "find", .label = "a name to find", .type = FT_TEXT, .max = 100 }, \
-	{ .name = "draft", .label = "the kept message", .type = FT_UUID }
-static const struct field find_fields[] = { FIND_FIELDS, { 0 } };
+/* The compose page's own query: who to preselect, whom to find, and a kept
+ * draft to fill in. */
+static const struct field find_fields[] = { FIELD_TO(0), FIELD_FIND, FIELD_DRAFT, { 0 } };
 static const struct form find_form_decl = { find_fields };
 
-/* "Find" pressed in the compose form: the people offered are narrowed and
- * the form comes back with everything typed, nothing required yet. */
-static const struct field refind_fields[] = {
-	FIND_FIELDS,
-	{ .name = "subject", .label = "a subject", .type = FT_TEXT, .max = MSG_SUBJECT_MAX },
-	{ .name = "body", .label = "a message", .type = FT_TEXT, .flags = FIELD_MULTILINE,
-	  .max = MSG_BODY_MAX },
-	{ 0 }
+/* The compose form as typed, nothing required: sent back through "Find",
+ * or kept when its session has ended (page_message_keep). */
+static const struct field typed_fields[] = {
+	FIELD_TO(0), FIELD_FIND, FIELD_DRAFT, FIELD_SUBJECT(0), FIELD_BODY(0), { 0 }
 };
-static const struct form refind_form_decl = { refind_fields };
+static const struct form typed_form_decl = { typed_fields };
+
+/* A thread's own query: a draft of a reply to fill in (page_message_keep). */
+static const struct field thread_query_fields[] = { FIELD_DRAFT, { 0 } };
+static const struct form thread_query_decl = { thread_query_fields };
 
 /* Puts a fresh one-time form token into the view as "form_token". */
 static void form_view(struct req *r)
@@ -243,7 +245,7 @@ static int compose_refind(struct req *r)
 	struct form_data d = { 0 };
 	const struct form_value *to;
 
-	form_read(r, &refind_form_decl, &d);
+	form_read(r, &typed_form_decl, &d);
 	to = form_get(&d, "to");
 	tv_set_bool(r->arena, r->view, "files_again", r->nuploads > 0);
 	return compose_form(r, to->error || !*to->text ? NULL : to->sql, form_text(&d, "find"),
@@ -393,13 +395,6 @@ static int thread_again(struct req *r)
 	return status;
 }
 
-/* A thread's own query: a draft of a reply to fill in (page_message_keep). */
-static const struct field thread_query_fields[] = {
-	{ .name = "draft", .label = "the kept message", .type = FT_UUID },
-	{ 0 }
-};
-static const struct form thread_query_decl = { thread_query_fields };
-
 int page_thread_get(struct req *r)
 {
 	struct form_data d = { 0 };
@@ -493,16 +488,6 @@ int page_unarchive_post(struct req *r)
 	return archive_set(r, 0);
 }
 
-/* What a message form that comes back after its session ended may hold:
- * read as typed, nothing required (the form checks it when it is sent). */
-static const struct field keep_fields[] = {
-	{ .name = "to", .label = "who to write to", .type = FT_UUID },
-	{ .name = "subject", .label = "a subject", .type = FT_TEXT },
-	{ .name = "body", .label = "a message", .type = FT_TEXT, .flags = FIELD_MULTILINE },
-	{ 0 }
-};
-static const struct form keep_form_decl = { keep_fields };
-
 int page_message_keep(struct req *r)
 {
 	struct form_data d = { 0 };
@@ -515,7 +500,7 @@ int page_message_keep(struct req *r)
 		return status;
 	if (owner == NULL)
 		return http_redirect(r, "/login");
-	form_read(r, &keep_form_decl, &d);
+	form_read(r, &typed_form_decl, &d);
 	p[0] = owner;
 	p[1] = r->nparams ? r->params[0] : NULL;
 	p[2] = form_get(&d, "to")->error || !*form_text(&d, "to") ? NULL : form_get(&d, "to")->sql;

@@ -160,17 +160,17 @@ static const char *search_snippet(struct arena *a, const char *body, const char 
 	prev = strspn(body, " \t\r\n");
 	if (start > 0)
 		buf_puts(&b, "…");
-	for (i = 0, w = 0; w < end && next_word(body, n, &i, &ws); w++) {
-		if (w >= start) {
-			if (w > start || start == 0)
-				put_text(&b, body + prev, ws - prev);
-			if (word_marked(body + ws, i - ws, marks))
-				buf_puts(&b, "<mark>");
-			buf_put_html(&b, body + ws, i - ws);
-			if (word_marked(body + ws, i - ws, marks))
-				buf_puts(&b, "</mark>");
-		}
-		prev = i;
+	for (i = 0, w = 0; w < end && next_word(body, n, &i, &ws); w++, prev = i) {
+		int marked;
+
+		if (w < start)
+			continue;
+		if (w > start || start == 0)
+			put_text(&b, body + prev, ws - prev);
+		marked = word_marked(body + ws, i - ws, marks);
+		buf_puts(&b, marked ? "<mark>" : "");
+		buf_put_html(&b, body + ws, i - ws);
+		buf_puts(&b, marked ? "</mark>" : "");
 	}
 	if (end < words) {
 		buf_puts(&b, "…");

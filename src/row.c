@@ -125,15 +125,18 @@ int row_list_view(struct req *r, const char *stmt, int n, const char *const *p,
 	return 0;
 }
 
-void row_list_select(struct req *r, const char *key, const char *chosen)
+int row_list_select(struct req *r, const char *key, const char *chosen)
 {
 	struct tv *list = tv_get(r->view, key), *id;
+	int found = chosen == NULL, hit;
 
 	if (list == NULL || list->kind != TV_LIST)
-		return;
+		return found;
 	for (size_t i = 0; i < list->u.list.n; i++) {
 		id = tv_get(list->u.list.items[i], "id");
-		tv_set_bool(r->arena, list->u.list.items[i], "selected", chosen && id &&
-			    id->kind == TV_STR && strcmp(id->u.str.s, chosen) == 0);
+		hit = chosen && id && id->kind == TV_STR && strcmp(id->u.str.s, chosen) == 0;
+		tv_set_bool(r->arena, list->u.list.items[i], "selected", hit);
+		found |= hit;
 	}
+	return found;
 }

@@ -48,8 +48,9 @@ int row_load_view(struct req *r, const char *stmt, int n, const char *const *p,
 
 /* Marks "selected" (true or false) on each map of the view's list `key`
  * whose "id" equals `chosen` (NULL: none), for a <select> that keeps the
- * choice a form came back with. */
-void row_list_select(struct req *r, const char *key, const char *chosen);
+ * choice a form came back with. Returns 1 if `chosen` is NULL or in the
+ * list, else 0 (a value the form never offered). */
+int row_list_select(struct req *r, const char *key, const char *chosen);
 
 /* Runs `stmt` ($1.. the `n` parameters `p`) and puts its rows, at most
  * `max` of them (0: all), as a row_list() under `key` in r->view; sets
