@@ -35,6 +35,14 @@ const struct db_stmt page_jobs_stmts[] = {
 	  "SELECT j.id, j.kind, j.attempts, j.last_error AS error, j.finished_at AS failed_at"
 	  " FROM clinic_jobs($1) j WHERE j.state = 'failed'"
 	  " ORDER BY j.finished_at DESC, j.id LIMIT " DB_NUM(JOBS_FAILURES) },
+	/* Locks failed job $1 of clinic $2 and every job with its unique
+	 * key, in id order, so that two retries of it, or of two jobs with one
+	 * key, happen one after the other: the second then reads what the
+	 * first committed (jobs_one is a statement of its own, after this). */
+	{ "jobs_lock",
+	  "SELECT 1 FROM jobs WHERE id IN (SELECT j.id FROM clinic_jobs($2) j WHERE j.id = $1)"
+	  " OR unique_key = (SELECT j.unique_key FROM clinic_jobs($2) j WHERE j.id = $1)"
+	  " ORDER BY id FOR UPDATE" },
 	/* $1 the job, $2 the clinic. blocked: an unfinished job has its
 	 * unique key, so this one may not be queued again. */
 	{ "jobs_one",
@@ -136,7 +144,8 @@ static int jobs_back(struct req *r, const char *kind, const char *text)
  * due now, its attempts anew, audited ("job retried", its kind); a job of
  * another clinic, or the system's, answers 404. A job that is not failed
  * (retried already), or whose unique key another unfinished job holds,
- * stays as it is, with a flash that says why. */
+ * stays as it is, with a flash that says why; so do the second of two
+ * retries at once (jobs_lock). */
 int page_jobs_retry_post(struct req *r)
 {
 	const char *p[2] = { r->params[0], r->user->clinic_id };
@@ -144,6 +153,9 @@ int page_jobs_retry_post(struct req *r)
 	PGresult *res;
 	int status, blocked;
 
+	if ((res = db_exec(r->db, "jobs_lock", 2, p)) == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
 	if ((status = row_load(r, "jobs_one", 2, p, 0, &res)))
 		return status;
 	kind = row_text(r->arena, res, 0, "kind");

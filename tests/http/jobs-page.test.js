@@ -115,6 +115,27 @@ test('a failed job whose unique key another unfinished job holds stays failed', 
   assert.equal(await one('SELECT state FROM jobs WHERE id = $1', [jobs.keyed]), 'failed');
 });
 
+test('two retries at once, of one job or of two jobs with one key, queue one job and audit one retry', async () => {
+  const c = clinics.a.admin;
+  await c.get('/admin/jobs');
+  const audited = async (kind) => one(`SELECT count(*) FROM audit_log WHERE clinic_id = $1 AND action = 'job retried'
+    AND detail = $2`, [clinics.a.id, kind]);
+  const same = await job(clinics.a.id, 'page.race', 'failed', { error: 'race' });
+  const both = await Promise.all([c.post(`/admin/jobs/${same}/retry`), c.post(`/admin/jobs/${same}/retry`)]);
+  assert.deepEqual(both.map((r) => r.status), [303, 303], 'each answered, neither an error');
+  assert.equal(await one('SELECT state FROM jobs WHERE id = $1', [same]), 'queued');
+  assert.equal(await audited('page.race'), '1', 'one retry recorded');
+
+  const key = `race:${tag}`;
+  const first = await job(clinics.a.id, 'page.keyrace', 'failed', { key, error: 'race' });
+  const second = await job(clinics.a.id, 'page.keyrace', 'failed', { key, error: 'race' });
+  const pair = await Promise.all([c.post(`/admin/jobs/${first}/retry`), c.post(`/admin/jobs/${second}/retry`)]);
+  assert.deepEqual(pair.map((r) => r.status), [303, 303], 'each answered, neither an error');
+  assert.deepEqual((await sql('SELECT state FROM jobs WHERE id IN ($1, $2) ORDER BY state::text', [first, second])).map((r) => r[0]),
+    ['failed', 'queued'], 'one queued, the other kept failed');
+  assert.equal(await audited('page.keyrace'), '1');
+});
+
 test('another clinic\'s job, and a system job, are not found', async () => {
   const c = clinics.a.admin;
   await c.get('/admin/jobs');
