@@ -71,10 +71,11 @@ UNION ALL SELECT 'PEER', (SELECT CASE WHEN i.user_id = u.id THEN o.user_id ELSE 
 UNION ALL SELECT 'CLINIC', (SELECT m.clinic_id::text FROM memberships m WHERE m.user_id = u.id AND m.active
 	ORDER BY m.role = 'patient', m.created_at, m.clinic_id LIMIT 1) FROM u
 UNION ALL SELECT 'WORD', 'prescription'
+UNION ALL SELECT 'RARE', 'zebra'
 UNION ALL SELECT 'SEARCH_BEFORE', id::text FROM sb
 UNION ALL SELECT 'SEARCH_BEFORE_AT', to_json(created_at) #>> '{}' FROM sb;
 SQL
-if [ "$(wc -l <"$out/params")" -ne 12 ] || grep -q ' $' "$out/params"; then
+if [ "$(wc -l <"$out/params")" -ne 13 ] || grep -q ' $' "$out/params"; then
 	echo "explain: no bench session 'bench-1' or no messages; run bench/gen.sql first" >&2
 	exit 2
 fi
@@ -93,9 +94,11 @@ thread_page TOKEN ROOT
 msg_read_thread USER ROOT
 msg_may_write USER PEER CLINIC
 msg_recipients USER EMPTY CLINIC EMPTY
-search_boxes USER SEARCH_BEFORE
-search_first INBOX OUTBOX WORD
-search_older INBOX OUTBOX WORD SEARCH_BEFORE_AT SEARCH_BEFORE
+search_walk_first TOKEN WORD NULL
+search_walk_older TOKEN WORD SEARCH_BEFORE
+search_walk_newer TOKEN WORD SEARCH_BEFORE
+search_first INBOX OUTBOX RARE
+search_older INBOX OUTBOX RARE SEARCH_BEFORE_AT SEARCH_BEFORE
 EOF
 
 # One psql script: prepare everything, then per page query five plannings

@@ -7,6 +7,8 @@
 
 #include "msg.h"
 #include "pager.h"
+#include "route.h"
+#include "row.h"
 #include "sess.h"
 
 #define SEARCH_MAX 200		/* characters of a query */
@@ -20,42 +22,111 @@
  * How to find the newest hits depends on how common the words are: a word
  * in a quarter of all messages is found at once by walking the viewer's
  * newest messages, a rare one through the text index, and a plan made for
- * one is a hundred times slower for the other. So the search is planned
- * for each query, with the words and the viewer's boxes as values
- * (db_exec_once): search_query() is immutable, so the planner computes it
- * from the text and weighs the words (and word starts) by the column's
- * statistics. The viewer's two ordered streams (received, sent: disjoint,
- * as nobody writes to themself) each stop after 11 hits; the newest 11 of
- * those are the page, and only they get their thread's subject and their
- * text. $1 inbox, $2 outbox, $3 the words, and after ?before= $4, $5 the
- * created_at and id of that message. */
+ * one is a hundred times slower for the other. So a search runs in two
+ * steps:
+ *
+ * 1. The walk, a prepared statement that also loads the session
+ *    (SESSION_IN_QUERY): each of the viewer's two boxes (received, sent:
+ *    disjoint, as nobody writes to themself) is read newest first from the
+ *    cursor on, at most SEARCH_WALK messages, their ids in the box index's
+ *    order (an index-only scan), each message then looked up by id and
+ *    tested, stopping at 11 hits. A box is done when it gave 11 hits, or
+ *    had no more messages, or when the merged page's 11th hit is at or
+ *    before the last message the walk read there (nothing unread can come
+ *    before it). When both are, the walk's hits are the page: the newest 11
+ *    of the two, and only they get their thread's subject and their text.
+ *    (The ids first and the lookups after, with the box and the words as
+ *    one-time values, is what keeps PostgreSQL's generic plan reading in
+ *    the index's order and stopping early: a box as such is priced at an
+ *    average box's size, for which reading it all and sorting looks
+ *    cheaper.)
+ * 2. Else (words rarer than one in SEARCH_WALK / 11 messages of a box), the
+ *    search planned for its words (db_exec_once): search_query() is
+ *    immutable, so the planner computes it from the text and weighs the
+ *    words by the column's statistics, and goes through the text index.
+ *    It takes the boxes and the cursor's time from the walk's answer.
+ *
+ * Either step's rows are the page's: id, root, time, sender, recipient,
+ * subject, body, marks. */
+#define SEARCH_WALK 100		/* messages of each box the walk reads at most */
+
+#define SEARCH_PAGE_ROWS(hits) \
+	"SELECT m.id, coalesce(m.parent_id, m.id) AS root, m.created_at AS time," \
+	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
+	" rt.subject, m.body, " hits ".marks" \
+	" FROM " hits " JOIN messages m ON m.id = " hits ".id" \
+	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
+
+/* Step 1. $1 the session token, $2 the search text, $3 the cursor (a
+ * message id) or NULL. "s" holds the viewer's boxes, the words, and the
+ * cursor's message if it is the viewer's (cursor_ok). `cmp` is the
+ * cursor's comparison, `dir` the order, `at_or_before` how the 11th hit
+ * stands to the last message read when nothing unread is before it. */
+#define WALK_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ((SELECT cur_at FROM s), (SELECT cur_id FROM s))"
+#define WALK_BOX(box, cursor, dir) \
+	"FROM messages m WHERE m." box " = (SELECT " box " FROM s)" cursor \
+	" ORDER BY m.created_at " dir ", m.id " dir
+#define WALK_HITS(box, cursor, dir) \
+	"SELECT k.id, k.created_at FROM (SELECT m.id, m.created_at " WALK_BOX(box, cursor, dir) \
+	" LIMIT " DB_NUM(SEARCH_WALK) ") k JOIN messages m ON m.id = k.id" \
+	" WHERE m.search @@ (SELECT tsq FROM s)" \
+	" ORDER BY k.created_at " dir ", k.id " dir " LIMIT 11"
+#define WALK_LAST(box, cursor, dir) \
+	"SELECT m.created_at, m.id " WALK_BOX(box, cursor, dir) \
+	" OFFSET " DB_NUM(SEARCH_WALK) " - 1 LIMIT 1"
+#define WALK_DONE(hits, last, dir, at_or_before) \
+	"((SELECT count(*) FROM " hits ") = 11 OR NOT EXISTS (SELECT FROM " last ")" \
+	" OR coalesce((SELECT (h.created_at, h.id) FROM hit h" \
+	"  ORDER BY h.created_at " dir ", h.id " dir " OFFSET 10) " at_or_before \
+	" (SELECT (l.created_at, l.id) FROM " last " l), false))"
+#define SEARCH_WALK_SQL(cursor, dir, at_or_before) \
+	"WITH me AS (" SESS_SELECT ")," \
+	" s AS MATERIALIZED (SELECT me.inbox_id, o.id AS outbox_id, search_query($2) AS tsq," \
+	"  search_marks($2) AS marks, c.created_at AS cur_at, c.id AS cur_id," \
+	"  c.id IS NOT NULL OR $3::uuid IS NULL AS cursor_ok" \
+	"  FROM me JOIN outboxes o ON o.user_id = me.user_id" \
+	"  LEFT JOIN messages c ON c.id = $3::uuid AND (c.inbox_id = me.inbox_id OR c.outbox_id = o.id))," \
+	" rin AS (" WALK_HITS("inbox_id", cursor, dir) ")," \
+	" rout AS (" WALK_HITS("outbox_id", cursor, dir) ")," \
+	" lin AS (" WALK_LAST("inbox_id", cursor, dir) ")," \
+	" lout AS (" WALK_LAST("outbox_id", cursor, dir) ")," \
+	" hit AS (SELECT h.id, h.created_at, (SELECT marks FROM s) AS marks" \
+	"  FROM (SELECT * FROM rin UNION ALL SELECT * FROM rout) h" \
+	"  ORDER BY h.created_at " dir ", h.id " dir " LIMIT 11)," \
+	" e AS (SELECT s.outbox_id, s.cur_at, s.cur_id, s.cursor_ok, s.tsq IS NOT NULL AND s.cursor_ok AND" \
+	"  " WALK_DONE("rin", "lin", dir, at_or_before) " AND " \
+	"  " WALK_DONE("rout", "lout", dir, at_or_before) " AS walked FROM s)" \
+	" SELECT me.*, e.outbox_id, e.cur_at, e.cur_id, e.walked, e.cursor_ok, l.* FROM me" \
+	" LEFT JOIN e ON true" \
+	" LEFT JOIN LATERAL (" SEARCH_PAGE_ROWS("hit") " WHERE e.walked) l ON true" \
+	" ORDER BY l.time " dir ", l.id " dir
+/* The columns of the walk's answer before the page's rows. */
+enum { WALK_OUTBOX = SESS_COLUMNS, WALK_CUR_AT, WALK_CUR_ID, WALK_WALKED, WALK_CURSOR_OK, WALK_ROWS };
+
+/* Step 2. $1 inbox, $2 outbox, $3 the search text, and after ?before= or
+ * ?after= $4, $5 the created_at and id of that message. Each box's hits in
+ * order, at most 11; the newest 11 of those are the page. */
 #define SEARCH_TSQ "search_query($3)"
 #define SEARCH_STREAM(box, cursor, dir) \
 	"(SELECT m.id, m.created_at FROM messages m WHERE " box \
 	" AND m.search @@ " SEARCH_TSQ cursor \
 	" ORDER BY m.created_at " dir ", m.id " dir " LIMIT 11)"
 #define SEARCH_SQL(cursor, dir) \
-	"WITH hit AS (SELECT id, created_at FROM (" \
+	"WITH hit AS (SELECT id, created_at, search_marks($3) AS marks FROM (" \
 	SEARCH_STREAM("m.inbox_id = $1", cursor, dir) " UNION ALL " \
 	SEARCH_STREAM("m.outbox_id = $2", cursor, dir) \
-	") h ORDER BY created_at " dir ", id " dir " LIMIT 11)" \
-	" SELECT m.id, coalesce(m.parent_id, m.id) AS root," \
-	" m.created_at AS time," \
-	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
-	" rt.subject, m.body, search_marks($3) AS marks" \
-	" FROM hit JOIN messages m ON m.id = hit.id" \
-	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)" \
+	") h ORDER BY created_at " dir ", id " dir " LIMIT 11) " \
+	SEARCH_PAGE_ROWS("hit") \
 	" ORDER BY m.created_at " dir ", m.id " dir
 #define SEARCH_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ($4::timestamptz, $5::uuid)"
 
 const struct db_stmt page_search_stmts[] = {
-	/* The viewer's outbox and, if $2 is a message they may see, when it
-	 * was sent: where the next page starts. */
-	{ "search_boxes",
-	  "SELECT o.id, b.created_at, b.id FROM outboxes o LEFT JOIN viewer_messages($1) b"
-	  " ON b.id = $2 WHERE o.user_id = $1" },
+	{ "search_walk_first", SEARCH_WALK_SQL("", "DESC", ">=") },
+	{ "search_walk_older", SEARCH_WALK_SQL(WALK_CURSOR("<"), "DESC", ">=") },
+	{ "search_walk_newer", SEARCH_WALK_SQL(WALK_CURSOR(">"), "ASC", "<=") },
 	{ NULL, NULL }
 };
+static const char *const walk_stmts[3] = { "search_walk_first", "search_walk_older", "search_walk_newer" };
 
 /* Run with db_exec_once, in pager order: first, older, newer. */
 const struct db_stmt page_search_once[] = {
@@ -199,52 +270,59 @@ static void search_snippets(struct arena *a, struct tv *rows)
 	}
 }
 
-/* Finds the viewer's outbox and where the page after the cursor starts,
- * into p[1], p[3] and p[4] (arena). Returns 0, or 400 when the cursor is
- * not a message the viewer may see, or an error status. */
-static int search_boxes(struct req *r, const char *cursor, const char **p)
+/* Step 2, when the walk could not decide: the search planned for its
+ * words, with the outbox and the cursor's message from the walk's answer
+ * `walk`; puts its page into the view. Returns 0 or an error status. */
+static int search_planned(struct req *r, const struct pager *pg, PGresult *walk, const char *q)
 {
-	const char *bp[2] = { r->user->id, cursor };
-	PGresult *res = db_exec(r->db, "search_boxes", 2, bp);
-	int status = 0;
+	const char *p[5] = {
+		r->user->inbox_id, PQgetvalue(walk, 0, WALK_OUTBOX), q,
+		PQgetvalue(walk, 0, WALK_CUR_AT), PQgetvalue(walk, 0, WALK_CUR_ID)
+	};
+	const struct db_stmt *st = &page_search_once[pg->page];
+	PGresult *res = db_exec_once(r->db, st->name, st->sql, pg->cursor ? 5 : 3, p);
+	int status;
 
 	if (res == NULL)
 		return db_failure_status(r->db);
-	if (PQntuples(res) != 1 || (cursor && PQgetisnull(res, 0, 1))) {
-		status = PQntuples(res) != 1 ? 404 : 400;
-	} else {
-		p[1] = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
-		p[3] = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
-		p[4] = arena_strdup(r->arena, PQgetvalue(res, 0, 2));
-	}
+	status = pager_view(r, pg, res, 0, "results");
 	PQclear(res);
 	return status;
 }
 
-/* Runs the search for `q` (one page: pager.h) and puts the hits and
- * paging into the view. Returns 0 or an error status. */
+/* Loads the session and, for search text `q` ("" for none: the page shows
+ * only the form), runs the search (one page: pager.h) and puts the hits
+ * and paging into the view. Returns 0 or an error status. */
 static int search_run(struct req *r, const char *q)
 {
-	const char *p[5] = { r->user->inbox_id, NULL, q, NULL, NULL };
+	const char *p[3] = { http_cookie(r, SESSION_COOKIE), q, NULL };
 	struct buf base = BUF_INIT;
-	const struct db_stmt *st;
-	struct pager pg;
+	struct pager pg = { 0 };
 	PGresult *res;
-	int status;
+	int status = 0;
 
-	buf_puts(&base, "/search?q=");
-	buf_put_urlarg(&base, q, strlen(q));
-	status = pager_read(r, &pg, arena_strdup(r->arena, base.data), MSG_PAGE, KEY_UUID);
-	buf_free(&base);
-	if (status || (status = search_boxes(r, pg.cursor, p)))
-		return status;
-	st = &page_search_once[pg.page];
-	res = db_exec_once(r->db, st->name, st->sql, pg.cursor ? 5 : 3, p);
+	if (*q) {
+		buf_puts(&base, "/search?q=");
+		buf_put_urlarg(&base, q, strlen(q));
+		status = pager_read(r, &pg, arena_strdup(r->arena, base.data), MSG_PAGE, KEY_UUID);
+		buf_free(&base);
+		if (status)
+			return status;
+		p[2] = pg.cursor;
+	}
+	res = db_exec(r->db, pager_stmt(&pg, walk_stmts), 3, p);
 	if (res == NULL)
 		return db_failure_status(r->db);
-	status = pager_view(r, &pg, res, 0, "results");
+	if ((status = route_session(r, res)) == 0 && *q) {
+		if (pg.cursor && !row_bool(res, 0, "cursor_ok"))
+			status = 400;
+		else if (row_bool(res, 0, "walked"))
+			status = pager_view(r, &pg, res, WALK_ROWS, "results");
+		else
+			status = search_planned(r, &pg, res, q);
+	}
 	PQclear(res);
-	if (status == 0)
+	if (status == 0 && *q)
 		search_snippets(r->arena, tv_get(r->view, "results"));
 	return status;
 }
@@ -253,18 +331,17 @@ int page_search_get(struct req *r)
 {
 	struct form_data d = { 0 };
 	const char *q;
-	int status;
+	int status, bad;
 
 	tv_set_str(r->arena, r->view, "title", "Search");
-	if (form_read(r, &search_form_decl, &d))
-		return http_render_status(r, "search", 400);
-	q = form_text(&d, "q");
-	if (*q) {
-		tv_set_bool(r->arena, r->view, "searched", 1);
-		if ((status = search_run(r, q)))
-			return status;
-	} else if (http_query(r, "before") || http_query(r, "after")) {
+	bad = form_read(r, &search_form_decl, &d);
+	q = bad ? "" : form_text(&d, "q");
+	if (!*q && !bad && (http_query(r, "before") || http_query(r, "after")))
 		return 400;
-	}
+	if ((status = search_run(r, q)))
+		return status;
+	if (bad)
+		return http_render_status(r, "search", 400);
+	tv_set_bool(r->arena, r->view, "searched", *q != '\0');
 	return http_render(r, "search");
 }

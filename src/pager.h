@@ -44,7 +44,7 @@ const char *pager_stmt(const struct pager *pg, const char *const names[3]);
  * (the first page) and "paged" (both only past the first page), "has_paging" and "has_rows". Returns 0, or 400
  * when the result's "cursor_ok" is false (the cursor is not the viewer's).
  * A statement without that column must have checked its cursor itself
- * (search does, with the query that finds the viewer's boxes). */
+ * (search's second step: its first checked it). */
 int pager_view(struct req *r, const struct pager *pg, PGresult *res, int from,
 	       const char *key);
 

@@ -73,7 +73,7 @@ const struct route route_table[] = {
 	{ "/messages/{id}/unread",	NULL,			page_unread_post,		ROLE_ANY },
 	{ "/messages/{id}/archive",	NULL,			page_archive_post,		ROLE_ANY },
 	{ "/messages/{id}/unarchive",	NULL,			page_unarchive_post,		ROLE_ANY },
-	{ "/search",			page_search_get,	NULL,				ROLE_ANY },
+	{ "/search",			page_search_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/attachments/{id}",		page_attachment_get,	NULL,				ROLE_ANY },
 };
 const size_t route_count = sizeof(route_table) / sizeof(route_table[0]);

@@ -6,6 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { world, decode, send } = require('../lib/messaging');
+const { sql } = require('../lib/harness');
 
 let counter = 0;
 // A tag no other message has: a number, so that no stemming touches it.
@@ -186,4 +187,91 @@ test('paging a search by a word start and forms: ten at a time, both ways', asyn
   assert.deepEqual(nums(hits((await x.doc.c.get(decode(newer[1]))).text)), [13, 12, 11, 10, 9, 8, 7, 6, 5, 4]);
   // The patient sent them all: the same pages from the sent side.
   assert.deepEqual(nums(await search(x.pat.c, `${t} vaccinations`)).slice(0, 3), [13, 12, 11]);
+});
+
+// Messages put straight into the database (as many as a busy doctor has),
+// from `from` to `to`: bodies[k] is sent `minutes[k]` minutes ago.
+async function bulk(from, to, bodies, minutes) {
+  await sql(`INSERT INTO messages (inbox_id, outbox_id, subject, body, sender_name, recipient_name, created_at)
+    SELECT i.id, o.id, 'Bulk ' || b.n, b.body, $3, $4, now() - b.ago * interval '1 minute'
+    FROM inboxes i, outboxes o, unnest($5::text[], $6::float8[]) WITH ORDINALITY b (body, ago, n)
+    WHERE i.user_id = $1 AND o.user_id = $2`, [to.id, from.id, from.name, to.name, bodies, minutes]);
+}
+
+// Every page of a search, followed by its Older links, and back by the
+// Newer links, which must give the same pages: the hits' texts.
+async function allPages(c, q) {
+  let r = await c.get(`/search?q=${encodeURIComponent(q)}`);
+  const pages = [];
+  for (;;) {
+    assert.equal(r.status, 200);
+    const page = hits(r.text).map((h) => h.text);
+    assert.ok(page.length <= 10, 'ten at a time');
+    pages.push(page);
+    const older = /href="(\/search\?q=[^"]+&amp;before=[^"]+)">Older results/.exec(r.text);
+    if (!older) break;
+    assert.ok(pages.length < 20, 'at most 20 pages');
+    r = await c.get(decode(older[1]));
+  }
+  for (let k = pages.length - 2; k >= 0; k--) {
+    const newer = /href="(\/search\?q=[^"]+&amp;after=[^"]+)">Newer results/.exec(r.text);
+    assert.ok(newer, 'a link to newer results');
+    r = await c.get(decode(newer[1]));
+    assert.deepEqual(hits(r.text).map((h) => h.text), pages[k], 'Newer gives the page before again');
+  }
+  return pages.flat();
+}
+
+test('in a long box, common and rare words alike give every hit newest first, whether found by walking or by the index', async () => {
+  const x = await world('LB');
+  const t = tag();
+  // The doctor receives 250 messages, a minute apart, and sends 20 among
+  // the newest. A word in every third is common enough to be found among
+  // the newest hundred; one in two of the newest and four past the first
+  // hundred, and one only past them, must be found through the index; one
+  // in 20 sent and in two received ones mixes both boxes.
+  const recv = [], recvAgo = [], sent = [], sentAgo = [];
+  const rare = new Set([5, 40, 150, 151, 200, 250]), beyond = new Set([120, 249]), mix = new Set([3, 130]);
+  const late = new Set([3, 130]);
+  for (let i = 1; i <= 250; i++) {
+    const words = [`r${i}r`, 'filler text'];
+    if (i % 3 === 0) words.push(`${t}common`);
+    if (rare.has(i)) words.push(`${t}rare`);
+    if (beyond.has(i)) words.push(`${t}beyond`);
+    if (mix.has(i)) words.push(`${t}mix`);
+    if (late.has(i)) words.push(`${t}late`);
+    if (i === 60) words.push(`${t}up`);
+    recv.push(words.join(' '));
+    recvAgo.push(i);
+  }
+  for (let n = 1; n <= 20; n++) {
+    sent.push(`s${n}s ${t}mix`);
+    sentAgo.push(n * 2 + 0.5);
+  }
+  // And 12 older ones with a word that two received messages have, one
+  // of them past the newest hundred but newer than all 12.
+  for (let n = 21; n <= 32; n++) {
+    sent.push(`s${n}s ${t}late`);
+    sentAgo.push(135 + n * 2 + 0.5);
+  }
+  // Twenty with a word one received message between them has, so that
+  // going back to newer results passes it.
+  for (let n = 1; n <= 20; n++) {
+    sent.push(`s${n + 32}s ${t}up`);
+    sentAgo.push(n <= 10 ? 220.5 + n : 9.5 + n);
+  }
+  await bulk(x.pat, x.doc, recv, recvAgo);
+  await bulk(x.doc, x.pat, sent, sentAgo);
+  const label = (text) => /^(r\d+r|s\d+s)/.exec(text)[1];
+  const expect = (pred) => [
+    ...recv.map((b, k) => [recvAgo[k], b]), ...sent.map((b, k) => [sentAgo[k], b]),
+  ].filter(([, b]) => pred(b)).sort((a, b) => a[0] - b[0]).map(([, b]) => label(b));
+
+  for (const word of ['common', 'rare', 'beyond', 'mix', 'late', 'up']) {
+    const got = (await allPages(x.doc.c, `${t}${word}`)).map(label);
+    assert.deepEqual(got, expect((b) => b.includes(`${t}${word}`)), `"${word}": every hit, newest first, across pages`);
+  }
+  assert.equal((await allPages(x.doc.c, `${t}nowhere`)).length, 0, 'a word in none finds none');
+  // The patient sees the same messages from the other side.
+  assert.deepEqual((await allPages(x.pat.c, `${t}beyond`)).map(label), ['r120r', 'r249r']);
 });
