@@ -81,7 +81,7 @@ load() {
 # What each page answers, once (this also warms the workers' plans).
 echo
 echo "== pages of the busiest user through nginx (first response: status, bytes, time)"
-for path in /inbox "/inbox?before=$BEFORE" /sent /archive "/messages/$ROOT" "/search?q=$WORD"; do
+for path in /inbox "/inbox?before=$BEFORE" /sent /archive "/messages/$ROOT" "/search?q=$WORD" "/search?q=zebra"; do
 	curl -s -o "$OUT/page.html" -w "  %{http_code} %{size_download} B %{time_total} s  $path\n" -m 60 -H "$COOKIE" "$U$path"
 done
 curl -s -o "$OUT/inbox.html" -H "$COOKIE" "$U/inbox"
@@ -97,6 +97,9 @@ load /sent
 load /archive
 load "/messages/$ROOT"
 load "/search?q=$WORD"
+# A word no message has: the walk reads its 100 + 100 messages in vain,
+# and the search planned for the word answers (src/page_search.c).
+load "/search?q=zebra"
 mem "after the runs"
 
 # The soak: bounded runs of /inbox until SOAK_REQUESTS or SOAK_MAX_SECONDS.
