@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "jobs.h"
 #include "log.h"
+#include "mail.h"
 #include "msg.h"
 #include "page.h"
 #include "sess.h"
@@ -103,6 +104,7 @@ const struct db_stmt *const route_stmts[] = {
 	attachment_stmts,
 	jobs_stmts,
 	page_jobs_stmts,
+	mail_stmts,
 	NULL
 };
 
