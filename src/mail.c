@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -266,6 +267,74 @@ void mail_compose(struct buf *out, const struct mail *m, const char *base_url)
 		   "To choose which notices carebox sends you by e-mail, log in and open\n");
 	buf_puts(out, base_url);
 	buf_puts(out, "/account\r\n");
+}
+
+/* The value of base64 digit `c`, or -1. */
+static int mail_b64_digit(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+	     : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Appends the base64 text of `s` (`n` characters, '=' ending it) decoded. */
+static void mail_unbase64(struct buf *out, const char *s, size_t n)
+{
+	unsigned v = 0;
+	int bits = 0, d;
+
+	for (size_t i = 0; i < n && (d = mail_b64_digit(s[i])) >= 0; i++) {
+		v = v << 6 | (unsigned)d;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			buf_putc(out, (char)(v >> bits & 0xff));
+		}
+	}
+}
+
+const char *mail_header_get(struct arena *a, const char *msg, const char *name)
+{
+	size_t n = strlen(name);
+	const char *line = msg, *end = strstr(msg, "\r\n\r\n");
+	struct buf out = BUF_INIT;
+	const char *v, *s;
+
+	for (; line && (!end || line < end); line = strstr(line, "\r\n") ? strstr(line, "\r\n") + 2 : NULL)
+		if (strncasecmp(line, name, n) == 0 && line[n] == ':')
+			break;
+	if (line == NULL || (end && line >= end))
+		return NULL;
+	for (s = line + n + 1; *s == ' '; s++)
+		;
+	/* Up to the end of the header's last folded line. */
+	for (v = s; *v && !(v[0] == '\r' && v[1] == '\n' && v[2] != ' ' && v[2] != '\t'); v++)
+		;
+	while (s < v) {
+		const char *q;
+		size_t len;
+
+		if (strncasecmp(s, "=?UTF-8?B?", 10) == 0 && (q = strstr(s + 10, "?=")) && q < v) {
+			mail_unbase64(&out, s + 10, (size_t)(q - s - 10));
+			for (s = q + 2; s < v && (*s == ' ' || *s == '\r' || *s == '\n' || *s == '\t'); s++)
+				;
+			if (s < v && strncasecmp(s, "=?UTF-8?B?", 10) != 0)
+				buf_putc(&out, ' ');
+			continue;
+		}
+		len = *s == '\r' || *s == '\n' ? 1 : 0;
+		buf_putc(&out, len ? ' ' : *s);
+		s += *s == '\r' && s[1] == '\n' ? 2 : 1;
+	}
+	buf_putc(&out, '\0');
+	v = arena_strdup(a, out.data);
+	buf_free(&out);
+	return v;
+}
+
+const char *mail_body(const char *msg)
+{
+	const char *b = strstr(msg, "\r\n\r\n");
+
+	return b ? b + 4 : "";
 }
 
 /* ---- Sending (carebox-worker) ---- */

@@ -84,5 +84,14 @@ void mail_compose(struct buf *out, const struct mail *m, const char *base_url);
  * name), ASCII text is a quoted string. */
 void mail_header_text(struct buf *out, const char *text, int phrase);
 
+/* The value of header `name` ("Subject") of the composed mail `msg`, its
+ * folded lines joined and its RFC 2047 words (UTF-8, base64) decoded, in
+ * arena `a`; NULL when the mail has no such header. For the demo's mail
+ * page (src/page_demo.c). */
+const char *mail_header_get(struct arena *a, const char *msg, const char *name);
+
+/* The body of the composed mail `msg` (after the blank line), or "". */
+const char *mail_body(const char *msg);
+
 #endif
 #endif

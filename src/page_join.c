@@ -77,7 +77,8 @@ void page_join_code(char out[JOIN_CODE_LEN + 1])
 	out[JOIN_CODE_LEN] = '\0';
 }
 
-int page_join_handout(struct req *r, const char *role, const char *name, const char *email)
+int page_join_handout(struct req *r, const char *role, const char *name, const char *email,
+		      const char **expires)
 {
 	char token[TOKEN_HEX + 1], code[JOIN_CODE_LEN + 1];
 	const char *p[7] = { token, code, r->user->clinic_id, r->user->id, name, email, role };
@@ -90,6 +91,8 @@ int page_join_handout(struct req *r, const char *role, const char *name, const c
 	page_join_code(code);
 	if ((status = row_load(r, "join_link_insert", 7, p, 0, &res)))
 		goto out;
+	if (expires)
+		*expires = row_text(r->arena, res, 0, "expires");
 	tv_set_str(r->arena, r->view, "expires", when_moment(r->arena, row_text(r->arena, res, 0, "expires")));
 	PQclear(res);
 	tv_set_str(r->arena, r->view, "for", name);
