@@ -130,7 +130,7 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
 int page_link_flash(struct req *r, const char *what, const char *link)
 {
 	return sess_flash(r, "ok", arena_printf(r->arena,
-		"%s: %s — carebox does not mail this link: hand it over yourself. "
+		"%s: %s — no e-mail is sent for it: hand this link over yourself. "
 		"It works once, within one hour.", what, link));
 }
 
