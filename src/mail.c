@@ -400,31 +400,42 @@ static int mail_build_message(struct job *j, struct mail *m)
 	return rc;
 }
 
+/* Runs `stmt` (`n` parameters `p`), which makes the mail's link and
+ * returns one row with the clinic's name ("clinic") and, unless `to` is
+ * given, the address ("to"), or none when there is nothing to send. Sets
+ * m->to and m->from_name (arena). Returns 1, 0 (none) or -1. */
+static int mail_link(struct job *j, struct mail *m, const char *stmt, int n,
+		     const char *const *p, const char *to)
+{
+	PGresult *res = db_exec(j->db, stmt, n, p);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	if ((found = PQntuples(res) == 1)) {
+		m->to = to ? to : arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "to")));
+		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "clinic")));
+	}
+	PQclear(res);
+	return found;
+}
+
 /* The link to prove the address of the payload, made now. */
 static int mail_build_verify(struct job *j, struct mail *m)
 {
 	char token[65];
 	const char *p[3] = { mail_arg(j, "user"), mail_arg(j, "email"), token };
-	PGresult *res;
-	int rc = 0;
+	int rc = mail_token(token) < 0 ? -1 : mail_link(j, m, "mail_verify", 3, p, p[1]);
 
-	if (mail_token(token) < 0 || (res = db_exec(j->db, "mail_verify", 3, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		rc = 1;
-		m->to = p[1];
-		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, 0));
-		m->subject = "Confirm your e-mail address for carebox";
-		m->body = arena_printf(j->arena,
-			"Hello,\n\n"
-			"this address was given for an account on carebox. To confirm that it\n"
-			"is yours, so that carebox may send its notices here, open this link\n"
-			"within one hour (it works once):\n\n"
-			"%s/verify?token=%s\n\n"
-			"If you did not ask for this, ignore this mail: nothing changes.\n",
-			site.base_url, token);
-	}
-	PQclear(res);
+	m->subject = "Confirm your e-mail address for carebox";
+	m->body = arena_printf(j->arena,
+		"Hello,\n\n"
+		"this address was given for an account on carebox. To confirm that it\n"
+		"is yours, so that carebox may send its notices here, open this link\n"
+		"within one hour (it works once):\n\n"
+		"%s/verify?token=%s\n\n"
+		"If you did not ask for this, ignore this mail: nothing changes.\n",
+		site.base_url, token);
 	return rc;
 }
 
@@ -433,59 +444,43 @@ static int mail_build_reset(struct job *j, struct mail *m)
 {
 	char token[65];
 	const char *p[2] = { mail_arg(j, "user"), token };
-	PGresult *res;
-	int rc = 0;
+	int rc = mail_token(token) < 0 ? -1 : mail_link(j, m, "mail_reset", 2, p, NULL);
 
-	if (mail_token(token) < 0 || (res = db_exec(j->db, "mail_reset", 2, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		rc = 1;
-		m->to = arena_strdup(j->arena, PQgetvalue(res, 0, 0));
-		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, 1));
-		m->subject = "Reset your carebox password";
-		m->body = arena_printf(j->arena,
-			"Hello,\n\n"
-			"someone asked to reset the password of the carebox account of this\n"
-			"address. To choose a new password, open this link within one hour (it\n"
-			"works once, and logs the account out everywhere):\n\n"
-			"%s/reset?token=%s\n\n"
-			"If you did not ask for this, ignore this mail: your password stays as\n"
-			"it is.\n",
-			site.base_url, token);
-	}
-	PQclear(res);
+	m->subject = "Reset your carebox password";
+	m->body = arena_printf(j->arena,
+		"Hello,\n\n"
+		"someone asked to reset the password of the carebox account of this\n"
+		"address. To choose a new password, open this link within one hour (it\n"
+		"works once, and logs the account out everywhere):\n\n"
+		"%s/reset?token=%s\n\n"
+		"If you did not ask for this, ignore this mail: your password stays as\n"
+		"it is.\n",
+		site.base_url, token);
 	return rc;
 }
 
-/* A join link of its own for the mail, valid as long as the handout's. */
+/* A join link of its own for the mail, valid as long as the handout's,
+ * with a short code nobody sees (the table wants one; it is not in the
+ * alphabet of typed codes, so it opens nothing). */
 static int mail_build_join(struct job *j, struct mail *m)
 {
 	char token[65], code[17];
 	const char *p[7] = { j->clinic_id, mail_arg(j, "email"), mail_arg(j, "name"),
 			     mail_arg(j, "role"), mail_arg(j, "expires"), token, code };
-	PGresult *res;
-	int rc = 0;
+	int rc = mail_token(token);
 
-	if (mail_token(token) < 0)
-		return -1;
-	memcpy(code, token + 32, 16);	/* a code nobody sees: distinct from the token */
+	memcpy(code, token + 32, 16);
 	code[16] = '\0';
-	if ((res = db_exec(j->db, "mail_join", 7, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		rc = 1;
-		m->to = p[1];
-		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, 0));
-		m->subject = "Join your clinic on carebox";
-		m->body = arena_printf(j->arena,
-			"Hello,\n\n"
-			"your clinic, %s, invites you to carebox, where you can write to\n"
-			"your clinic. Open this link, then log in to your carebox account or\n"
-			"create one; the link works once, within 7 days of your visit:\n\n"
-			"%s/join?key=%s\n",
-			m->from_name, site.base_url, token);
-	}
-	PQclear(res);
+	if (rc == 0)
+		rc = mail_link(j, m, "mail_join", 7, p, p[1]);
+	m->subject = "Join your clinic on carebox";
+	m->body = arena_printf(j->arena,
+		"Hello,\n\n"
+		"your clinic, %s, invites you to carebox, where you can write to\n"
+		"your clinic. Open this link, then log in to your carebox account or\n"
+		"create one; the link works once, within 7 days of your visit:\n\n"
+		"%s/join?key=%s\n",
+		rc == 1 ? m->from_name : "", site.base_url, token);
 	return rc;
 }
 
