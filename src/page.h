@@ -172,6 +172,7 @@ int page_forgot_get(struct req *r);
 int page_forgot_post(struct req *r);
 
 /* page_demo.c: /demo/mail[/{id}] (the demo's mails; CAREBOX_DEMO=1 only) */
+/* 1 when CAREBOX_DEMO=1 (the demo's pages answer), else 0. */
 int page_demo_on(void);
 int page_demo_mail_get(struct req *r);
 int page_demo_mail_one_get(struct req *r);

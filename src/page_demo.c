@@ -48,7 +48,7 @@ struct demo_mail {
 	struct tv *view;
 };
 
-/* Newest first, then by name. */
+/* Newest first (qsort). */
 static int demo_cmp(const void *x, const void *y)
 {
 	const struct demo_mail *a = x, *b = y;
