@@ -22,6 +22,16 @@ ALTER TABLE one_time_links
 	ADD CONSTRAINT one_time_links_kind_check CHECK (kind IN ('invite', 'reset', 'join', 'verify')),
 	ADD CONSTRAINT one_time_links_verify CHECK (kind <> 'verify' OR for_email IS NOT NULL);
 
+-- A join link mailed to the person registered (src/mail.c) is a third key
+-- of the handout's own row, beside its link and code: whichever is used
+-- first consumes the row, so a registration joins once. The mail job finds
+-- the row by id (its payload holds no address) and sets mail_token_hash
+-- when it sends (a second attempt replaces it: only the last link mailed
+-- works).
+ALTER TABLE one_time_links
+	ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+	ADD COLUMN mail_token_hash bytea UNIQUE;
+
 -- mailed: a mail about this conversation went (or is on its way) to this
 -- person since they last opened it; no other is sent until they do.
 ALTER TABLE conversation_members ADD COLUMN mailed boolean NOT NULL DEFAULT false;

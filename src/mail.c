@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,28 +53,28 @@ const struct db_stmt mail_worker_stmts[] = {
 	  " WHERE u.id = $1" },
 	{ "mail_message_unmark",
 	  "UPDATE conversation_members SET mailed = false WHERE user_id = $1 AND root_id = $2" },
-	/* $1 person, $2 the address, $3 the token: a link only while the
-	 * address is still their login address and not proven yet. */
+	/* $1 person, $2 the token: a link to prove their login address, as
+	 * it is now, while it is not proven yet. */
 	{ "mail_verify",
-	  "WITH u AS (SELECT id FROM users WHERE id = $1 AND active AND lower(email) = lower($2)"
-	  " AND lower(coalesce(mail_to, '')) <> lower($2)),"
+	  "WITH u AS (SELECT id, email FROM users WHERE id = $1 AND active"
+	  " AND lower(email) IS DISTINCT FROM lower(mail_to)),"
 	  " l AS (INSERT INTO one_time_links (token_hash, kind, user_id, for_email)"
-	  " SELECT sha256(decode($3, 'hex')), 'verify', id, $2 FROM u RETURNING 1)"
-	  " SELECT " MAIL_CLINIC("u.id", "NULL") " AS clinic FROM u, l" },
+	  " SELECT sha256(decode($2, 'hex')), 'verify', id, email FROM u RETURNING 1)"
+	  " SELECT u.email AS to, " MAIL_CLINIC("u.id", "NULL") " AS clinic FROM u, l" },
 	/* $1 person, $2 the token: to their proven address. */
 	{ "mail_reset",
 	  "WITH u AS (SELECT id, mail_to FROM users WHERE id = $1 AND active AND mail_to IS NOT NULL),"
 	  " l AS (INSERT INTO one_time_links (token_hash, kind, user_id)"
 	  " SELECT sha256(decode($2, 'hex')), 'reset', id FROM u RETURNING 1)"
 	  " SELECT u.mail_to AS to, " MAIL_CLINIC("u.id", "NULL") " AS clinic FROM u, l" },
-	/* $1 clinic, $2 address, $3 name, $4 role, $5 until, $6 token, $7
-	 * code (never shown: the mail carries the link). */
+	/* $1 the handout's join link (its row's id), $2 the token: the
+	 * mailed key of that same row (page_join.c's JOIN_KEY_MATCH), to the
+	 * address staff typed, while the row is unused and unexpired. */
 	{ "mail_join",
-	  "INSERT INTO one_time_links (token_hash, code_hash, kind, role, clinic_id, for_name,"
-	  " for_email, expires_at)"
-	  " SELECT sha256(decode($6, 'hex')), sha256(convert_to($7, 'UTF8')), 'join', $4::user_role,"
-	  " id, $3, $2, $5::timestamptz FROM clinics WHERE id = $1 AND $5::timestamptz > now()"
-	  " RETURNING (SELECT name FROM clinics WHERE id = $1) AS clinic" },
+	  "UPDATE one_time_links l SET mail_token_hash = sha256(decode($2, 'hex')) FROM clinics c"
+	  " WHERE l.id = $1 AND l.kind = 'join' AND l.used_at IS NULL AND l.expires_at > now()"
+	  " AND l.for_email <> '' AND c.id = l.clinic_id"
+	  " RETURNING l.for_email AS to, c.name AS clinic" },
 	{ NULL, NULL }
 };
 
@@ -123,10 +124,13 @@ int mail_notice_message(struct db *db, const char *user_id, const char *root_id,
 					  "root", root_id), key, clinic_id) < 0 ? -1 : 0;
 }
 
-int mail_verify(struct db *db, const char *user_id, const char *email)
+int mail_verify(struct db *db, const char *user_id)
 {
-	return mail_enqueue(db, mail_with(mail_with(mail_payload("verify"), "user", user_id),
-					  "email", email), NULL, NULL) < 0 ? -1 : 0;
+	char key[80];
+
+	snprintf(key, sizeof(key), "mail:verify:%s", user_id);
+	return mail_enqueue(db, mail_with(mail_payload("verify"), "user", user_id), key,
+			    NULL) < 0 ? -1 : 0;
 }
 
 int mail_reset(struct db *db, const char *user_id, int *queued)
@@ -141,14 +145,10 @@ int mail_reset(struct db *db, const char *user_id, int *queued)
 	return rc < 0 ? -1 : 0;
 }
 
-int mail_join(struct db *db, const char *clinic_id, const char *email, const char *name,
-	      const char *role, const char *expires)
+int mail_join(struct db *db, const char *clinic_id, const char *link_id)
 {
-	struct json_object *p = mail_with(mail_with(mail_payload("join"), "email", email),
-					  "name", name);
-
-	return mail_enqueue(db, mail_with(mail_with(p, "role", role), "expires", expires),
-			    NULL, clinic_id) < 0 ? -1 : 0;
+	return mail_enqueue(db, mail_with(mail_payload("join"), "link", link_id), NULL,
+			    clinic_id) < 0 ? -1 : 0;
 }
 
 /* ---- Composing ---- */
@@ -400,88 +400,61 @@ static int mail_build_message(struct job *j, struct mail *m)
 	return rc;
 }
 
-/* Runs `stmt` (`n` parameters `p`), which makes the mail's link and
- * returns one row with the clinic's name ("clinic") and, unless `to` is
- * given, the address ("to"), or none when there is nothing to send. Sets
- * m->to and m->from_name (arena). Returns 1, 0 (none) or -1. */
-static int mail_link(struct job *j, struct mail *m, const char *stmt, int n,
-		     const char *const *p, const char *to)
+/* The mails that carry a one-time link, which the job makes when it
+ * sends (so no usable token is ever queued): the payload's member that
+ * names the row to start from, the statement that stores the token's hash
+ * ($1 that row, $2 the token) and returns one row with the address ("to")
+ * and the clinic's name ("clinic"), or none when there is nothing to
+ * send; the link's path; the subject; the text before the link (it may
+ * hold one %s: the clinic's name) and after it. */
+static const struct mail_link_kind {
+	const char *mail, *arg, *stmt, *path, *subject, *before, *after;
+} mail_link_kinds[] = {
+	{ "verify", "user", "mail_verify", "/verify?token=", "Confirm your e-mail address for carebox",
+	  "this address was given for an account on carebox. To confirm that it\n"
+	  "is yours, so that carebox may send its notices here, open this link\n"
+	  "within one hour (it works once):",
+	  "If you did not ask for this, ignore this mail: nothing changes.\n" },
+	{ "reset", "user", "mail_reset", "/reset?token=", "Reset your carebox password",
+	  "someone asked to reset the password of the carebox account of this\n"
+	  "address. To choose a new password, open this link within one hour (it\n"
+	  "works once, and logs the account out everywhere):",
+	  "If you did not ask for this, ignore this mail: your password stays as\n"
+	  "it is.\n" },
+	{ "join", "link", "mail_join", "/join?key=", "Join your clinic on carebox",
+	  "your clinic, %s, invites you to carebox, where you can write to\n"
+	  "your clinic. Open this link, then log in to your carebox account or\n"
+	  "create one; the link works once, within 7 days of your visit:",
+	  "If your clinic also gave you a printed handout, use either: once one\n"
+	  "of them has been used, the other no longer works.\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+/* Makes a fresh link of kind `k` for the job's payload and fills `m`
+ * with the mail that carries it (strings in the job's arena). Returns 1,
+ * 0 (nothing to send: the statement found no row) or -1. */
+static int mail_build_link(struct job *j, struct mail *m, const struct mail_link_kind *k)
 {
-	PGresult *res = db_exec(j->db, stmt, n, p);
+	char token[65];
+	const char *p[2] = { mail_arg(j, k->arg), token };
+	PGresult *res;
 	int found;
 
-	if (res == NULL)
+	if (p[0] == NULL)
+		return -2;
+	if (mail_token(token) < 0 || (res = db_exec(j->db, k->stmt, 2, p)) == NULL)
 		return -1;
 	if ((found = PQntuples(res) == 1)) {
-		m->to = to ? to : arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "to")));
+		m->to = arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "to")));
 		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "clinic")));
+		m->subject = k->subject;
+		m->body = arena_printf(j->arena, "Hello,\n\n%s\n\n%s%s%s\n\n%s",
+				       arena_printf(j->arena, k->before, m->from_name),
+				       site.base_url, k->path, token, k->after);
 	}
 	PQclear(res);
+	explicit_bzero(token, sizeof(token));
 	return found;
-}
-
-/* The link to prove the address of the payload, made now. */
-static int mail_build_verify(struct job *j, struct mail *m)
-{
-	char token[65];
-	const char *p[3] = { mail_arg(j, "user"), mail_arg(j, "email"), token };
-	int rc = mail_token(token) < 0 ? -1 : mail_link(j, m, "mail_verify", 3, p, p[1]);
-
-	m->subject = "Confirm your e-mail address for carebox";
-	m->body = arena_printf(j->arena,
-		"Hello,\n\n"
-		"this address was given for an account on carebox. To confirm that it\n"
-		"is yours, so that carebox may send its notices here, open this link\n"
-		"within one hour (it works once):\n\n"
-		"%s/verify?token=%s\n\n"
-		"If you did not ask for this, ignore this mail: nothing changes.\n",
-		site.base_url, token);
-	return rc;
-}
-
-/* A password reset link, made now, to the proven address. */
-static int mail_build_reset(struct job *j, struct mail *m)
-{
-	char token[65];
-	const char *p[2] = { mail_arg(j, "user"), token };
-	int rc = mail_token(token) < 0 ? -1 : mail_link(j, m, "mail_reset", 2, p, NULL);
-
-	m->subject = "Reset your carebox password";
-	m->body = arena_printf(j->arena,
-		"Hello,\n\n"
-		"someone asked to reset the password of the carebox account of this\n"
-		"address. To choose a new password, open this link within one hour (it\n"
-		"works once, and logs the account out everywhere):\n\n"
-		"%s/reset?token=%s\n\n"
-		"If you did not ask for this, ignore this mail: your password stays as\n"
-		"it is.\n",
-		site.base_url, token);
-	return rc;
-}
-
-/* A join link of its own for the mail, valid as long as the handout's,
- * with a short code nobody sees (the table wants one; it is not in the
- * alphabet of typed codes, so it opens nothing). */
-static int mail_build_join(struct job *j, struct mail *m)
-{
-	char token[65], code[17];
-	const char *p[7] = { j->clinic_id, mail_arg(j, "email"), mail_arg(j, "name"),
-			     mail_arg(j, "role"), mail_arg(j, "expires"), token, code };
-	int rc = mail_token(token);
-
-	memcpy(code, token + 32, 16);
-	code[16] = '\0';
-	if (rc == 0)
-		rc = mail_link(j, m, "mail_join", 7, p, p[1]);
-	m->subject = "Join your clinic on carebox";
-	m->body = arena_printf(j->arena,
-		"Hello,\n\n"
-		"your clinic, %s, invites you to carebox, where you can write to\n"
-		"your clinic. Open this link, then log in to your carebox account or\n"
-		"create one; the link works once, within 7 days of your visit:\n\n"
-		"%s/join?key=%s\n",
-		rc == 1 ? m->from_name : "", site.base_url, token);
-	return rc;
 }
 
 /* carebox-mail's path: beside this program. */
@@ -502,16 +475,39 @@ static const char *mail_program(void)
 	return path;
 }
 
+/* Writes all `n` bytes of `data` to `fd` (a pipe: partial writes go on,
+ * EINTR retried). Returns 0 or -1. */
+static int mail_write(int fd, const char *data, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, data, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Runs carebox-mail for job `j`: the recipient `to` and the mail `mail` on
  * its standard input, its one line of outcome read from its standard
- * output into j->error. Returns its exit status, or -1 when it could not
- * run or ended by a signal. */
+ * output. carebox-mail gives up on the relay by itself
+ * (MAIL_SEND_TIMEOUT_S); should it hang anyway, it is killed after
+ * MAIL_RUN_TIMEOUT_MS, within the job's time limit, so the worker records
+ * a retry instead of dying at that limit. Sets j->error (its line, or
+ * what went wrong in running it: never personal data) and returns its
+ * exit status, or -1 when it could not start, was killed or ended by a
+ * signal. */
 static int mail_run(struct job *j, const char *to, const struct buf *mail)
 {
-	int in[2], out[2], status = 0;
+	int in[2], out[2], status = 0, timed_out = 0;
 	char why[200];
-	ssize_t n, got = 0;
-	pid_t pid;
+	size_t got = 0;
+	pid_t pid, parent = getpid();
+	struct timespec t0, t;
 
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -1;
@@ -525,34 +521,73 @@ static int mail_run(struct job *j, const char *to, const struct buf *mail)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+		/* It dies with the worker (and not before the worker's end is
+		 * seen: the worker may have died before prctl). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
 			_exit(127);
 		execl(mail_program(), "carebox-mail", j->id, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
 	close(out[1]);
-	if (pid > 0) {
-		/* A mail is a few kB: the pipe takes it whole. */
-		if (write(in[1], to, strlen(to)) < 0 || write(in[1], "\n", 1) < 0 ||
-		    write(in[1], mail->data, mail->len) < 0)
-			log_msg("mail job %s: carebox-mail did not take the mail", j->id);
-	}
+	/* A mail is a few kB, which the pipe takes whole; carebox-mail reads
+	 * it all before it answers. Should it be gone already, the write fails
+	 * (SIGPIPE is ignored) and its exit status says why. */
+	if (pid > 0 && (mail_write(in[1], to, strlen(to)) < 0 || mail_write(in[1], "\n", 1) < 0 ||
+			mail_write(in[1], mail->data, mail->len) < 0))
+		log_msg("mail job %s: carebox-mail did not take the mail", j->id);
 	close(in[1]);
-	while (pid > 0 && got < (ssize_t)sizeof(why) - 1 &&
-	       ((n = read(out[0], why + got, sizeof(why) - 1 - (size_t)got)) > 0 ||
-		(n < 0 && errno == EINTR)))
-		got += n > 0 ? n : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Its answer, up to end of file (more than a line is dropped). */
+	while (pid > 0) {
+		struct pollfd pfd = { out[0], POLLIN, 0 };
+		long left;
+		ssize_t n;
+		char skip[256];
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = MAIL_RUN_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000L +
+					      (t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			break;
+		if (pfd.revents == 0)
+			continue;
+		if (got < sizeof(why) - 1)
+			n = read(out[0], why + got, sizeof(why) - 1 - got);
+		else
+			n = read(out[0], skip, sizeof(skip));
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n > 0 && got < sizeof(why) - 1)
+			got += (size_t)n;
+	}
 	close(out[0]);
 	why[got] = '\0';
 	why[strcspn(why, "\n")] = '\0';
-	j->error = arena_strdup(j->arena, why[0] ? why : "carebox-mail said nothing");
-	if (pid < 0)
+	if (pid < 0) {
+		j->error = "carebox-mail could not be started";
 		return -1;
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (timed_out || !WIFEXITED(status)) {
+		j->error = timed_out ? "carebox-mail took too long: stopped" : "carebox-mail ended by a signal";
+		return -1;
+	}
+	status = WEXITSTATUS(status);
+	if (status == MAIL_USAGE)
+		j->error = "carebox-mail refused how it was run";
+	else if (status != MAIL_SENT && status != MAIL_TEMPORARY && status != MAIL_PERMANENT)
+		j->error = arena_printf(j->arena, "carebox-mail could not run (exit %d)", status);
+	else
+		j->error = arena_strdup(j->arena, why[0] ? why : "carebox-mail said nothing");
+	return status;
 }
 
 enum job_outcome mail_job(struct job *j)
@@ -560,18 +595,20 @@ enum job_outcome mail_job(struct job *j)
 	const char *what = mail_arg(j, "mail"), *from = getenv("CAREBOX_MAIL_FROM");
 	struct mail m = { 0 };
 	struct buf out = BUF_INIT;
-	int rc;
+	int rc = -2;
 
 	if (site.base_url == NULL) {
 		j->error = "CAREBOX_BASE_URL is not set for carebox-worker: mails need it for their links";
 		return JOB_RETRY;
 	}
-	rc = what == NULL ? -2 : strcmp(what, "message") == 0 ? mail_build_message(j, &m)
-	   : strcmp(what, "verify") == 0 ? mail_build_verify(j, &m)
-	   : strcmp(what, "reset") == 0 ? mail_build_reset(j, &m)
-	   : strcmp(what, "join") == 0 ? mail_build_join(j, &m) : -2;
+	if (what && strcmp(what, "message") == 0)
+		rc = mail_build_message(j, &m);
+	else
+		for (const struct mail_link_kind *k = mail_link_kinds; rc == -2 && k->mail; k++)
+			if (what && strcmp(what, k->mail) == 0)
+				rc = mail_build_link(j, &m, k);
 	if (rc == -2) {
-		j->error = "not a kind of mail carebox sends";
+		j->error = "not a kind of mail carebox sends, or its payload lacks a part";
 		return JOB_FAILED;
 	}
 	if (rc < 0) {
@@ -587,13 +624,13 @@ enum job_outcome mail_job(struct job *j)
 	m.date = (long long)time(NULL);
 	mail_compose(&out, &m, site.base_url);
 	rc = mail_run(j, m.to, &out);
+	explicit_bzero(out.data, out.len);	/* a link's token */
 	buf_free(&out);
 	if (rc == MAIL_SENT)
 		return JOB_DONE;
 	if (rc == MAIL_PERMANENT)
 		return JOB_FAILED;
-	if (rc != MAIL_TEMPORARY)
-		j->error = arena_printf(j->arena, "carebox-mail could not run or ended without "
-					"an answer (%d)", rc);
-	return JOB_RETRY;
+	/* A usage error is a fault of this program's: no retry mends it.
+	 * Anything else (not installed, killed, a 4xx, no relay) may pass. */
+	return rc == MAIL_USAGE ? JOB_FAILED : JOB_RETRY;
 }

@@ -9,6 +9,12 @@
 #define MAIL_PERMANENT 69	/* EX_UNAVAILABLE: a 5xx answer, a bad setting */
 #define MAIL_TEMPORARY 75	/* EX_TEMPFAIL: a 4xx answer, no connection */
 
+/* carebox-mail's own limit on one delivery, connecting included, and how
+ * long the worker waits for it before killing it (below the mail.send
+ * job's time limit, src/jobs.c, so the outcome is recorded as a retry). */
+#define MAIL_SEND_TIMEOUT_S 30
+#define MAIL_RUN_TIMEOUT_MS 45000
+
 #ifndef CAREBOX_MAIL_SEND	/* carebox-mail needs the codes only */
 
 #include "buf.h"
@@ -44,18 +50,22 @@ enum job_outcome mail_job(struct job *j);
 int mail_notice_message(struct db *db, const char *user_id, const char *root_id,
 			const char *clinic_id);
 
-/* A verification link for `email`, to prove it for `user_id`. */
-int mail_verify(struct db *db, const char *user_id, const char *email);
+/* A verification link for the login address of `user_id`, as it is when
+ * the mail is sent (the payload holds the person's id, never an address),
+ * unless it is proven by then. One waits per person at most (unique key
+ * "mail:verify:<id>"): a second request meanwhile adds nothing. */
+int mail_verify(struct db *db, const char *user_id);
 
 /* A password reset link for `user_id`, to their proven address. Sets
  * *queued (may be NULL) to 1 if queued, 0 if one is waiting already. */
 int mail_reset(struct db *db, const char *user_id, int *queued);
 
-/* The join link of clinic `clinic_id` for `email`, with role `role`, name
- * `name` (what staff typed), valid until `expires` (a timestamptz): the
- * worker makes a link of its own for the mail, valid as long. */
-int mail_join(struct db *db, const char *clinic_id, const char *email, const char *name,
-	      const char *role, const char *expires);
+/* The join link `link_id` (the row page_join_handout made for clinic
+ * `clinic_id`), mailed to the address staff typed there: the worker gives
+ * that row a second token (mail_token_hash) when it sends, so the handout's
+ * link, its code and the mailed link open one registration, which
+ * whichever is used first consumes. The payload holds the row's id only. */
+int mail_join(struct db *db, const char *clinic_id, const char *link_id);
 
 /* One composed mail. */
 struct mail {

@@ -1,5 +1,6 @@
 /* mail_send.c - carebox-mail: hands one composed mail to the SMTP relay (libcurl) or writes it as an .eml file; run by carebox-worker per mail. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,8 @@
 #define CAREBOX_MAIL_SEND
 #include "mail.h"
 
-/* How long one delivery may take, connecting included (the job's limit is
- * longer: src/jobs.c). */
-#define MAIL_SEND_TIMEOUT_S 30
+/* How long connecting may take (the whole delivery: MAIL_SEND_TIMEOUT_S,
+ * mail.h). */
 #define MAIL_CONNECT_TIMEOUT_S 10
 #define MAIL_MAX (256 * 1024)	/* a composed mail is a few kB */
 
@@ -58,9 +58,15 @@ static int mail_smtp(const char *url, const char *from, const char *to, const ch
 	long code = 0;
 	char why[160];
 
-	if (c == NULL || rcpt == NULL)
+	if (c == NULL || rcpt == NULL) {
+		curl_slist_free_all(rcpt);
+		if (c)
+			curl_easy_cleanup(c);
 		return mail_out(MAIL_TEMPORARY, "libcurl could not start");
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	/* A mistyped CAREBOX_SMTP_URL (file:, http:) fails as a bad setting. */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
@@ -86,7 +92,7 @@ static int mail_smtp(const char *url, const char *from, const char *to, const ch
 	}
 	snprintf(why, sizeof(why), "no answer from the relay: %s", curl_easy_strerror(rc));
 	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ||
-	    rc == CURLE_LOGIN_DENIED)
+	    rc == CURLE_LOGIN_DENIED || rc == CURLE_BAD_FUNCTION_ARGUMENT)
 		return mail_out(MAIL_PERMANENT, why);
 	return mail_out(MAIL_TEMPORARY, why);
 }
@@ -114,6 +120,19 @@ static int mail_file(const char *dir, const char *name, const char *data, size_t
 	return mail_out(MAIL_SENT, "written to CAREBOX_MAIL_DIR");
 }
 
+/* 1 if `addr` can stand in an SMTP command as it is: not empty, an '@',
+ * no space, control character or angle bracket (nothing that could end
+ * the command or add another), else 0. */
+static int mail_addr_ok(const char *addr)
+{
+	if (*addr == '\0' || strchr(addr, '@') == NULL)
+		return 0;
+	for (; *addr; addr++)
+		if ((unsigned char)*addr <= ' ' || *addr == 0x7f || *addr == '<' || *addr == '>')
+			return 0;
+	return 1;
+}
+
 /* carebox-mail ID: reads the envelope's recipient (one line), then the
  * composed mail, from standard input; sends it as CAREBOX_MAIL_FROM
  * through CAREBOX_SMTP_URL, or else writes it to CAREBOX_MAIL_DIR/ID.eml.
@@ -133,18 +152,22 @@ int main(int argc, char **argv)
 		fputs("usage: carebox-mail ID <mail (the recipient on the first line)\n", stderr);
 		return MAIL_USAGE;
 	}
-	while (len < MAIL_MAX && (n = read(0, data + len, MAIL_MAX - len)) > 0)
-		len += (size_t)n;
+	while (len < MAIL_MAX && ((n = read(0, data + len, MAIL_MAX - len)) > 0 ||
+				  (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
 	data[len] = '\0';
 	if (n < 0 || len == MAIL_MAX || (body = strchr(data, '\n')) == NULL)
 		return mail_out(MAIL_PERMANENT, "the mail handed over was cut or too long");
 	*body++ = '\0';
 	to = data;
 	len -= (size_t)(body - data);
+	if (!mail_addr_ok(to))	/* never quoted: it is personal */
+		return mail_out(MAIL_PERMANENT, "the recipient's address cannot be used");
 	if (url && *url) {
-		if (from == NULL || !*from)
-			return mail_out(MAIL_PERMANENT, "CAREBOX_MAIL_FROM is not set");
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (from == NULL || !mail_addr_ok(from))
+			return mail_out(MAIL_PERMANENT, "CAREBOX_MAIL_FROM is not set or not an address");
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return mail_out(MAIL_TEMPORARY, "libcurl could not start");
 		rc = mail_smtp(url, from, to, body, len);
 		curl_global_cleanup();
 		return rc;

@@ -151,11 +151,11 @@ void page_join_code(char out[JOIN_CODE_LEN + 1]);
  * `role` ("patient", "doctor", "admin") there; `name` and `email` (may be
  * "") are what staff typed, for the handout and the records: no account is
  * looked up. Puts the handout's values into the view (for the template
- * "handout") and audits "join link created"; sets *expires (may be NULL)
- * to when the link stops working (a timestamptz). Returns 0 or an error
+ * "handout") and audits "join link created"; sets *link_id (may be NULL)
+ * to the id of the link's row (for mail_join). Returns 0 or an error
  * status (403 for staff of no clinic). */
 int page_join_handout(struct req *r, const char *role, const char *name, const char *email,
-		      const char **expires);
+		      const char **link_id);
 
 /* page_invite.c: /invite?token=, /reset?token= and /verify?token= (one-time links) */
 extern const struct db_stmt page_invite_stmts[];

@@ -169,7 +169,7 @@ int page_account_post(struct req *r)
 		return account_form(r, 422);
 	}
 	/* The new address is mailed its proof; the proven one stays in force. */
-	if (status || (changed && mail_verify(r->db, r->user->id, email) < 0))
+	if (status || (changed && mail_verify(r->db, r->user->id) < 0))
 		return status ? status : db_failure_status(r->db);
 	if ((status = audit(r, "account updated", NULL, r->user->id,
 			    changed ? "e-mail address changed" : NULL)) ||
@@ -208,7 +208,7 @@ int page_account_verify_post(struct req *r)
 {
 	int status;
 
-	if (mail_verify(r->db, r->user->id, r->user->email) < 0)
+	if (mail_verify(r->db, r->user->id) < 0)
 		return db_failure_status(r->db);
 	if ((status = sess_flash(r, "ok", "We have sent a new link to your e-mail address: "
 				 "follow it within one hour to confirm the address.")))

@@ -294,7 +294,7 @@ int page_invite_post(struct req *r)
 	if ((r->session_token && (status = sess_end(r))) ||
 	    (status = sess_start(r, u.id)) ||
 	    (status = audit(r, "invitation accepted", clinic, u.id, NULL)) ||
-	    (status = mail_verify(r->db, u.id, u.email) < 0 ? db_failure_status(r->db) : 0) ||
+	    (status = mail_verify(r->db, u.id) < 0 ? db_failure_status(r->db) : 0) ||
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox, %s: "
 				 "your account is set up and you are logged in.", p[1]))))
 		return status;

@@ -59,12 +59,13 @@ int page_patient_new_get(struct req *r)
 /* POST /patients/new: answers with the handout of a new join link and
  * code for a patient (200), whatever the address typed: the page says
  * nothing about any account. With "send by e-mail" ticked, the link is
- * also mailed to the address typed (mail_join: a link of the mail's own,
- * valid as long), which the handout says. Or the form back with 422. */
+ * also mailed to the address typed (mail_join: a second link to the same
+ * registration, which either link or the code uses up), which the handout
+ * says. Or the form back with 422. */
 int page_patient_new_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *name, *email, *expires;
+	const char *name, *email, *link;
 	int status, mail;
 
 	if (form_read(r, &patient_form, &d))
@@ -75,9 +76,9 @@ int page_patient_new_post(struct req *r)
 		return patient_page(r, 422);
 	}
 	name = arena_printf(r->arena, "%s %s", form_text(&d, "first_name"), form_text(&d, "last_name"));
-	if ((status = page_join_handout(r, "patient", name, email, &expires)))
+	if ((status = page_join_handout(r, "patient", name, email, &link)))
 		return status;
-	if (mail && mail_join(r->db, r->user->clinic_id, email, name, "patient", expires) < 0)
+	if (mail && mail_join(r->db, r->user->clinic_id, link) < 0)
 		return db_failure_status(r->db);
 	tv_set_bool(r->arena, r->view, "mailed", mail);
 	return http_render(r, "handout");

@@ -132,7 +132,7 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 		return 422;
 	}
 	/* Nothing but this is mailed to the address until it is proven. */
-	return mail_verify(r->db, *id, p[0]) < 0 ? db_failure_status(r->db) : 0;
+	return mail_verify(r->db, *id) < 0 ? db_failure_status(r->db) : 0;
 }
 
 /* POST /signup: a new account and its request to join the chosen clinic,
