@@ -1,8 +1,6 @@
 /* page_forgot.c - /forgot ("Forgot your password?"): a reset link mailed to a confirmed address; the same answer whatever the address. */
 #include "page.h"
 
-#include <ctype.h>
-
 #include "audit.h"
 #include "mail.h"
 #include "row.h"
@@ -13,9 +11,15 @@
 #define FORGOT_MAX_PER_HOUR 3
 
 const struct db_stmt page_forgot_stmts[] = {
-	/* Only a confirmed address (mail_to: sql/0022_email.sql) of an
-	 * active account. */
-	{ "forgot_user", "SELECT id FROM users WHERE lower(mail_to) = lower($1) AND active" },
+	/* $1 the address typed: the throttle's key for it ("key": lower(),
+	 * as the lookup folds it, so no spelling of one address has a count
+	 * of its own; hashed, so the throttle's table holds no address) and
+	 * the account whose confirmed address (mail_to:
+	 * sql/0022_email.sql) it is, if one active account has it. */
+	{ "forgot_user",
+	  "SELECT encode(sha256(convert_to(lower($1), 'UTF8')), 'hex') AS key,"
+	  " (SELECT CASE WHEN count(*) = 1 THEN min(id::text) END FROM users"
+	  " WHERE lower(mail_to) = lower($1) AND active) AS id" },
 	{ NULL, NULL }
 };
 
@@ -45,22 +49,27 @@ int page_forgot_get(struct req *r)
  * it sends). The answer is the same page whatever the address: known or
  * not, the request runs the same statements but for the queued job's
  * insert (no account enumeration, by the answer or by its time).
- * Throttled: FORGOT_MAX_PER_HOUR per address typed (then 429 with the form,
- * for any address alike), and per account (then, silently, no mail). */
+ * Throttled: FORGOT_MAX_PER_HOUR per address typed, however it is spelt
+ * (then 429 with the form, for any address alike), and per account, which
+ * its addresses share: one proven after another in the same hour count
+ * together (then, silently, no mail: a 429 would tell that the address is
+ * an account's). An unknown address counts as an account of its own, for
+ * the same work. */
 int page_forgot_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	const char *email, *id = NULL;
-	char *key;
+	const char *email, *key, *id;
 	PGresult *res;
 	int status, queued = 0;
 
 	if (form_read(r, &forgot_form_decl, &d))
 		return forgot_page(r, 422);
 	email = form_text(&d, "email");
-	key = arena_strdup(r->arena, email);
-	for (char *c = key; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	if ((res = db_exec(r->db, "forgot_user", 1, &email)) == NULL)
+		return db_failure_status(r->db);
+	key = row_text(r->arena, res, 0, "key");
+	id = row_text(r->arena, res, 0, "id");
+	PQclear(res);
 	if ((status = throttle_key(r, "reset asked", key, FORGOT_MAX_PER_HOUR, "1 hour"))) {
 		if (status != 429)
 			return status;
@@ -68,12 +77,6 @@ int page_forgot_post(struct req *r)
 			  "in the last hour: please try again later.");
 		return forgot_page(r, 429);
 	}
-	if ((res = db_exec(r->db, "forgot_user", 1, &email)) == NULL)
-		return db_failure_status(r->db);
-	if (PQntuples(res) == 1)
-		id = row_text(r->arena, res, 0, "id");
-	PQclear(res);
-	/* An unknown address counts as an account of its own: the same work. */
 	status = throttle_key(r, "reset asked account", id ? id : key, FORGOT_MAX_PER_HOUR, "1 hour");
 	if (status && status != 429)
 		return status;
