@@ -13,7 +13,7 @@ const os = require('node:os');
 const fs = require('node:fs');
 const path = require('node:path');
 const { BASE, Client, createUser, sql, uniqueEmail, sleep } = require('../lib/harness');
-const { uniqueClinic, send, reply } = require('../lib/messaging');
+const { uniqueClinic, send, reply, formToken } = require('../lib/messaging');
 const { startWorker, rss } = require('../lib/worker');
 const { mails, waitMail, mailJobs, mailJobsDone, prove, linkIn, startSmtp } = require('../lib/mail');
 
@@ -95,6 +95,29 @@ test('one mail per unread conversation: more messages, no more mail; read, then 
   await mailJobsDone(pat.id, 3);
   await sleep(300);
   assert.equal(mails(pat.email).length, 3, 'the unread other conversation got no second mail');
+});
+
+test('two replies in one conversation at the same moment: one mail', async () => {
+  for (let round = 0; round < 3; round++) {
+    // The patient writes, and leaves: nothing of theirs is unread, and they
+    // are not active.
+    const pat = await patient();
+    const c = await loggedIn(pat.email);
+    const root = await send({ c }, doc, `Question ${round}`, 'A question');
+    assert.equal((await c.post('/logout')).status, 303);
+    // The doctor has the thread open in two tabs and sends both replies.
+    const tabs = [await doc.c.get(`/messages/${root}`), await doc.c.get(`/messages/${root}`)];
+    const answers = await Promise.all(tabs.map((t, i) => doc.c.post(`/messages/${root}/reply`,
+      { form_token: formToken(t.text), body: `Answer ${i}` })));
+    assert.deepEqual(answers.map((r) => r.status), [303, 303], 'both replies are stored');
+    const [[replies]] = await sql('SELECT count(*) FROM messages WHERE parent_id = $1', [root]);
+    assert.equal(replies, '2');
+    await waitMail(pat.email);
+    const jobs = await mailJobsDone(pat.id);
+    assert.equal(jobs.length, 1, `one mail job: ${JSON.stringify(jobs)}`);
+    await sleep(300);
+    assert.equal(mails(pat.email).length, 1, 'one mail');
+  }
 });
 
 test('no mail while the person is active; once they are away, the next message mails them', async () => {
