@@ -448,6 +448,9 @@ static int mail_build_link(struct job *j, struct mail *m, const struct mail_link
 		m->to = arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "to")));
 		m->from_name = arena_strdup(j->arena, PQgetvalue(res, 0, PQfnumber(res, "clinic")));
 		m->subject = k->subject;
+		/* Each attempt mails a link of its own (a join row keeps the
+		 * last one only): another mail, not a copy to drop. */
+		m->id = arena_printf(j->arena, "%s.%d", j->id, j->attempt);
 		m->body = arena_printf(j->arena, "Hello,\n\n%s\n\n%s%s%s\n\n%s",
 				       arena_printf(j->arena, k->before, m->from_name),
 				       site.base_url, k->path, token, k->after);
@@ -620,7 +623,8 @@ enum job_outcome mail_job(struct job *j)
 	m.host = strstr(site.base_url, "://") + 3;
 	m.host = arena_strndup(j->arena, m.host, strcspn(m.host, ":/"));
 	m.from = from && *from ? from : arena_printf(j->arena, "carebox@%s", m.host);
-	m.id = j->id;
+	if (m.id == NULL)	/* a notice: its copies are one mail */
+		m.id = j->id;
 	m.date = (long long)time(NULL);
 	mail_compose(&out, &m, site.base_url);
 	rc = mail_run(j, m.to, &out);

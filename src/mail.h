@@ -74,7 +74,10 @@ struct mail {
 	const char *to;
 	const char *subject;
 	const char *body;	/* UTF-8, lines ending "\n"; the footer follows */
-	const char *id;		/* unique per mail (the job's id): Message-ID's left part */
+	const char *id;		/* Message-ID's left part: the job's id (a notice;
+				 * a second run after a crash sends the same
+				 * mail), or with the attempt ("<id>.2": a link
+				 * mail, whose link each attempt makes anew) */
 	const char *host;	/* Message-ID's right part */
 	long long date;		/* seconds since the epoch */
 };

@@ -167,6 +167,10 @@ test('forgotten password: a link to the proven address; the reset ends every ses
   const [m] = await waitMail(p.email);
   assert.equal(m.header('subject'), 'Reset your carebox password');
   assert.equal(m.header('from'), `"${clinic}" <clinic@carebox.test>`, 'the person\'s clinic sends it');
+  assert.match(m.headers['message-id'], /^<[0-9a-f-]{36}\.1@127\.0\.0\.1>$/, 'a link mail: the job and its attempt');
+  const noCsrf = new Client();
+  await noCsrf.get('/forgot');
+  assert.equal((await noCsrf.post('/forgot', { email: p.email, csrf_token: null })).status, 403, 'CSRF');
   const link = linkIn(m, '/reset');
   const c = new Client();
   assert.equal((await follow(c, link)).status, 200);
