@@ -79,6 +79,11 @@ extern const struct job_kind job_kinds[];
  * (tests/db/jobs_test.sql), which no migration creates. */
 extern const struct job_kind job_test_kinds[];
 
+/* test.mail (mail.send's handler, quick retries), which the worker runs
+ * only with CAREBOX_TEST_JOBS=mail, and then no other kind: the mail
+ * test's worker, pointed at a relay of its own (tests/http/mail.test.js). */
+extern const struct job_kind job_test_mail_kinds[];
+
 /* Makes this process run the kinds of `table` (NULL-name terminated,
  * static), besides those of earlier calls: jobs_claim(), jobs_schedule()
  * and jobs_next_ms() take only the kinds registered (carebox-worker

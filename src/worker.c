@@ -70,7 +70,7 @@ static void usage(void)
 	      "  CAREBOX_BASE_URL (the links in mails), CAREBOX_SMTP_URL, CAREBOX_MAIL_FROM,\n"
 	      "  CAREBOX_MAIL_DIR (mail: README, \"E-mail\"),\n"
 	      "  CAREBOX_TEST_JOBS=1 (the test kinds of job too: for the tests and the bench;\n"
-	      "  =only: the test kinds alone)\n"
+	      "  =mail: test.mail alone, for the mail test)\n"
 	      "SIGTERM or SIGINT: each worker finishes its job (within the job's time limit),\n"
 	      "  then all exit\n", stderr);
 }
@@ -312,12 +312,16 @@ int main(int argc, char **argv)
 	/* Without it mails wait (their jobs retry): the other jobs run. */
 	if (site_init() < 0)
 		log_msg("mails cannot be sent until CAREBOX_BASE_URL is set");
-	if ((!test || strcmp(test, "only") != 0) && jobs_register(job_kinds) < 0)
+	if (test && strcmp(test, "mail") == 0) {
+		if (jobs_register(job_test_mail_kinds) < 0)
+			return 1;
+		log_msg("test.mail alone (CAREBOX_TEST_JOBS=mail)");
+	} else if (jobs_register(job_kinds) < 0) {
 		return 1;
-	if (test && (strcmp(test, "1") == 0 || strcmp(test, "only") == 0)) {
+	} else if (test && strcmp(test, "1") == 0) {
 		if (jobs_register(job_test_kinds) < 0)
 			return 1;
-		log_msg("the test kinds of job are on (CAREBOX_TEST_JOBS=%s)", test);
+		log_msg("the test kinds of job are on (CAREBOX_TEST_JOBS=1)");
 	}
 	cfg.slots = mmap(NULL, sizeof(struct worker_slot) * (size_t)sup.n, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);

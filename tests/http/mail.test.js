@@ -167,7 +167,7 @@ function freePort() {
 test('a relay that is down: retried, then sent when it comes back; a 451 is retried too', async (t) => {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carebox-smtp-'));
-  const w = await startWorker('mail-down', { env: { CAREBOX_TEST_JOBS: 'only', CAREBOX_SMTP_URL: `smtp://127.0.0.1:${port}` } });
+  const w = await startWorker('mail-down', { env: { CAREBOX_TEST_JOBS: 'mail', CAREBOX_SMTP_URL: `smtp://127.0.0.1:${port}` } });
   let server = null;
   try {
     const pat = await patient(), later = await patient('later-pat');
