@@ -69,8 +69,8 @@ static void usage(void)
 	      "  CAREBOX_STATEMENT_TIMEOUT_MS (default 5000),\n"
 	      "  CAREBOX_BASE_URL (the links in mails), CAREBOX_SMTP_URL, CAREBOX_MAIL_FROM,\n"
 	      "  CAREBOX_MAIL_DIR (mail: README, \"E-mail\"),\n"
-	      "  CAREBOX_TEST_JOBS=1 (the test kinds of job too: for the tests and the bench;\n"
-	      "  =mail: test.mail alone, for the mail test)\n"
+	      "  CAREBOX_TEST_JOBS=1 (the test kinds of job instead of carebox's: for the\n"
+	      "  tests and the bench; =mail: test.mail alone, for the mail test)\n"
 	      "SIGTERM or SIGINT: each worker finishes its job (within the job's time limit),\n"
 	      "  then all exit\n", stderr);
 }
@@ -312,16 +312,15 @@ int main(int argc, char **argv)
 	/* Without it mails wait (their jobs retry): the other jobs run. */
 	if (site_init() < 0)
 		log_msg("mails cannot be sent until CAREBOX_BASE_URL is set");
-	if (test && strcmp(test, "mail") == 0) {
-		if (jobs_register(job_test_mail_kinds) < 0)
+	/* A test's worker runs its test's jobs alone: carebox's own (the
+	 * mails of other tests running meanwhile, prune) are the stack's
+	 * worker's, and would change what the test measures. */
+	if (test && (strcmp(test, "1") == 0 || strcmp(test, "mail") == 0)) {
+		if (jobs_register(*test == '1' ? job_test_kinds : job_test_mail_kinds) < 0)
 			return 1;
-		log_msg("test.mail alone (CAREBOX_TEST_JOBS=mail)");
+		log_msg("the test kinds of job alone (CAREBOX_TEST_JOBS=%s)", test);
 	} else if (jobs_register(job_kinds) < 0) {
 		return 1;
-	} else if (test && strcmp(test, "1") == 0) {
-		if (jobs_register(job_test_kinds) < 0)
-			return 1;
-		log_msg("the test kinds of job are on (CAREBOX_TEST_JOBS=1)");
 	}
 	cfg.slots = mmap(NULL, sizeof(struct worker_slot) * (size_t)sup.n, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
