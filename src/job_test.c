@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "jobs.h"
+#include "mail.h"
 
 /* test.noop: does nothing (bench/jobs.sh's throughput). */
 static enum job_outcome job_test_noop(struct job *j)
@@ -105,5 +106,13 @@ const struct job_kind job_test_kinds[] = {
 	{ "test.record", job_test_record, 5,	JOB_EXPONENTIAL, 1000,	4000,	3000,	0 },
 	{ "test.fixed",	job_test_record, 3,	JOB_FIXED,	1500,	0,	3000,	0 },
 	{ "test.tick",	job_test_tick,	1,	JOB_FIXED,	0,	0,	1000,	1 },
+	{ NULL, NULL, 0, JOB_FIXED, 0, 0, 0, 0 }
+};
+
+/* A table of its own, so that only the mail test's worker (with its own
+ * relay) runs it, and that worker no other test's jobs. */
+const struct job_kind job_test_mail_kinds[] = {
+	/* mail.send's handler, retried within seconds: a relay that is down */
+	{ "test.mail",	mail_job,	10,	JOB_FIXED,	1000,	0,	60000,	0 },
 	{ NULL, NULL, 0, JOB_FIXED, 0, 0, 0, 0 }
 };

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "mail.h"
 #include "prune.h"
 
 /* Every kind of job carebox runs, like the route table: what runs it, how
@@ -15,6 +16,8 @@
 const struct job_kind job_kinds[] = {
 	/* name	handler		attempts backoff	delay_ms max_delay limit_ms	period_s */
 	{ "prune", prune_job,	3,	JOB_FIXED,	60000,	0,	600000,		3600 },
+	/* 1 min, 2, 4, ... at most an hour apart: about 8 hours in all */
+	{ "mail.send", mail_job, 12,	JOB_EXPONENTIAL, 60000,	3600000, 60000,		0 },
 	{ NULL, NULL, 0, JOB_FIXED, 0, 0, 0, 0 }
 };
 

@@ -74,15 +74,21 @@ struct job_kind {
 /* The kinds of carebox, NULL-name terminated (src/jobs.c). */
 extern const struct job_kind job_kinds[];
 
-/* The test kinds (src/job_test.c), which the worker knows only with
- * CAREBOX_TEST_JOBS=1 in its environment: harmless without their table
+/* The test kinds (src/job_test.c), which the worker runs only with
+ * CAREBOX_TEST_JOBS=1 in its environment, and then none of job_kinds (a
+ * test's worker takes no mail or prune of the stack's): harmless without their table
  * (tests/db/jobs_test.sql), which no migration creates. */
 extern const struct job_kind job_test_kinds[];
+
+/* test.mail (mail.send's handler, quick retries), which the worker runs
+ * only with CAREBOX_TEST_JOBS=mail, and then no other kind: the mail
+ * test's worker, pointed at a relay of its own (tests/http/mail.test.js). */
+extern const struct job_kind job_test_mail_kinds[];
 
 /* Makes this process run the kinds of `table` (NULL-name terminated,
  * static), besides those of earlier calls: jobs_claim(), jobs_schedule()
  * and jobs_next_ms() take only the kinds registered (carebox-worker
- * registers job_kinds, and job_test_kinds with CAREBOX_TEST_JOBS=1), and
+ * registers job_kinds, or job_test_kinds with CAREBOX_TEST_JOBS=1), and
  * jobs_enqueue() takes them as well as job_kinds. Returns 0, or -1
  * (logged) for a bad name or too many kinds. */
 int jobs_register(const struct job_kind *table);

@@ -56,13 +56,14 @@ const struct db_stmt msg_stmts[] = {
 	/* The messages $1 received in conversation $2 that are unread
 	 * become read, and their conversation row loses as many. (A message
 	 * arriving meanwhile is not in this statement's snapshot: it stays
-	 * unread and counted.) */
+	 * unread and counted.) Opened, the conversation may be mailed about
+	 * again (mailed: src/mail.c). */
 	{ "msg_read_thread",
 	  "WITH r AS (UPDATE messages m SET read = true, read_at = now(), status = 'read'"
 	  " WHERE m.inbox_id = (SELECT id FROM inboxes WHERE user_id = $1) AND NOT m.read"
 	  " AND (m.id = $2 OR m.parent_id = $2) RETURNING 1)"
-	  " UPDATE conversation_members SET unread = unread - (SELECT count(*) FROM r)"
-	  " WHERE user_id = $1 AND root_id = $2 AND EXISTS (SELECT 1 FROM r)" },
+	  " UPDATE conversation_members SET unread = unread - (SELECT count(*) FROM r), mailed = false"
+	  " WHERE user_id = $1 AND root_id = $2 AND (mailed OR EXISTS (SELECT 1 FROM r))" },
 	/* The latest message $1 received in conversation $2 becomes unread
 	 * again; one row if the conversation is one they received in. */
 	{ "msg_mark_unread",

@@ -63,8 +63,8 @@ int page_new_password(struct req *r, struct form_data *d, const char *email,
 /* Creates the account of a form declared with PAGE_NEW_ACCOUNT_FIELDS
  * (already read into `d`): checks the password (page_new_password),
  * claims one of the client address's SIGNUP_MAX_PER_HOUR new accounts,
- * hashes the password and inserts the user, with no clinic, and sets *id.
- * Returns 0; 422 with the form's errors set (a weak password, an e-mail
+ * hashes the password and inserts the user, with no clinic, and sets *id;
+ * queues the mail that proves the address (mail_verify). Returns 0; 422 with the form's errors set (a weak password, an e-mail
  * address that already has an account), 429 with the e-mail field's
  * error set (too many accounts from the address), or another error
  * status. */
@@ -93,6 +93,8 @@ int page_account_post(struct req *r);
 int page_account_password_post(struct req *r);
 int page_account_sessions_get(struct req *r);
 int page_account_sessions_post(struct req *r);
+int page_account_notices_post(struct req *r);
+int page_account_verify_post(struct req *r);
 
 /* The first step of an action that is hard to undo (deactivating someone,
  * removing them from the clinic, leaving a clinic, logging out
@@ -149,16 +151,31 @@ void page_join_code(char out[JOIN_CODE_LEN + 1]);
  * `role` ("patient", "doctor", "admin") there; `name` and `email` (may be
  * "") are what staff typed, for the handout and the records: no account is
  * looked up. Puts the handout's values into the view (for the template
- * "handout") and audits "join link created". Returns 0 or an error status
- * (403 for staff of no clinic). */
-int page_join_handout(struct req *r, const char *role, const char *name, const char *email);
+ * "handout") and audits "join link created"; sets *link_id (may be NULL)
+ * to the id of the link's row (for mail_join). Returns 0 or an error
+ * status (403 for staff of no clinic). */
+int page_join_handout(struct req *r, const char *role, const char *name, const char *email,
+		      const char **link_id);
 
-/* page_invite.c: /invite?token= and /reset?token= (one-time links) */
+/* page_invite.c: /invite?token=, /reset?token= and /verify?token= (one-time links) */
 extern const struct db_stmt page_invite_stmts[];
 int page_invite_get(struct req *r);
 int page_invite_post(struct req *r);
 int page_reset_get(struct req *r);
 int page_reset_post(struct req *r);
+int page_verify_get(struct req *r);
+int page_verify_post(struct req *r);
+
+/* page_forgot.c: /forgot ("Forgot your password?": a reset link by mail) */
+extern const struct db_stmt page_forgot_stmts[];
+int page_forgot_get(struct req *r);
+int page_forgot_post(struct req *r);
+
+/* page_demo.c: /demo/mail[/{id}] (the demo's mails; CAREBOX_DEMO=1 only) */
+/* 1 when CAREBOX_DEMO=1 (the demo's pages answer), else 0. */
+int page_demo_on(void);
+int page_demo_mail_get(struct req *r);
+int page_demo_mail_one_get(struct req *r);
 
 /* Shared with page_patients.c and page_admin.c. Creates a one-time link of
  * `kind` ("invite" or "reset") for `user_id`, recorded for `clinic_id` and

@@ -6,6 +6,8 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "mail.h"
+#include "row.h"
 #include "sess.h"
 #include "throttle.h"
 
@@ -25,6 +27,11 @@ const struct db_stmt page_account_stmts[] = {
 	  " DELETE FROM sessions WHERE user_id = $1"
 	  " AND token_hash <> sha256(decode($3, 'hex'))" },
 	{ "account_sessions_end", "DELETE FROM sessions WHERE user_id = $1" },
+	/* Where carebox mails the person, and what (src/mail.c). */
+	{ "account_mail",
+	  "SELECT mail_to, lower(email) IS DISTINCT FROM lower(mail_to) AS unproven, email AS pending,"
+	  " notice_messages FROM users WHERE id = $1" },
+	{ "account_notices", "UPDATE users SET notice_messages = $2::boolean WHERE id = $1" },
 	{ NULL, NULL }
 };
 
@@ -48,6 +55,13 @@ static const struct field password_fields[] = {
 };
 static const struct form password_form_decl = { password_fields };
 
+/* Which notices the person receives by mail. */
+static const struct field notices_fields[] = {
+	{ .name = "notice_messages", .label = "a mail when a new message waits", .type = FT_BOOL },
+	{ 0 }
+};
+static const struct form notices_form_decl = { notices_fields };
+
 /* Renders the account page with `status`. The name and e-mail form shows
  * what is already in the view (a form sent back) or else the stored
  * values. */
@@ -55,11 +69,16 @@ static int account_form(struct req *r, int status)
 {
 	struct arena *a = r->arena;
 
+	int failed;
+
 	if (tv_get(r->view, "email") == NULL) {
 		tv_set_str(a, r->view, "email", r->user->email);
 		tv_set_str(a, r->view, "first_name", r->user->first_name);
 		tv_set_str(a, r->view, "last_name", r->user->last_name);
 	}
+	/* "mail": {mail_to, unproven, pending, notice_messages}. */
+	if ((failed = row_load_view(r, "account_mail", 1, &r->user->id, "mail")))
+		return failed;
 	tv_set_str(a, r->view, "title", "Your account");
 	return http_render_status(r, "account", status);
 }
@@ -149,9 +168,50 @@ int page_account_post(struct req *r)
 		form_fail(r, &d, "email", "There is already an account with this e-mail address.");
 		return account_form(r, 422);
 	}
-	if (status || (status = audit(r, "account updated", NULL, r->user->id,
-				      changed ? "e-mail address changed" : NULL)) ||
-	    (status = sess_flash(r, "ok", "Your details were saved.")))
+	/* The new address is mailed its proof; the proven one stays in force. */
+	if (status || (changed && mail_verify(r->db, r->user->id) < 0))
+		return status ? status : db_failure_status(r->db);
+	if ((status = audit(r, "account updated", NULL, r->user->id,
+			    changed ? "e-mail address changed" : NULL)) ||
+	    (status = sess_flash(r, "ok", changed ? "Your details were saved. We have sent a "
+				 "link to your new e-mail address: follow it within one hour to "
+				 "confirm the address. Until then carebox mails the address it "
+				 "had confirmed before, if any." : "Your details were saved.")))
+		return status;
+	return http_redirect(r, "/account");
+}
+
+/* POST /account/notices: which notices the person receives by mail. */
+int page_account_notices_post(struct req *r)
+{
+	struct form_data d = { 0 };
+	const char *p[2] = { r->user->id, NULL };
+	PGresult *res;
+	int status;
+
+	if (form_read(r, &notices_form_decl, &d))
+		return account_form(r, 422);
+	p[1] = form_get(&d, "notice_messages")->num ? "true" : "false";
+	if ((res = db_exec(r->db, "account_notices", 2, p)) == NULL)
+		return db_failure_status(r->db);
+	PQclear(res);
+	if ((status = audit(r, "mail notices changed", NULL, r->user->id,
+			    *p[1] == 't' ? "new messages: on" : "new messages: off")) ||
+	    (status = sess_flash(r, "ok", "Your choice of notices was saved.")))
+		return status;
+	return http_redirect(r, "/account");
+}
+
+/* POST /account/verify: mails the link that proves the login address
+ * again (the last one expired, or never came). */
+int page_account_verify_post(struct req *r)
+{
+	int status;
+
+	if (mail_verify(r->db, r->user->id) < 0)
+		return db_failure_status(r->db);
+	if ((status = sess_flash(r, "ok", "We have sent a new link to your e-mail address: "
+				 "follow it within one hour to confirm the address.")))
 		return status;
 	return http_redirect(r, "/account");
 }

@@ -502,7 +502,7 @@ int page_admin_invite_post(struct req *r)
 		return admin_invite_page(r, 422);
 	status = page_join_handout(r, form_text(&d, "role"), arena_printf(r->arena, "%s %s",
 				   form_text(&d, "first_name"), form_text(&d, "last_name")),
-				   form_text(&d, "email"));
+				   form_text(&d, "email"), NULL);
 	return status ? status : http_render(r, "handout");
 }
 

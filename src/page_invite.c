@@ -1,4 +1,4 @@
-/* page_invite.c - one-time links: /invite?token= (set up an invited account) and /reset?token= (new password). */
+/* page_invite.c - one-time links: /invite?token= (set up an invited account), /reset?token= (new password) and /verify?token= (prove an e-mail address). */
 #include "page.h"
 
 #include <ctype.h>
@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "mail.h"
 #include "row.h"
 #include "sess.h"
 
@@ -19,11 +20,31 @@ const struct db_stmt page_invite_stmts[] = {
 	  " AND $3 IS DISTINCT FROM $5)"
 	  " INSERT INTO one_time_links (token_hash, kind, user_id, clinic_id, created_by)"
 	  " VALUES (sha256(decode($1, 'hex')), $2, $3, $4, $5)" },
+	/* A verification link shows the address it proves, and only while
+	 * that is still the person's login address. */
 	{ "link_user",
-	  "SELECT u.id, u.email, u.first_name, u.last_name"
+	  "SELECT u.id, coalesce(l.for_email, u.email) AS email, u.first_name, u.last_name"
 	  " FROM one_time_links l JOIN users u ON u.id = l.user_id AND u.active"
 	  " WHERE l.token_hash = sha256(decode($1, 'hex')) AND l.kind = $2"
-	  " AND l.used_at IS NULL AND l.expires_at > now()" },
+	  " AND l.used_at IS NULL AND l.expires_at > now()"
+	  " AND (l.kind <> 'verify' OR lower(u.email) = lower(l.for_email))" },
+	/* Proves the link's address: it becomes the person's mail_to, and
+	 * no longer anyone else's (the latest proof wins); their other
+	 * verification links are retired. */
+	{ "link_verify_accept",
+	  "WITH l AS (UPDATE one_time_links SET used_at = now()"
+	  " WHERE token_hash = sha256(decode($1, 'hex')) AND kind = 'verify'"
+	  " AND used_at IS NULL AND expires_at > now()"
+	  " AND user_id IN (SELECT id FROM users WHERE active AND lower(email) = lower(for_email))"
+	  " RETURNING user_id, for_email, clinic_id),"
+	  " o AS (UPDATE one_time_links SET used_at = now()"
+	  " WHERE user_id IN (SELECT user_id FROM l) AND kind = 'verify' AND used_at IS NULL"
+	  " AND token_hash <> sha256(decode($1, 'hex'))),"
+	  " x AS (UPDATE users SET mail_to = NULL WHERE lower(mail_to) IN (SELECT lower(for_email) FROM l)"
+	  " AND id NOT IN (SELECT user_id FROM l)),"
+	  " u AS (UPDATE users u SET mail_to = l.for_email FROM l WHERE u.id = l.user_id"
+	  " RETURNING u.id, l.clinic_id)"
+	  " SELECT id, clinic_id FROM u" },
 	/* Consuming the link and using it is one statement: it works once. */
 	/* Only for an account that has no password yet, and it retires the
 	 * user's other invitation links: an older link cannot take over the
@@ -77,6 +98,12 @@ static const struct field reset_fields[] = {
 };
 static const struct form reset_form = { reset_fields };
 
+static const struct field verify_fields[] = {
+	LINK_TOKEN_FIELD,
+	{ 0 }
+};
+static const struct form verify_form = { verify_fields };
+
 /* The person a valid link is for; strings in the request arena. */
 struct link_user {
 	const char *id, *email, *first_name, *last_name;
@@ -103,7 +130,7 @@ const char *page_link_create(struct req *r, const char *kind, const char *user_i
 int page_link_flash(struct req *r, const char *what, const char *link)
 {
 	return sess_flash(r, "ok", arena_printf(r->arena,
-		"%s: %s — carebox sends no e-mail: hand this link over yourself. "
+		"%s: %s — no e-mail is sent for it: hand this link over yourself. "
 		"It works once, within one hour.", what, link));
 }
 
@@ -267,6 +294,7 @@ int page_invite_post(struct req *r)
 	if ((r->session_token && (status = sess_end(r))) ||
 	    (status = sess_start(r, u.id)) ||
 	    (status = audit(r, "invitation accepted", clinic, u.id, NULL)) ||
+	    (status = mail_verify(r->db, u.id) < 0 ? db_failure_status(r->db) : 0) ||
 	    (status = sess_flash(r, "ok", arena_printf(r->arena, "Welcome to carebox, %s: "
 				 "your account is set up and you are logged in.", p[1]))))
 		return status;
@@ -298,4 +326,46 @@ int page_reset_post(struct req *r)
 		return status;
 	page_link_forget(r);
 	return http_redirect(r, "/login?reset=1");
+}
+
+/* GET /verify (?token= moves into the link cookie): asks to confirm the
+ * address, so that a link checker or a mail scanner opening the link
+ * proves nothing. */
+int page_verify_get(struct req *r)
+{
+	const char *token;
+	struct link_user u;
+	int status = page_link_key(r, "verify", "token", &token);
+
+	if (status || (status = link_load(r, "verify", token, &u)))
+		return status;
+	tv_set_str(r->arena, r->view, "title", "Confirm your e-mail address");
+	tv_set_str(r->arena, r->view, "token", token);
+	tv_set_str(r->arena, r->view, "email", u.email);
+	tv_set_str(r->arena, r->view, "csrf_token", sess_csrf_token(r));
+	return http_render(r, "verify");
+}
+
+/* POST /verify: the link's address becomes the one carebox mails; the
+ * person's account page, or the login page, says so. */
+int page_verify_post(struct req *r)
+{
+	struct form_data d = { 0 };
+	const char *token, *clinic;
+	struct link_user u;
+	int status;
+
+	form_read(r, &verify_form, &d);
+	token = form_text(&d, "token");
+	if ((status = link_load(r, "verify", token, &u)) ||
+	    (status = link_consume(r, "link_verify_accept", 1, &token, &clinic)) ||
+	    (status = audit(r, "e-mail address confirmed", NULL, u.id, NULL)))
+		return status;
+	page_link_forget(r);
+	if (r->user == NULL)
+		return http_redirect(r, "/login?verified=1");
+	if ((status = sess_flash(r, "ok", "Your e-mail address is confirmed: carebox mails "
+				 "its notices there.")))
+		return status;
+	return http_redirect(r, "/account");
 }

@@ -20,12 +20,15 @@
  * the join pages refuse the address for 15 minutes. */
 #define JOIN_MAX_FAILURES 10
 
-/* A link's key is either its token (TOKEN_HEX hex digits, from the link)
- * or its short code (typed from the handout): $1 the token or NULL, $2
- * the normalised code or NULL. */
+/* A link's key is either its token (TOKEN_HEX hex digits, from the
+ * handout's link or from the link mailed for the same registration:
+ * mail_token_hash, src/mail.c) or its short code (typed from the handout):
+ * $1 the token or NULL, $2 the normalised code or NULL. All three keys
+ * open one row, which using any of them consumes. */
 #define JOIN_KEY_MATCH \
 	" l.kind = 'join' AND l.used_at IS NULL AND l.expires_at > now()" \
-	" AND (l.token_hash = sha256(decode($1, 'hex')) OR l.code_hash = sha256(convert_to($2, 'UTF8')))"
+	" AND (l.token_hash = sha256(decode($1, 'hex')) OR l.mail_token_hash = sha256(decode($1, 'hex'))" \
+	" OR l.code_hash = sha256(convert_to($2, 'UTF8')))"
 
 const struct db_stmt page_join_stmts[] = {
 	/* $1 token, $2 code, $3 clinic, $4 staff member, $5 name, $6 e-mail,
@@ -35,7 +38,7 @@ const struct db_stmt page_join_stmts[] = {
 	  " for_name, for_email, expires_at)"
 	  " VALUES (sha256(decode($1, 'hex')), sha256(convert_to($2, 'UTF8')), 'join', $7::user_role,"
 	  " $3, $4, $5, $6, now() + interval '" JOIN_LINK_DAYS " days')"
-	  " RETURNING expires_at AS expires" },
+	  " RETURNING id, expires_at AS expires" },
 	{ "join_find",
 	  "SELECT c.name AS clinic, l.role::text AS role"
 	  " FROM one_time_links l JOIN clinics c ON c.id = l.clinic_id WHERE" JOIN_KEY_MATCH },
@@ -77,7 +80,8 @@ void page_join_code(char out[JOIN_CODE_LEN + 1])
 	out[JOIN_CODE_LEN] = '\0';
 }
 
-int page_join_handout(struct req *r, const char *role, const char *name, const char *email)
+int page_join_handout(struct req *r, const char *role, const char *name, const char *email,
+		      const char **link_id)
 {
 	char token[TOKEN_HEX + 1], code[JOIN_CODE_LEN + 1];
 	const char *p[7] = { token, code, r->user->clinic_id, r->user->id, name, email, role };
@@ -90,6 +94,8 @@ int page_join_handout(struct req *r, const char *role, const char *name, const c
 	page_join_code(code);
 	if ((status = row_load(r, "join_link_insert", 7, p, 0, &res)))
 		goto out;
+	if (link_id)
+		*link_id = row_text(r->arena, res, 0, "id");
 	tv_set_str(r->arena, r->view, "expires", when_moment(r->arena, row_text(r->arena, res, 0, "expires")));
 	PQclear(res);
 	tv_set_str(r->arena, r->view, "for", name);

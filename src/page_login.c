@@ -37,6 +37,7 @@ static const struct {
 	{ "logged_out_everywhere", "ok", "You have logged out everywhere: every session of "
 	  "your account has ended, on every device." },
 	{ "reset", "ok", "Your password was reset; log in with the new one." },
+	{ "verified", "ok", "Your e-mail address is confirmed: carebox mails its notices there." },
 	{ "again", "error", "Your sign-in waited more than 5 minutes for its code, or was "
 	  "finished already: log in again." },
 };

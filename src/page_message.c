@@ -7,6 +7,7 @@
 
 #include "attachment.h"
 #include "auth.h"
+#include "mail.h"
 #include "msg.h"
 #include "route.h"
 #include "row.h"
@@ -202,6 +203,10 @@ static int message_send(struct req *r, const struct msg_new *m, const struct for
 	if (fresh < 0)
 		return db_failure_status(r->db);
 	if (fresh && (*id = msg_post(r->db, r->arena, m)) == NULL)
+		return db_failure_status(r->db);
+	/* The recipient's notice by mail commits with the message, or not. */
+	if (*id && mail_notice_message(r->db, m->recipient_id, m->root_id ? m->root_id : *id,
+				       r->user->clinic_id) < 0)
 		return db_failure_status(r->db);
 	if ((status = draft_done(r, d)))
 		return status;

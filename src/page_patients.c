@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "mail.h"
 #include "row.h"
 #include "sess.h"
 
@@ -36,6 +37,7 @@ const struct db_stmt page_patients_stmts[] = {
 static const struct field patient_fields[] = {
 	PAGE_NAME_FIELDS("the patient's"),
 	{ .name = "email", .label = "the patient's e-mail address", .type = FT_EMAIL, .max = 254 },
+	{ .name = "send_mail", .label = "send by e-mail", .type = FT_BOOL },
 	{ 0 }
 };
 static const struct form patient_form = { patient_fields };
@@ -56,18 +58,30 @@ int page_patient_new_get(struct req *r)
 
 /* POST /patients/new: answers with the handout of a new join link and
  * code for a patient (200), whatever the address typed: the page says
- * nothing about any account. Or the form back with 422. */
+ * nothing about any account. With "send by e-mail" ticked, the link is
+ * also mailed to the address typed (mail_join: a second link to the same
+ * registration, which either link or the code uses up), which the handout
+ * says. Or the form back with 422. */
 int page_patient_new_post(struct req *r)
 {
 	struct form_data d = { 0 };
-	int status;
+	const char *name, *email, *link;
+	int status, mail;
 
 	if (form_read(r, &patient_form, &d))
 		return patient_page(r, 422);
-	status = page_join_handout(r, "patient", arena_printf(r->arena, "%s %s",
-				   form_text(&d, "first_name"), form_text(&d, "last_name")),
-				   form_text(&d, "email"));
-	return status ? status : http_render(r, "handout");
+	email = form_text(&d, "email");
+	if ((mail = form_get(&d, "send_mail")->num != 0) && *email == '\0') {
+		form_fail(r, &d, "email", "Enter the patient's e-mail address to send the link by e-mail.");
+		return patient_page(r, 422);
+	}
+	name = arena_printf(r->arena, "%s %s", form_text(&d, "first_name"), form_text(&d, "last_name"));
+	if ((status = page_join_handout(r, "patient", name, email, &link)))
+		return status;
+	if (mail && mail_join(r->db, r->user->clinic_id, link) < 0)
+		return db_failure_status(r->db);
+	tv_set_bool(r->arena, r->view, "mailed", mail);
+	return http_render(r, "handout");
 }
 
 /* GET /patients/requests: the clinic's open requests to join. */

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "mail.h"
 #include "row.h"
 #include "sess.h"
 #include "throttle.h"
@@ -130,7 +131,8 @@ int page_new_account(struct req *r, struct form_data *d, const char **id)
 			  "address. Log in instead, or ask your clinic for a reset link.");
 		return 422;
 	}
-	return 0;
+	/* Nothing but this is mailed to the address until it is proven. */
+	return mail_verify(r->db, *id) < 0 ? db_failure_status(r->db) : 0;
 }
 
 /* POST /signup: a new account and its request to join the chosen clinic,

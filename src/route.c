@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "jobs.h"
 #include "log.h"
+#include "mail.h"
 #include "msg.h"
 #include "page.h"
 #include "sess.h"
@@ -26,6 +27,8 @@ const struct route route_table[] = {
 	{ "/account",			page_account_get,	page_account_post,		ROLE_ANY },
 	{ "/account/password",		NULL,			page_account_password_post,	ROLE_ANY },
 	{ "/account/sessions",		page_account_sessions_get, page_account_sessions_post,	ROLE_ANY },
+	{ "/account/notices",		NULL,			page_account_notices_post,	ROLE_ANY },
+	{ "/account/verify",		NULL,			page_account_verify_post,	ROLE_ANY },
 	{ "/account/two-step",		page_two_step_get,	page_two_step_post,		ROLE_ANY | TWO_STEP_SETUP },
 	{ "/account/two-step/qr",	page_two_step_qr_get,	NULL,				ROLE_ANY | TWO_STEP_SETUP },
 	{ "/account/two-step/off",	NULL,			page_two_step_off_post,		ROLE_ANY },
@@ -41,6 +44,8 @@ const struct route route_table[] = {
 	{ "/account/recipients/{id}/unarchive", NULL,		page_recipient_unarchive_post,	ROLE_ANY },
 	{ "/invite",			page_invite_get,	page_invite_post,		PUBLIC },
 	{ "/reset",			page_reset_get,		page_reset_post,		PUBLIC },
+	{ "/verify",			page_verify_get,	page_verify_post,		PUBLIC },
+	{ "/forgot",			page_forgot_get,	page_forgot_post,		PUBLIC },
 	{ "/join",			page_join_get,		page_join_post,			PUBLIC },
 	{ "/patients/new",		page_patient_new_get,	page_patient_new_post,		ROLE_STAFF },
 	{ "/patients/requests",		page_patient_requests_get, NULL,			ROLE_STAFF },
@@ -75,6 +80,8 @@ const struct route route_table[] = {
 	{ "/messages/{id}/unarchive",	NULL,			page_unarchive_post,		ROLE_ANY },
 	{ "/search",			page_search_get,	NULL,				ROLE_ANY | SESSION_IN_QUERY },
 	{ "/attachments/{id}",		page_attachment_get,	NULL,				ROLE_ANY },
+	{ "/demo/mail",			page_demo_mail_get,	NULL,				PUBLIC },
+	{ "/demo/mail/{id}",		page_demo_mail_one_get,	NULL,				PUBLIC },
 };
 const size_t route_count = sizeof(route_table) / sizeof(route_table[0]);
 
@@ -91,6 +98,7 @@ const struct db_stmt *const route_stmts[] = {
 	page_activity_stmts,
 	page_recipients_stmts,
 	page_invite_stmts,
+	page_forgot_stmts,
 	page_patients_stmts,
 	page_patient_stmts,
 	page_join_stmts,
@@ -103,6 +111,7 @@ const struct db_stmt *const route_stmts[] = {
 	attachment_stmts,
 	jobs_stmts,
 	page_jobs_stmts,
+	mail_stmts,
 	NULL
 };
 

@@ -11,7 +11,8 @@
  * pg_locks) are counted, so checks at once count each other even before
  * any of them is recorded.
  *
- * Signups and join keys: one row per address and kind, whose count is
+ * Signups, join keys and reset links asked for: one row per address (or
+ * other key: an e-mail address, an account) and kind, whose count is
  * raised before the work, in one statement that locks the row. */
 #include "throttle.h"
 
@@ -106,14 +107,19 @@ int throttle_password_clear(struct req *r, const char *email)
 	return 0;
 }
 
-int throttle_address(struct req *r, const char *kind, int max, const char *window)
+int throttle_key(struct req *r, const char *kind, const char *key, int max, const char *window)
 {
-	const char *p[3] = { kind, r->remote_addr, window };
+	const char *p[3] = { kind, key, window };
 	long n = first_number(r, "throttle_address_claim", 3, p);
 
 	if (n < 0)
 		return db_failure_status(r->db);
 	return n > max ? 429 : 0;
+}
+
+int throttle_address(struct req *r, const char *kind, int max, const char *window)
+{
+	return throttle_key(r, kind, r->remote_addr, max, window);
 }
 
 int throttle_address_refund(struct req *r, const char *kind)

@@ -46,6 +46,10 @@ int throttle_password_clear(struct req *r, const char *email);
  * error, unless the page keeps it (page_keep). */
 int throttle_address(struct req *r, const char *kind, int max, const char *window);
 
+/* throttle_address() for a `key` of the page's choosing instead of the
+ * client address: an e-mail address typed, an account's id. */
+int throttle_key(struct req *r, const char *kind, const char *key, int max, const char *window);
+
 /* Gives back a claim of throttle_address() (the key worked: only failures
  * count). Returns 0 or the status of a database failure. */
 int throttle_address_refund(struct req *r, const char *kind);

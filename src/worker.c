@@ -15,6 +15,8 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "mail.h"
+#include "site.h"
 #include "supervise.h"
 
 /* A worker with nothing due looks again this often even without a
@@ -65,7 +67,10 @@ static void usage(void)
 	      "  -w N  worker processes, each running one job at a time (default 1)\n"
 	      "environment: CAREBOX_DATABASE_URL (libpq conninfo; default: PG* variables),\n"
 	      "  CAREBOX_STATEMENT_TIMEOUT_MS (default 5000),\n"
-	      "  CAREBOX_TEST_JOBS=1 (the test kinds of job too: for the tests and the bench)\n"
+	      "  CAREBOX_BASE_URL (the links in mails), CAREBOX_SMTP_URL, CAREBOX_MAIL_FROM,\n"
+	      "  CAREBOX_MAIL_DIR (mail: README, \"E-mail\"),\n"
+	      "  CAREBOX_TEST_JOBS=1 (the test kinds of job instead of carebox's: for the\n"
+	      "  tests and the bench; =mail: test.mail alone, for the mail test)\n"
 	      "SIGTERM or SIGINT: each worker finishes its job (within the job's time limit),\n"
 	      "  then all exit\n", stderr);
 }
@@ -190,7 +195,7 @@ static int worker_run(void *arg, int slot_no)
 {
 	const struct worker_config *cfg = arg;
 	struct worker_slot *slot = &cfg->slots[slot_no];
-	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, NULL };
+	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, mail_worker_stmts, NULL };
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, sets);
 	struct arena *a[2] = { arena_new(16 * 1024), arena_new(16 * 1024) };
 	PGconn *seen = NULL;
@@ -304,12 +309,18 @@ int main(int argc, char **argv)
 	}
 	if (cfg.statement_timeout_ms <= 0)
 		cfg.statement_timeout_ms = 5000;
-	if (jobs_register(job_kinds) < 0)
-		return 1;
-	if (test && strcmp(test, "1") == 0) {
-		if (jobs_register(job_test_kinds) < 0)
+	/* Without it mails wait (their jobs retry): the other jobs run. */
+	if (site_init() < 0)
+		log_msg("mails cannot be sent until CAREBOX_BASE_URL is set");
+	/* A test's worker runs its test's jobs alone: carebox's own (the
+	 * mails of other tests running meanwhile, prune) are the stack's
+	 * worker's, and would change what the test measures. */
+	if (test && (strcmp(test, "1") == 0 || strcmp(test, "mail") == 0)) {
+		if (jobs_register(*test == '1' ? job_test_kinds : job_test_mail_kinds) < 0)
 			return 1;
-		log_msg("the test kinds of job are on (CAREBOX_TEST_JOBS=1)");
+		log_msg("the test kinds of job alone (CAREBOX_TEST_JOBS=%s)", test);
+	} else if (jobs_register(job_kinds) < 0) {
+		return 1;
 	}
 	cfg.slots = mmap(NULL, sizeof(struct worker_slot) * (size_t)sup.n, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -33,6 +33,7 @@ const ID_OF = {
   '/admin/users/{id}/deactivate': 'doctor', // the patient, in two clinics, is no clinic's to deactivate
   '/admin/users/{id}/remove': 'patient',
   '/messages/{id}': 'thread',
+  '/demo/mail/{id}': 'clinic', // the stack is no demo: its 404 page
 };
 const QUERY = { '/search': `?q=${LONG_WORD}`, '/account/recipients/new': '?kind=person' };
 // Routes whose answer is no page: a file, an image, the health check.

@@ -45,6 +45,8 @@ const EXPECT = {
   '/signup': { GET: [200, 303, 303, 303, 303, 303, 303], POST: [RUN, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/account': { GET: [303, 200, 200, 200, 200, 200, 200], POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/account/password': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
+  '/account/notices': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
+  '/account/verify': { POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
   // A GET that only asks first: "Log out everywhere?".
   '/account/sessions': { GET: [303, 200, 200, 200, 200, 200, 200], POST: [303, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/account/activity': { GET: [303, 200, 200, 200, 200, 200, 200] },
@@ -66,6 +68,9 @@ const EXPECT = {
   // opens nothing counts against the address, so it is left to join.test.js.
   '/invite': { GET: [404, 404, 404, 404, 404, 404, 404], POST: [404, 404, 404, 404, 404, 404, 404] },
   '/reset': { GET: [404, 404, 404, 404, 404, 404, 404], POST: [404, 404, 404, 404, 404, 404, 404] },
+  '/verify': { GET: [404, 404, 404, 404, 404, 404, 404], POST: [404, 404, 404, 404, 404, 404, 404] },
+  // The form comes back: no address typed.
+  '/forgot': { GET: [200, 200, 200, 200, 200, 200, 200], POST: [422, 422, 422, 422, 422, 422, 422] },
   '/join': { GET: [200, 200, 200, 200, 200, 200, 200], POST: [RUN, RUN, RUN, RUN, RUN, RUN, RUN] },
   '/patients/new': { GET: [303, 403, 200, 200, 403, 200, 200], POST: [303, 403, RUN, RUN, 403, RUN, RUN] },
   '/patients/requests': { GET: [303, 403, 200, 200, 403, 200, 200] },
@@ -91,6 +96,9 @@ const EXPECT = {
   '/admin/jobs/{id}/retry': { id: 'job', POST: [303, 403, 403, RUN, 403, 403, 404] },
   '/clinics': { GET: [200, 200, 200, 200, 200, 200, 200] },
   '/clinics/{id}': { id: 'clinic', GET: [200, 200, 200, 200, 200, 200, 200] },
+  // Only the demo (CAREBOX_DEMO=1) has its mail page.
+  '/demo/mail': { GET: [404, 404, 404, 404, 404, 404, 404] },
+  '/demo/mail/{id}': { id: 'clinic', GET: [404, 404, 404, 404, 404, 404, 404] },
   '/inbox': { GET: [303, 200, 200, 200, 200, 200, 200] },
   '/sent': { GET: [303, 200, 200, 200, 200, 200, 200] },
   '/archive': { GET: [303, 200, 200, 200, 200, 200, 200] },
