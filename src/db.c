@@ -15,6 +15,7 @@ struct db {
 	const char *app_name;	/* application_name of its connections */
 	const char *on_connect;	/* a command each new connection runs, or NULL */
 	PGconn *conn;
+	unsigned long connects;	/* connections made so far (db_connects) */
 	time_t last_attempt;
 	char sqlstate[6];
 	int first;		/* no statement run yet in this request */
@@ -185,7 +186,13 @@ int db_ensure(struct db *db)
 		return -1;
 	}
 	db->last_attempt = 0;
+	db->connects++;
 	return 0;
+}
+
+unsigned long db_connects(struct db *db)
+{
+	return db->connects;
 }
 
 void db_begin_request(struct db *db, int may_retry)

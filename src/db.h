@@ -106,6 +106,11 @@ void db_log_failure(const char *what, const PGresult *res, PGconn *conn);
 /* The raw connection (NULL when not connected), for carebox-admin. */
 PGconn *db_conn(struct db *db);
 
+/* How many connections `db` has made so far: a caller that must act on
+ * each new one (carebox-worker) compares this, as the PGconn of a new
+ * connection may have the address of the one before. */
+unsigned long db_connects(struct db *db);
+
 /* Runs `sql` with `n` text parameters `p` unprepared on the raw
  * connection `c` (carebox-admin's, or db_conn() of a worker's: the rare
  * statement not worth preparing on every connection, as prune's). Returns

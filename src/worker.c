@@ -198,8 +198,9 @@ static int worker_run(void *arg, int slot_no)
 	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, mail_worker_stmts, NULL };
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, sets);
 	struct arena *a[2] = { arena_new(16 * 1024), arena_new(16 * 1024) };
-	PGconn *seen = NULL;
-	char name[128], host[64] = "";
+	PGconn *seen = NULL;	/* the connection whose notifications are read */
+	unsigned long connects = 0;	/* db_connects() when the jobs were last scheduled */
+	char name[128], host[64] = "", app[32];
 	long backoff = 0, ms;
 	int cur = 0, have = 0;
 	sigset_t open;
@@ -217,7 +218,10 @@ static int worker_run(void *arg, int slot_no)
 	 * app, whose commits wait: none is lost. A handler whose own writes
 	 * must be on disk before it goes on sets synchronous_commit back on
 	 * in its transaction. */
-	db_configure(db, "carebox-worker", "SET synchronous_commit = off; LISTEN carebox_jobs");
+	/* Its connection is named with its process id: pg_stat_activity tells
+	 * which worker holds which. */
+	snprintf(app, sizeof(app), "carebox-worker %d", (int)getpid());
+	db_configure(db, app, "SET synchronous_commit = off; LISTEN carebox_jobs");
 	while (have || !worker_stopping()) {
 		int got = have;
 
@@ -236,14 +240,16 @@ static int worker_run(void *arg, int slot_no)
 			got = -1;
 		/* A new connection: the periodic jobs are checked (a period
 		 * may have begun while the database was away). */
-		if (got == 0 && db_conn(db) != seen && (seen = db_conn(db)) != NULL) {
+		if (got == 0 && db_connects(db) != connects) {
+			connects = db_connects(db);
 			log_msg("connected to the database; waiting for jobs");
 			got = jobs_schedule(db) < 0 ? -1 : 0;
 		}
+		seen = db_conn(db);
 		if (got == 0)
 			got = jobs_claim(db, name, a[cur], &j);
 		if (got < 0) {
-			seen = NULL;	/* schedule again once it works */
+			connects = 0;	/* schedule again once it works */
 			backoff = backoff ? (backoff * 2 > WORKER_BACKOFF_MAX_MS ?
 					     WORKER_BACKOFF_MAX_MS : backoff * 2) : 1000;
 			worker_wait(NULL, backoff, &open);
