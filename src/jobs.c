@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mail.h"
 #include "prune.h"
+#include "rx.h"
 
 /* Every kind of job carebox runs, like the route table: what runs it, how
  * often it is tried, how long it waits between tries, how long one run
@@ -18,6 +19,13 @@ const struct job_kind job_kinds[] = {
 	{ "prune", prune_job,	3,	JOB_FIXED,	60000,	0,	600000,		3600 },
 	/* 1 min, 2, 4, ... at most an hour apart: about 8 hours in all */
 	{ "mail.send", mail_job, 12,	JOB_EXPONENTIAL, 60000,	3600000, 60000,		0 },
+	/* A payment's charge: RX_CHARGE_ATTEMPTS answers, RX_RETRY_MS apart
+	 * (the handler sets each retry's time: CAREBOX_PAY_RETRY_MS), and as
+	 * many runs again for workers that died mid-charge; a gateway call
+	 * is cut at 15 s. */
+	{ "payment.charge", rx_charge_job, 2 * RX_CHARGE_ATTEMPTS, JOB_FIXED, RX_RETRY_MS, 0, 15000, 0 },
+	/* A declined prescription's refund: until the provider answers. */
+	{ "payment.refund", rx_refund_job, 10,	JOB_EXPONENTIAL, 10000,	600000,	15000,		0 },
 	{ NULL, NULL, 0, JOB_FIXED, 0, 0, 0, 0 }
 };
 
