@@ -8,6 +8,7 @@
  * so the stack's worker never takes them (tests/http/payments.test.js
  * runs the real worker). */
 #include <string.h>
+#include <time.h>
 
 #include "dbtest.h"
 #include "jobs.h"
@@ -210,6 +211,113 @@ static void test_scope(void)
 	       "nor a patient of the clinic claiming to act for it");
 }
 
+
+/* The simulator's settings for merchant `clinic_id` (as the owner). */
+static void sim_set(const char *merchant, const char *mode, const char *rate, const char *latency,
+		    const char *seed)
+{
+	const char *p[5] = { merchant, mode, rate, latency, seed };
+
+	q("INSERT INTO pay_sim_settings (merchant, mode, fail_rate, latency_ms, seed)"
+	  " VALUES ($1, $2, $3::numeric, $4::int, $5::bigint) ON CONFLICT (merchant) DO UPDATE"
+	  " SET mode = $2, fail_rate = $3::numeric, latency_ms = $4::int, seed = $5::bigint", 5, p);
+}
+
+/* The letters of `n` charges of merchant `m` under keys prefix-0.. (a
+ * approved, d declined, e error). */
+static const char *sim_run(const char *m, const char *prefix, int n)
+{
+	char *out = arena_alloc(A, (size_t)n + 1);
+	struct pay_answer ans;
+
+	for (int i = 0; i < n; i++) {
+		pay_sim.charge(DB, A, m, "9.50", "GBP", arena_printf(A, "%s-%d", prefix, i), &ans);
+		out[i] = "ade"[ans.result];
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Money moved under ledger key `key` (not replays, approved), as text. */
+static const char *moved(const char *kind, const char *key)
+{
+	const char *p[2] = { kind, key };
+
+	return q("SELECT count(*) FROM pay_sim_ledger WHERE kind = $1 AND key = $2 AND result = 'approved'"
+		 " AND NOT replay", 2, p);
+}
+
+static void test_simulator(void)
+{
+	const char *m = q("SELECT 'sim-' || gen_random_uuid()", 0, NULL);
+	const char *prefix = arena_printf(A, "%s-det", m), *first, *again, *other, *ref;
+	struct pay_answer ans;
+	struct timespec t0, t1;
+	int approved = 0;
+
+	ok(pay_find("sim") == &pay_sim && pay_find("nope") == NULL, "providers are found by name");
+	sim_set(m, "flaky", "0.5", "0", "42");
+	first = sim_run(m, prefix, 40);
+	for (const char *c = first; *c; c++)
+		approved += *c == 'a';
+	ok(approved > 8 && approved < 32 && !strchr(first, 'd'),
+	   "a flaky gateway at 0.5: some approved, some errors (%s)", first);
+	q("DELETE FROM pay_sim_ledger WHERE starts_with(key, $1)", 1, &prefix);
+	again = sim_run(m, prefix, 40);
+	is_str(again, first, "the same seed and keys: the same answers");
+	q("DELETE FROM pay_sim_ledger WHERE starts_with(key, $1)", 1, &prefix);
+	sim_set(m, "flaky", "0.5", "0", "43");
+	other = sim_run(m, prefix, 40);
+	ok(strcmp(other, first) != 0, "another seed: other answers (%s)", other);
+
+	sim_set(m, "approve", "0", "0", "1");
+	pay_sim.charge(DB, A, m, "9.50", "GBP", arena_printf(A, "%s-once", m), &ans);
+	ok(ans.result == PAY_APPROVED && !ans.replayed && strncmp(ans.text, "sim_", 4) == 0,
+	   "always approve: approved, with a reference");
+	ref = ans.text;
+	pay_sim.charge(DB, A, m, "9.50", "GBP", arena_printf(A, "%s-once", m), &ans);
+	ok(ans.result == PAY_APPROVED && ans.replayed && strcmp(ans.text, ref) == 0,
+	   "the same key again: the first answer, marked a replay");
+	is_str(moved("charge", arena_printf(A, "%s-once", m)), "1", "the ledger: charged once");
+	is_str(q("SELECT count(*) FROM pay_sim_ledger WHERE key = $1", 1,
+		 (const char *[]){ arena_printf(A, "%s-once", m) }), "2", "two calls recorded");
+
+	sim_set(m, "flaky", "1", "0", "1");
+	pay_sim.charge(DB, A, m, "5.00", "GBP", arena_printf(A, "%s-err", m), &ans);
+	ok(ans.result == PAY_ERROR && !strcmp(ans.text, "the payment service did not answer"),
+	   "a failure rate of 1: an error");
+	sim_set(m, "flaky", "0", "0", "1");
+	pay_sim.charge(DB, A, m, "5.00", "GBP", arena_printf(A, "%s-err", m), &ans);
+	ok(ans.result == PAY_APPROVED && !ans.replayed, "an error is not remembered: the key may succeed next");
+
+	sim_set(m, "decline", "0", "0", "1");
+	pay_sim.charge(DB, A, m, "5.00", "GBP", arena_printf(A, "%s-dec", m), &ans);
+	ok(ans.result == PAY_DECLINED && !strcmp(ans.text, "card declined"), "always decline: card declined");
+	sim_set(m, "approve", "0", "0", "1");
+	pay_sim.charge(DB, A, m, "5.00", "GBP", arena_printf(A, "%s-dec", m), &ans);
+	ok(ans.result == PAY_DECLINED && ans.replayed, "a declined key stays declined (the first answer)");
+
+	pay_sim.refund(DB, A, m, ref, &ans);
+	ok(ans.result == PAY_APPROVED && !ans.replayed, "a refund of the charge");
+	other = ans.text;
+	pay_sim.refund(DB, A, m, ref, &ans);
+	ok(ans.result == PAY_APPROVED && ans.replayed && !strcmp(ans.text, other),
+	   "asked again: the same refund, a replay");
+	is_str(moved("refund", ref), "1", "the ledger: refunded once");
+	pay_sim.refund(DB, A, m, "sim_nosuch", &ans);
+	ok(ans.result == PAY_DECLINED && !strcmp(ans.text, "no such charge"), "a reference never charged: declined");
+	is_str(q("SELECT amount::text FROM pay_sim_ledger WHERE kind = 'refund' AND key = $1 AND NOT replay",
+		 1, &ref), "9.50", "the refund is of the charge's amount");
+
+	sim_set(m, "approve", "0", "300", "1");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pay_sim.charge(DB, A, m, "5.00", "GBP", arena_printf(A, "%s-slow", m), &ans);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ok((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 300,
+	   "the latency setting: the answer takes 300 ms");
+	is_str(moved("charge", arena_printf(A, "%s-slow", m)), "1", "recorded before the answer comes back");
+}
+
 int main(void)
 {
 	if (dbtest_start() < 0)
@@ -229,6 +337,7 @@ int main(void)
 	test_fee_rules();
 	test_timeline();
 	test_scope();
+	test_simulator();
 	dbtest_end();
 	return tap_done();
 }
