@@ -7,8 +7,10 @@
  * adds are pushed far into the future in the transaction that adds them,
  * so the stack's worker never takes them (tests/http/payments.test.js
  * runs the real worker). */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dbtest.h"
 #include "jobs.h"
@@ -318,6 +320,356 @@ static void test_simulator(void)
 	is_str(moved("charge", arena_printf(A, "%s-slow", m)), "1", "recorded before the answer comes back");
 }
 
+/* A medication of the test's patient's self at the clinic, as the owner. */
+static const char *medication(const char *name, int repeats_left, int active)
+{
+	const char *p[6] = { clinic, self_id, name, arena_printf(A, "%d", repeats_left),
+			     active ? "true" : "false", doctor };
+
+	return q("INSERT INTO medications (clinic_id, recipient_id, name, strength, form, dosage, quantity,"
+		 " repeats_allowed, repeats_left, active, stopped_at, created_by)"
+		 " VALUES ($1, $2, $3, '100 micrograms', 'inhaler', 'Two puffs when needed', 1, 5, $4::int,"
+		 " $5::boolean, CASE WHEN $5::boolean THEN NULL ELSE now() END, $6) RETURNING id", 6, p);
+}
+
+/* rx_request() in a transaction of its own as a page's would be, its
+ * charge job pushed a century away before the commit (the stack's worker
+ * must not take it: this test runs the handler itself). Returns the
+ * outcome; the new id in `id`. */
+static int request(const char *clinic_id, const char *recipient, const char *user,
+		   const char *const *meds, int n, const char *words, char id[JOB_ID_LEN + 1],
+		   const char **why)
+{
+	struct rx_new r = { clinic_id, recipient, user, meds, n, words };
+	int rc;
+
+	db_command(DB, "BEGIN");
+	rc = rx_request(DB, A, &r, id, why);
+	if (rc == RX_DONE)
+		PQclear(db_exec_once(DB, "rx_test_hold", "UPDATE jobs SET run_at = now() + interval '100 years'"
+				     " WHERE payload ->> 'payment_id' IN (SELECT id::text FROM payments"
+				     " WHERE prescription_id = $1)", 1, (const char *[]){ id }));
+	db_command(DB, rc == RX_DONE ? "COMMIT" : "ROLLBACK");
+	return rc;
+}
+
+/* Runs one of rx_retry_payment, rx_cancel (patient `user`) in a
+ * transaction of its own, holding back a job it queues as request() does. */
+static int patient_act(int (*fn)(struct db *, struct arena *, const char *, const char *, const char **),
+		       const char *id, const char *user, const char **why)
+{
+	int rc;
+
+	db_command(DB, "BEGIN");
+	rc = fn(DB, A, id, user, why);
+	if (rc == RX_DONE)
+		PQclear(db_exec_once(DB, "rx_test_hold", "UPDATE jobs SET run_at = now() + interval '100 years'"
+				     " WHERE payload ->> 'payment_id' IN (SELECT id::text FROM payments"
+				     " WHERE prescription_id = $1)", 1, (const char *[]){ id }));
+	db_command(DB, rc == RX_DONE ? "COMMIT" : "ROLLBACK");
+	return rc;
+}
+
+/* The status of prescription `id`. */
+static const char *status(const char *id)
+{
+	return q("SELECT status::text FROM prescriptions WHERE id = $1", 1, &id);
+}
+
+/* The latest payment of prescription `id`: "status retry_count". */
+static const char *payment_of(const char *id)
+{
+	return q("SELECT id FROM payments WHERE prescription_id = $1 ORDER BY created_at DESC, id LIMIT 1",
+		 1, &id);
+}
+
+/* Runs kind `kind`'s handler for payment `pay_id` as attempt `attempt` of
+ * its job, as a worker would (no transaction open). */
+static enum job_outcome run_job(const char *kind, const char *pay_id, int attempt, struct job *j)
+{
+	enum job_outcome o;
+
+	memset(j, 0, sizeof(*j));
+	j->kind = jobs_kind(kind);
+	j->id = "00000000-0000-0000-0000-000000000000";
+	j->attempt = attempt;
+	j->max_attempts = j->kind->max_attempts;
+	j->payload = json_object_new_object();
+	json_object_object_add(j->payload, "payment_id", json_object_new_string(pay_id));
+	j->db = DB;
+	j->arena = A;
+	o = j->kind->run(j);
+	json_object_put(j->payload);
+	return o;
+}
+
+/* The latest auto message to `user` about prescription `id`: its body. */
+static const char *last_message(const char *user, const char *id)
+{
+	return q("SELECT m.body FROM messages m JOIN inboxes i ON i.id = m.inbox_id"
+		 " WHERE i.user_id = $1 AND m.prescription_id = $2 AND m.routing = 'auto'"
+		 " ORDER BY m.created_at DESC, m.id DESC LIMIT 1", 2, (const char *[]){ user, id });
+}
+
+static void test_request(void)
+{
+	const char *med = medication("Salbutamol", 2, 1), *stopped = medication("Old", 2, 0);
+	const char *spent = medication("Spent", 0, 1), *why = NULL;
+	const char *other_self = q("SELECT id FROM care_recipients WHERE owner_id = $1 AND kind = 'self'",
+				   1, &stranger);
+	char id[JOB_ID_LEN + 1];
+	const char *before = q("SELECT count(*) FROM prescriptions", 0, NULL), *pay;
+
+	ok(request(clinic, self_id, patient, (const char *[]){ med, stopped }, 2, NULL, id, &why) == RX_REFUSED,
+	   "a stopped medication is refused: %s", why);
+	ok(request(clinic, self_id, patient, &spent, 1, NULL, id, &why) == RX_REFUSED,
+	   "one without repeats left too");
+	ok(request(clinic, self_id, patient, &med, 1, "and something else", id, &why) == RX_REFUSED,
+	   "both medications and words: refused (%s)", why);
+	ok(request(clinic, self_id, patient, NULL, 0, "", id, &why) == RX_REFUSED, "neither: refused");
+	ok(request(clinic, self_id, patient, (const char *[]){ "not-an-id" }, 1, NULL, id, &why) == RX_REFUSED,
+	   "an id that is not one: refused");
+	ok(request(clinic, other_self, patient, NULL, 0, "Something for my cough", id, &why) == RX_REFUSED,
+	   "someone else's recipient: refused (%s)", why);
+	is_str(q("SELECT count(*) FROM prescriptions", 0, NULL), before, "and nothing was written");
+
+	ok(request(clinic, self_id, patient, (const char *[]){ med, med }, 2, NULL, id, &why) == RX_DONE,
+	   "a repeat request (the same medication named twice) is made");
+	is_str(status(id), "requested", "requested");
+	is_str(q("SELECT fee || ' ' || currency FROM prescriptions WHERE id = $1", 1, (const char *[]){ id }),
+	       "9.50 GBP", "at the clinic's fee");
+	is_str(q("SELECT string_agg(name || ' ' || strength || ' ' || quantity, ',') FROM prescription_items"
+		 " WHERE prescription_id = $1", 1, (const char *[]){ id }), "Salbutamol 100 micrograms 1",
+	       "its medication copied once");
+	pay = payment_of(id);
+	is_str(q("SELECT status || ' ' || amount || ' ' || currency || ' ' || provider || ' '"
+		 " || starts_with(idempotency_key, 'carebox:') FROM payments WHERE id = $1", 1, &pay),
+	       "pending 9.50 GBP sim true", "its payment waits, with its own idempotency key");
+	is_str(q("SELECT kind || ' ' || unique_key || ' ' || (clinic_id = $2) FROM jobs"
+		 " WHERE payload ->> 'payment_id' = $1", 2, (const char *[]){ pay, clinic }),
+	       arena_printf(A, "payment.charge payment.charge:%s true", pay),
+	       "and its charge job, in the same transaction, keyed by the payment");
+}
+
+static void test_zero_fee(void)
+{
+	const char *cl = q("INSERT INTO clinics (name) VALUES ('Rx free ' || gen_random_uuid()) RETURNING name",
+			   0, NULL);
+	const char *who = db_user("patient", cl, "Rxfree"), *why = NULL;
+	const char *cid = q("SELECT id FROM clinics WHERE name = $1", 1, &cl);
+	const char *me = q("SELECT id FROM care_recipients WHERE owner_id = $1", 1, &who);
+	char id[JOB_ID_LEN + 1];
+
+	ok(request(cid, me, who, NULL, 0, "Something for hay fever", id, &why) == RX_DONE,
+	   "a request in the patient's own words, at a clinic without a fee");
+	is_str(status(id), "awaiting approval", "a zero fee skips payment: awaiting approval at once");
+	is_str(q("SELECT count(*) FROM payments WHERE prescription_id = $1", 1, (const char *[]){ id }), "0",
+	       "no payment");
+	is_str(last_message(who, id), "Awaiting the doctor's approval.", "the patient is told, in their inbox");
+	is_str(q("SELECT request_text FROM prescriptions WHERE id = $1", 1, (const char *[]){ id }),
+	       "Something for hay fever", "their words kept");
+}
+
+static void test_charge_job(void)
+{
+	const char *med = medication("Beclometasone", 3, 1), *why = NULL, *pay, *pay2, *key;
+	char id[JOB_ID_LEN + 1], id2[JOB_ID_LEN + 1];
+	struct job j;
+
+	setenv("CAREBOX_PAY_RETRY_MS", "1500", 1);
+	sim_set(clinic, "flaky", "1", "0", "7");
+	request(clinic, self_id, patient, &med, 1, NULL, id, &why);
+	pay = payment_of(id);
+	key = q("SELECT idempotency_key FROM payments WHERE id = $1", 1, &pay);
+	ok(run_job("payment.charge", pay, 1, &j) == JOB_RETRY, "a failed first attempt asks for a retry");
+	ok(j.retry_at && !strcmp(q("SELECT abs(extract(epoch FROM $1::timestamptz - now()) - 1.5) < 0.5",
+				   1, &j.retry_at), "t"), "after CAREBOX_PAY_RETRY_MS (%s)", j.retry_at);
+	is_str(status(id), "payment processing", "the prescription: payment processing");
+	is_str(q("SELECT status || ' ' || retry_count || ' ' || error_message FROM payments WHERE id = $1", 1, &pay),
+	       "processing 0 the payment service did not answer", "the payment: processing, its error");
+	ok(run_job("payment.charge", pay, 2, &j) == JOB_RETRY, "the second too");
+	is_str(q("SELECT retry_count || ' ' || (last_retry_at IS NOT NULL) FROM payments WHERE id = $1", 1, &pay),
+	       "1 true", "one retry so far, and when");
+	ok(run_job("payment.charge", pay, 3, &j) == JOB_FAILED, "the third attempt fails the job for good");
+	is_str(j.error, "payment attempt 3: the payment service did not answer", "with its reason");
+	is_str(status(id), "payment failed", "the prescription: payment failed");
+	is_str(q("SELECT status::text FROM payments WHERE id = $1", 1, &pay), "failed", "the payment: failed");
+	is_str(q("SELECT string_agg(attempt || ' ' || result || ' ' || idempotency_key, ', ' ORDER BY attempt)"
+		 " FROM payment_attempts WHERE payment_id = $1", 1, &pay),
+	       arena_printf(A, "1 error %s, 2 error %s, 3 error %s", key, key, key),
+	       "each attempt recorded with its result, all under the same key");
+	is_str(moved("charge", key), "0", "nothing charged");
+	is_str(last_message(patient, id),
+	       "Payment failed: the payment service did not answer. You can retry from the prescription page.",
+	       "the patient is told, in plain words");
+	ok(run_job("payment.charge", pay, 4, &j) == JOB_DONE, "a run after that changes nothing");
+
+	ok(patient_act(rx_retry_payment, id, stranger, &why) == RX_NOT_FOUND, "someone else cannot retry it");
+	ok(patient_act(rx_retry_payment, id, patient, &why) == RX_DONE, "the patient retries");
+	is_str(status(id), "payment processing", "payment processing again");
+	pay2 = payment_of(id);
+	ok(strcmp(pay2, pay) != 0 && strcmp(q("SELECT idempotency_key FROM payments WHERE id = $1", 1, &pay2), key),
+	   "a new payment, with a new key");
+	ok(patient_act(rx_retry_payment, id, patient, &why) == RX_REFUSED, "retrying while it runs: refused (%s)", why);
+	ok(patient_act(rx_cancel, id, patient, &why) == RX_REFUSED, "and it cannot be cancelled now (%s)", why);
+	sim_set(clinic, "approve", "0", "0", "7");
+	ok(run_job("payment.charge", pay2, 1, &j) == JOB_DONE, "the new series' first attempt succeeds");
+	is_str(status(id), "awaiting approval", "awaiting approval");
+	is_str(q("SELECT status || ' ' || starts_with(provider_reference, 'sim_') || ' ' || (approved_at IS NOT NULL)"
+		 " FROM payments WHERE id = $1", 1, &pay2), "approved true true", "the payment approved, its reference");
+	is_str(last_message(patient, id), "Awaiting the doctor's approval.", "the patient is told");
+	is_str(q("SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ', ' ORDER BY id)"
+		 " FROM prescription_events WHERE prescription_id = $1", 1, (const char *[]){ id }),
+	       "->requested, requested>payment processing, payment processing>payment failed, "
+	       "payment failed>payment processing, payment processing>awaiting approval", "the timeline");
+
+	/* A worker that died after the provider charged, before the answer
+	 * was recorded: the next claim asks again with the same key. */
+	request(clinic, self_id, patient, &med, 1, NULL, id2, &why);
+	pay = payment_of(id2);
+	key = q("SELECT idempotency_key FROM payments WHERE id = $1", 1, &pay);
+	{
+		struct pay_answer ans;
+
+		pay_sim.charge(DB, A, clinic, "9.50", "GBP", key, &ans);
+	}
+	ok(run_job("payment.charge", pay, 2, &j) == JOB_DONE, "the next run finishes it");
+	is_str(q("SELECT result || ' ' || replayed FROM payment_attempts WHERE payment_id = $1", 1, &pay),
+	       "approved true", "with the provider's first answer");
+	is_str(moved("charge", key), "1", "charged once");
+	is_str(status(id2), "awaiting approval", "awaiting approval");
+
+	/* Cancelled before the job's first attempt. */
+	request(clinic, self_id, patient, &med, 1, NULL, id2, &why);
+	pay = payment_of(id2);
+	ok(patient_act(rx_cancel, id2, stranger, &why) == RX_NOT_FOUND, "someone else cannot cancel it");
+	ok(patient_act(rx_cancel, id2, patient, &why) == RX_DONE, "the patient cancels a request");
+	is_str(status(id2), "cancelled", "cancelled");
+	ok(run_job("payment.charge", pay, 1, &j) == JOB_DONE, "its charge job then does nothing");
+	is_str(q("SELECT status::text FROM payments WHERE id = $1", 1, &pay), "cancelled", "the payment is cancelled");
+	is_str(q("SELECT count(*) FROM pay_sim_ledger WHERE key = (SELECT idempotency_key FROM payments"
+		 " WHERE id = $1)", 1, &pay), "0", "and the provider was never asked");
+	ok(patient_act(rx_cancel, id, patient, &why) == RX_REFUSED,
+	   "one awaiting approval cannot be cancelled (%s)", why);
+}
+
+/* Two doctors' approvals at once, on two connections. */
+struct approval {
+	struct db *db;
+	struct arena *a;
+	const char *id;
+	int rc;
+	const char *why;
+};
+
+/* One doctor's approval in a transaction of its own. */
+static void *approve_thread(void *arg)
+{
+	struct approval *ap = arg;
+
+	db_command(ap->db, "BEGIN");
+	ap->rc = rx_approve(ap->db, ap->a, ap->id, doctor, clinic, &ap->why);
+	db_command(ap->db, "COMMIT");
+	return NULL;
+}
+
+static void test_approve_decline(void)
+{
+	const char *med = medication("Montelukast", 2, 1), *why = NULL, *pay, *ref, *other_doctor;
+	const char *url = getenv("CAREBOX_DATABASE_URL");
+	char id[JOB_ID_LEN + 1], id2[JOB_ID_LEN + 1];
+	struct approval first = { DB, A, id, 0, NULL }, second = { NULL, NULL, id, 99, NULL };
+	pthread_t t;
+	struct job j;
+
+	sim_set(clinic, "approve", "0", "0", "7");
+	request(clinic, self_id, patient, &med, 1, NULL, id, &why);
+	run_job("payment.charge", payment_of(id), 1, &j);
+	other_doctor = db_user("doctor", q("SELECT 'Rx elsewhere ' || gen_random_uuid()", 0, NULL), "Rxvet");
+	db_command(DB, "BEGIN");
+	ok(rx_approve(DB, A, id, other_doctor, clinic, &why) == RX_NOT_FOUND,
+	   "another clinic's doctor claiming this clinic: not found");
+	db_command(DB, "ROLLBACK");
+
+	/* The first holds the prescription's lock while the second waits. */
+	second.db = db_new(url ? url : "", 5000, route_stmts);
+	second.a = arena_new(1 << 14);
+	db_ensure(second.db);
+	db_command(DB, "BEGIN");
+	first.rc = rx_approve(DB, A, id, doctor, clinic, &first.why);
+	pthread_create(&t, NULL, approve_thread, &second);
+	ok(first.rc == RX_DONE, "the first doctor approves");
+	sleep(1);
+	ok(__atomic_load_n(&second.rc, __ATOMIC_SEQ_CST) == 99, "the second waits for the first's commit");
+	db_command(DB, "COMMIT");
+	pthread_join(t, NULL);
+	ok(second.rc == RX_REFUSED && !strcmp(second.why, "This prescription has already been issued."),
+	   "two approvals at once: the second waited and is told it is already issued (%d)", second.rc);
+	db_free(second.db);
+	arena_free(second.a);
+	is_str(status(id), "ready", "ready");
+	is_str(q("SELECT (decided_by = $2) || ' ' || (issued_at IS NOT NULL) FROM prescriptions WHERE id = $1",
+		 2, (const char *[]){ id, doctor }), "true true", "decided by the doctor, issued");
+	is_str(q("SELECT repeats_left FROM medications WHERE id = $1", 1, &med), "1", "one repeat used");
+	is_str(last_message(patient, id), "Your prescription is ready. You can download it from the prescription page.",
+	       "the patient is told");
+	is_str(q("SELECT count(*) FROM messages WHERE prescription_id = $1 AND body LIKE 'Your prescription is ready%'",
+		 1, (const char *[]){ id }), "1", "once");
+
+	request(clinic, self_id, patient, &med, 1, NULL, id2, &why);
+	pay = payment_of(id2);
+	db_command(DB, "BEGIN");
+	ok(rx_decline(DB, A, id2, doctor, clinic, "too soon", &why) == RX_REFUSED,
+	   "declining before the payment: refused (%s)", why);
+	db_command(DB, "ROLLBACK");
+	run_job("payment.charge", pay, 1, &j);
+	ref = q("SELECT provider_reference FROM payments WHERE id = $1", 1, &pay);
+	db_command(DB, "BEGIN");
+	ok(rx_decline(DB, A, id2, doctor, clinic, "", &why) == RX_REFUSED, "a decline needs a reason (%s)", why);
+	ok(rx_decline(DB, A, id2, doctor, clinic, "Please book a review first", &why) == RX_DONE, "declined");
+	PQclear(db_exec_once(DB, "rx_test_hold", "UPDATE jobs SET run_at = now() + interval '100 years'"
+			     " WHERE payload ->> 'payment_id' = $1", 1, &pay));
+	db_command(DB, "COMMIT");
+	is_str(status(id2), "declined", "the prescription is declined");
+	is_str(last_message(patient, id2), "Declined: Please book a review first; your payment was refunded.",
+	       "the patient is told why, and of the refund");
+	is_str(q("SELECT kind || ' ' || unique_key FROM jobs WHERE payload ->> 'payment_id' = $1"
+		 " AND kind = 'payment.refund'", 1, &pay), arena_printf(A, "payment.refund payment.refund:%s", pay),
+	       "a refund job for the payment");
+	db_command(DB, "BEGIN");
+	ok(rx_approve(DB, A, id2, doctor, clinic, &why) == RX_REFUSED &&
+	   !strcmp(why, "This prescription has already been declined."), "approving it now: refused");
+	db_command(DB, "ROLLBACK");
+	ok(run_job("payment.refund", pay, 1, &j) == JOB_DONE, "the refund job refunds");
+	ok(run_job("payment.refund", pay, 2, &j) == JOB_DONE, "run again (a worker died before recording)");
+	is_str(moved("refund", ref), "1", "refunded exactly once, by the ledger");
+	is_str(q("SELECT status || ' ' || (refunded_at IS NOT NULL) || ' ' || starts_with(refund_reference, 'simr_')"
+		 " FROM payments WHERE id = $1", 1, &pay), "refunded true true", "the payment: refunded");
+	is_str(q("SELECT string_agg(note, ',') FROM prescription_events WHERE prescription_id = $1"
+		 " AND kind = 'refund'", 1, (const char *[]){ id2 }), "payment refunded: 9.50 GBP",
+	       "on the timeline once");
+}
+
+static void test_words_approval(void)
+{
+	const char *why = NULL;
+	char id[JOB_ID_LEN + 1];
+	struct job j;
+
+	sim_set(clinic, "approve", "0", "0", "7");
+	request(clinic, self_id, patient, NULL, 0, "Something for my cough, please", id, &why);
+	run_job("payment.charge", payment_of(id), 1, &j);
+	db_command(DB, "BEGIN");
+	ok(rx_approve(DB, A, id, doctor, clinic, &why) == RX_REFUSED, "a request in words, nothing filled in: %s", why);
+	db_command(DB, "ROLLBACK");
+	q("INSERT INTO prescription_items (prescription_id, name, dosage, quantity)"
+	  " VALUES ($1, 'Simple linctus', '5 ml three times a day', 1)", 1, (const char *[]){ id });
+	db_command(DB, "BEGIN");
+	ok(rx_approve(DB, A, id, doctor, clinic, &why) == RX_DONE, "once the doctor filled it in: approved");
+	db_command(DB, "COMMIT");
+	is_str(status(id), "ready", "ready");
+}
+
 int main(void)
 {
 	if (dbtest_start() < 0)
@@ -338,6 +690,11 @@ int main(void)
 	test_timeline();
 	test_scope();
 	test_simulator();
+	test_request();
+	test_zero_fee();
+	test_charge_job();
+	test_approve_decline();
+	test_words_approval();
 	dbtest_end();
 	return tap_done();
 }
