@@ -513,9 +513,11 @@ enum job_outcome rx_charge_job(struct job *j)
 		j->error = "no payment_id in the payload";
 		return JOB_FAILED;
 	}
-	if ((go = rx_charge_begin(j, &c)) <= 0) {
+	if ((go = rx_charge_begin(j, &c)) == 0)
+		return JOB_DONE;
+	if (go < 0) {
 		j->error = "the database failed";
-		return go == 0 ? JOB_DONE : JOB_RETRY;
+		return JOB_RETRY;
 	}
 	if ((prov = pay_find(c.provider)) == NULL) {
 		ans = (struct pay_answer){ PAY_ERROR, "the payment provider is not configured", 0 };
