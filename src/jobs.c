@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mail.h"
 #include "prune.h"
+#include "rx.h"
 
 /* Every kind of job carebox runs, like the route table: what runs it, how
  * often it is tried, how long it waits between tries, how long one run
@@ -18,6 +19,13 @@ const struct job_kind job_kinds[] = {
 	{ "prune", prune_job,	3,	JOB_FIXED,	60000,	0,	600000,		3600 },
 	/* 1 min, 2, 4, ... at most an hour apart: about 8 hours in all */
 	{ "mail.send", mail_job, 12,	JOB_EXPONENTIAL, 60000,	3600000, 60000,		0 },
+	/* A payment's charge: RX_CHARGE_ATTEMPTS answers, RX_RETRY_MS apart
+	 * (the handler sets each retry's time: CAREBOX_PAY_RETRY_MS), and as
+	 * many runs again for workers that died mid-charge; a gateway call
+	 * is cut at 15 s. */
+	{ "payment.charge", rx_charge_job, 2 * RX_CHARGE_ATTEMPTS, JOB_FIXED, RX_RETRY_MS, 0, 15000, 0 },
+	/* A declined prescription's refund: until the provider answers. */
+	{ "payment.refund", rx_refund_job, 10,	JOB_EXPONENTIAL, 10000,	600000,	15000,		0 },
 	{ NULL, NULL, 0, JOB_FIXED, 0, 0, 0, 0 }
 };
 
@@ -205,12 +213,17 @@ const struct db_stmt jobs_worker_stmts[] = {
 	/* One schedule at a time (jobs_schedule): each then sees what the
 	 * one before it queued. */
 	{ "jobs_schedule_lock", "SELECT pg_advisory_xact_lock(" DB_LOCK_JOBS ", 0)" },
-	/* $1 the periodic kinds, $2 their periods (s), $3 their attempts. */
+	/* $1 the periodic kinds, $2 their periods (s), $3 their attempts.
+	 * The period is the statement's, taken once the lock is held, not
+	 * the transaction's (now()), which began before the wait: a schedule
+	 * that waited past a period's end would take the period before, find
+	 * its job there, and queue again the period whose job the one before
+	 * it queued and a worker already ran. */
 	{ "jobs_schedule",
 	  "INSERT INTO jobs (kind, unique_key, run_at, max_attempts)"
 	  " SELECT p.kind, " JOBS_PERIOD_KEY("n.at") ", n.at, p.max_attempts"
 	  " FROM unnest($1::text[], $2::int[], $3::int[]) AS p(kind, period_s, max_attempts)"
-	  " CROSS JOIN LATERAL (SELECT date_bin(p.period_s * interval '1 second', now(),"
+	  " CROSS JOIN LATERAL (SELECT date_bin(p.period_s * interval '1 second', statement_timestamp(),"
 	  " timestamptz '2000-01-01 00:00:00+00') AS at) c"
 	  " CROSS JOIN LATERAL (SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.clinic_id IS NULL"
 	  " AND j.kind = p.kind AND j.unique_key = " JOBS_PERIOD_KEY("c.at") ")"

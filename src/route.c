@@ -11,6 +11,7 @@
 #include "mail.h"
 #include "msg.h"
 #include "page.h"
+#include "rx.h"
 #include "sess.h"
 #include "throttle.h"
 
@@ -112,6 +113,7 @@ const struct db_stmt *const route_stmts[] = {
 	jobs_stmts,
 	page_jobs_stmts,
 	mail_stmts,
+	rx_stmts,
 	NULL
 };
 

@@ -16,6 +16,8 @@
 #include "jobs.h"
 #include "log.h"
 #include "mail.h"
+#include "msg.h"
+#include "rx.h"
 #include "site.h"
 #include "supervise.h"
 
@@ -195,7 +197,9 @@ static int worker_run(void *arg, int slot_no)
 {
 	const struct worker_config *cfg = arg;
 	struct worker_slot *slot = &cfg->slots[slot_no];
-	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, mail_worker_stmts, NULL };
+	/* The payment jobs move prescriptions and post their auto messages. */
+	const struct db_stmt *const sets[] = { jobs_stmts, jobs_worker_stmts, mail_worker_stmts, msg_stmts,
+					       rx_stmts, NULL };
 	struct db *db = db_new(cfg->conninfo, cfg->statement_timeout_ms, sets);
 	struct arena *a[2] = { arena_new(16 * 1024), arena_new(16 * 1024) };
 	PGconn *seen = NULL;	/* the connection whose notifications are read */

@@ -208,6 +208,18 @@ const SCOPE = {
   jobs: 'clinic_id = ANY($2)',
   // The test kinds' effects (tests/db/jobs_test.sql): of jobs of the clinics.
   job_test_effects: 'job_id IN (SELECT id FROM jobs WHERE clinic_id = ANY($2))',
+  // Prescriptions (sql/0023_prescriptions.sql): the clinics' and the people's.
+  medications: 'clinic_id = ANY($2)',
+  prescriptions: 'clinic_id = ANY($2) OR requested_by = ANY($1)',
+  prescription_items: 'prescription_id IN (SELECT id FROM prescriptions WHERE clinic_id = ANY($2) OR requested_by = ANY($1))',
+  prescription_events: 'prescription_id IN (SELECT id FROM prescriptions WHERE clinic_id = ANY($2) OR requested_by = ANY($1))',
+  // The legal changes of status: the migration's, no one's.
+  prescription_transitions: 'false',
+  payments: 'user_id = ANY($1)',
+  payment_attempts: 'payment_id IN (SELECT id FROM payments WHERE user_id = ANY($1))',
+  // The payment simulator's (tests/db/pay_sim.sql), per clinic.
+  pay_sim_settings: 'merchant IN (SELECT unnest($2::uuid[])::text)',
+  pay_sim_ledger: 'merchant IN (SELECT unnest($2::uuid[])::text)',
 };
 const VOLATILE = ['last_seen_at', 'flash_kind', 'flash_text', 'search', 'data'];
 async function state() {
