@@ -6,10 +6,10 @@ const assert = require('node:assert/strict');
 const { spawn, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { Pool } = require('pg');
-const { Agent, setGlobalDispatcher, request: undiciRequest } = require('undici');
 
 const BASE = process.env.CAREBOX_URL || 'http://127.0.0.1:18080';
 const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
@@ -18,7 +18,8 @@ const LOGDIR = path.join(process.env.BUILDDIR || '.', 'tests', 'log');
 // that the login throttling (which counts failures per client address) of
 // files that run at the same time cannot meet: 127.0.0.2 for the first file
 // of tests/http, and so on (tests/e2e after it). The browser's requests come
-// from 127.0.0.1. Every fetch of this process goes out through this agent.
+// from 127.0.0.1. request() (below) goes out through this agent, which
+// keeps its connections open.
 function sourceAddress() {
   const files = ['http', 'e2e'].flatMap((dir) => {
     const d = path.join(__dirname, '..', dir);
@@ -30,7 +31,7 @@ function sourceAddress() {
   return i >= 0 && i < 200 ? `127.0.0.${i + 2}` : `127.0.1.${2 + (process.pid % 250)}`;
 }
 const ADDRESS = sourceAddress();
-setGlobalDispatcher(new Agent({ localAddress: ADDRESS }));
+const agent = new http.Agent({ keepAlive: true, localAddress: ADDRESS });
 
 // Runs tidy on `html` as `tidy -errors -q --show-warnings yes` with the
 // document on its standard input; resolves to what tidy wrote to standard
@@ -83,23 +84,54 @@ async function checkHtml(html, where) {
   assert.equal(out, '', `tidy on ${where}:\n${out}`);
 }
 
+// Sends one request through `agent`: `method`, `headers` (an object) and
+// `body` (a string, a Buffer or nothing) to the path `p`. Resolves to
+// node's response with its body read into `buf`. A connection the server
+// closed as the request went out on it (one kept open for reuse) is
+// retried once on a new one; an error after the answer came (a body the
+// server stopped reading, as with a 413) is the answer's, not the request's.
+function send(p, method, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(BASE + p, { method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => { res.buf = Buffer.concat(chunks); resolve(res); });
+      res.on('error', reject);
+    });
+    req.on('error', (e) => {
+      if (req.res) return;
+      if (req.reusedSocket && e.code === 'ECONNRESET') send(p, method, headers, body).then(resolve, reject);
+      else reject(e);
+    });
+    req.end(body);
+  });
+}
+
 // Fetches `p` without following redirects. Returns { status, headers, text }.
 // Every HTML page (not a redirect) is run through checkHtml.
-// (undici's request, not fetch: fetch costs about four times the CPU per
-// request, and the test files make thousands.) `opts` are fetch's: method,
-// headers, body (a string or a FormData).
+// (node's http, not fetch or undici: fetch costs about four times the CPU
+// per request and undici's request more than twice, and loading undici a
+// tenth of a second in each test file; the files make thousands.) `opts`
+// are fetch's: method, headers, body (a string or a FormData, sent as a
+// browser sends it).
 async function request(p, opts = {}) {
-  const res = await undiciRequest(BASE + p, { method: opts.method || 'GET', headers: opts.headers, body: opts.body });
-  const text = await res.body.text();
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    for (const v of [].concat(value)) headers.append(name, v);
+  const method = opts.method || 'GET', reqHeaders = { ...(opts.headers || {}) };
+  let body = opts.body;
+  if (body instanceof FormData) {
+    const encoded = new Response(body);
+    reqHeaders['content-type'] = encoded.headers.get('content-type');
+    body = Buffer.from(await encoded.arrayBuffer());
   }
+  if (body !== undefined) reqHeaders['content-length'] = Buffer.byteLength(body);
+  const res = await send(p, method, reqHeaders, body);
+  const text = res.buf.toString('utf8');
+  const headers = new Headers();
+  for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
   const type = headers.get('content-type') || '';
   // (A redirect's body, which no browser shows, is not a page: nginx's own
   // hand-off of a one-time link carries its stock one.)
   const redirect = res.statusCode >= 300 && res.statusCode < 400;
-  if (type.startsWith('text/html') && text.length > 0 && !redirect) await checkHtml(text, `${opts.method || 'GET'} ${p}`);
+  if (type.startsWith('text/html') && text.length > 0 && !redirect) await checkHtml(text, `${method} ${p}`);
   return { status: res.statusCode, headers, text };
 }
 
