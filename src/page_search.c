@@ -26,21 +26,22 @@
  * steps:
  *
  * 1. The walk, a prepared statement that also loads the session
- *    (SESSION_IN_QUERY): each of the viewer's two boxes (received, sent:
- *    disjoint, as nobody writes to themself) is read newest first from the
+ *    (SESSION_IN_QUERY): the viewer's two boxes (received, sent: disjoint,
+ *    as nobody writes to themself), each read newest first from the
  *    cursor on, at most SEARCH_WALK messages, their ids in the box index's
- *    order (an index-only scan), each message then looked up by id and
- *    tested, stopping at 11 hits. A box is done when it gave 11 hits, or
- *    had no more messages, or when the merged page's 11th hit is at or
- *    before the last message the walk read there (nothing unread can come
- *    before it). When both are, the walk's hits are the page: the newest 11
- *    of the two, and only they get their thread's subject and their text.
+ *    order (index-only scans), merged into one stream newest first; each
+ *    message of it looked up by id and tested, stopping at 11 hits. The
+ *    hits are the page when the walk was exact: 11 hits, the 11th at or
+ *    before the last message the walk could read in each box (nothing it
+ *    skipped can come before it); or fewer, with every message of both
+ *    boxes read. The hits carry what the page shows, so only a reply's
+ *    thread subject is looked up after.
  *    (The ids first and the lookups after, with the box and the words as
  *    one-time values, is what keeps PostgreSQL's generic plan reading in
  *    the index's order and stopping early: a box as such is priced at an
  *    average box's size, for which reading it all and sorting looks
  *    cheaper.)
- * 2. Else (words rarer than one in SEARCH_WALK / 11 messages of a box), the
+ * 2. Else (words rarer than about one in SEARCH_WALK / 11 messages), the
  *    search planned for its words (db_exec_once): search_query() is
  *    immutable, so the planner computes it from the text and weighs the
  *    words by the column's statistics, and goes through the text index.
@@ -50,35 +51,32 @@
  * subject, body, marks. */
 #define SEARCH_WALK 100		/* messages of each box the walk reads at most */
 
-#define SEARCH_PAGE_ROWS(hits) \
-	"SELECT m.id, coalesce(m.parent_id, m.id) AS root, m.created_at AS time," \
+/* The page's columns of message `m` (a messages row, or the walk's hits,
+ * which have its columns); a reply's subject is its thread's. */
+#define SEARCH_PAGE_COLUMNS \
+	"m.id, coalesce(m.parent_id, m.id) AS root, m.created_at AS time," \
 	" coalesce(m.sender_name, 'carebox') AS sender, m.recipient_name AS recipient," \
-	" rt.subject, m.body, " hits ".marks" \
-	" FROM " hits " JOIN messages m ON m.id = " hits ".id" \
-	" JOIN messages rt ON rt.id = coalesce(m.parent_id, m.id)"
+	" coalesce(m.subject, (SELECT rt.subject FROM messages rt WHERE rt.id = m.parent_id)) AS subject," \
+	" m.body"
 
 /* Step 1. $1 the session token, $2 the search text, $3 the cursor (a
  * message id) or NULL. "s" holds the viewer's boxes, the words, and the
- * cursor's message if it is the viewer's (cursor_ok). `cmp` is the
- * cursor's comparison, `dir` the order, `at_or_before` how the 11th hit
- * stands to the last message read when nothing unread is before it. */
+ * cursor's message if it is the viewer's (cursor_ok). `cursor` is the
+ * cursor's condition, `dir` the order, `at_or_before` how the 11th hit
+ * stands to the last message the walk could read in a box when nothing
+ * skipped there comes before it. */
 #define WALK_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ((SELECT cur_at FROM s), (SELECT cur_id FROM s))"
 #define WALK_BOX(box, cursor, dir) \
 	"FROM messages m WHERE m." box " = (SELECT " box " FROM s)" cursor \
 	" ORDER BY m.created_at " dir ", m.id " dir
-#define WALK_HITS(box, cursor, dir) \
-	"SELECT k.id, k.created_at FROM (SELECT m.id, m.created_at " WALK_BOX(box, cursor, dir) \
-	" LIMIT " DB_NUM(SEARCH_WALK) ") k JOIN messages m ON m.id = k.id" \
-	" WHERE m.search @@ (SELECT tsq FROM s)" \
-	" ORDER BY k.created_at " dir ", k.id " dir " LIMIT 11"
+#define WALK_IDS(box, cursor, dir) \
+	"(SELECT m.id, m.created_at " WALK_BOX(box, cursor, dir) " LIMIT " DB_NUM(SEARCH_WALK) ")"
 #define WALK_LAST(box, cursor, dir) \
 	"SELECT m.created_at, m.id " WALK_BOX(box, cursor, dir) \
 	" OFFSET " DB_NUM(SEARCH_WALK) " - 1 LIMIT 1"
-#define WALK_DONE(hits, last, dir, at_or_before) \
-	"((SELECT count(*) FROM " hits ") = 11 OR NOT EXISTS (SELECT FROM " last ")" \
-	" OR coalesce((SELECT (h.created_at, h.id) FROM hit h" \
-	"  ORDER BY h.created_at " dir ", h.id " dir " OFFSET 10) " at_or_before \
-	" (SELECT (l.created_at, l.id) FROM " last " l), false))"
+#define WALK_COVERS(last, at_or_before) \
+	"coalesce((SELECT (h.created_at, h.id) FROM eleventh h) " at_or_before \
+	" (SELECT (l.created_at, l.id) FROM " last " l), true)"
 #define SEARCH_WALK_SQL(cursor, dir, at_or_before) \
 	"WITH me AS (" SESS_SELECT ")," \
 	" s AS MATERIALIZED (SELECT me.inbox_id, o.id AS outbox_id, search_query($2) AS tsq," \
@@ -86,19 +84,21 @@
 	"  c.id IS NOT NULL OR $3::uuid IS NULL AS cursor_ok" \
 	"  FROM me JOIN outboxes o ON o.user_id = me.user_id" \
 	"  LEFT JOIN messages c ON c.id = $3::uuid AND (c.inbox_id = me.inbox_id OR c.outbox_id = o.id))," \
-	" rin AS (" WALK_HITS("inbox_id", cursor, dir) ")," \
-	" rout AS (" WALK_HITS("outbox_id", cursor, dir) ")," \
+	" hit AS (SELECT m.id, m.created_at, m.parent_id, m.subject, m.body, m.sender_name, m.recipient_name" \
+	"  FROM (" WALK_IDS("inbox_id", cursor, dir) " UNION ALL " WALK_IDS("outbox_id", cursor, dir) \
+	"   ORDER BY created_at " dir ", id " dir ") k" \
+	"  JOIN messages m ON m.id = k.id WHERE m.search @@ (SELECT tsq FROM s)" \
+	"  ORDER BY k.created_at " dir ", k.id " dir " LIMIT 11)," \
+	" eleventh AS (SELECT h.created_at, h.id FROM hit h ORDER BY h.created_at " dir ", h.id " dir " OFFSET 10)," \
 	" lin AS (" WALK_LAST("inbox_id", cursor, dir) ")," \
 	" lout AS (" WALK_LAST("outbox_id", cursor, dir) ")," \
-	" hit AS (SELECT h.id, h.created_at, (SELECT marks FROM s) AS marks" \
-	"  FROM (SELECT * FROM rin UNION ALL SELECT * FROM rout) h" \
-	"  ORDER BY h.created_at " dir ", h.id " dir " LIMIT 11)," \
-	" e AS (SELECT s.outbox_id, s.cur_at, s.cur_id, s.cursor_ok, s.tsq IS NOT NULL AND s.cursor_ok AND" \
-	"  " WALK_DONE("rin", "lin", dir, at_or_before) " AND " \
-	"  " WALK_DONE("rout", "lout", dir, at_or_before) " AS walked FROM s)" \
+	" e AS (SELECT s.outbox_id, s.cur_at, s.cur_id, s.cursor_ok, s.marks," \
+	"  s.tsq IS NOT NULL AND s.cursor_ok AND CASE WHEN EXISTS (SELECT FROM eleventh)" \
+	"  THEN " WALK_COVERS("lin", at_or_before) " AND " WALK_COVERS("lout", at_or_before) \
+	"  ELSE NOT EXISTS (SELECT FROM lin) AND NOT EXISTS (SELECT FROM lout) END AS walked FROM s)" \
 	" SELECT me.*, e.outbox_id, e.cur_at, e.cur_id, e.walked, e.cursor_ok, l.* FROM me" \
 	" LEFT JOIN e ON true" \
-	" LEFT JOIN LATERAL (" SEARCH_PAGE_ROWS("hit") " WHERE e.walked) l ON true" \
+	" LEFT JOIN LATERAL (SELECT " SEARCH_PAGE_COLUMNS ", e.marks FROM hit m WHERE e.walked) l ON true" \
 	" ORDER BY l.time " dir ", l.id " dir
 /* The columns of the walk's answer before the page's rows. */
 enum { WALK_OUTBOX = SESS_COLUMNS, WALK_CUR_AT, WALK_CUR_ID, WALK_WALKED, WALK_CURSOR_OK, WALK_ROWS };
@@ -115,8 +115,8 @@ enum { WALK_OUTBOX = SESS_COLUMNS, WALK_CUR_AT, WALK_CUR_ID, WALK_WALKED, WALK_C
 	"WITH hit AS (SELECT id, created_at, search_marks($3) AS marks FROM (" \
 	SEARCH_STREAM("m.inbox_id = $1", cursor, dir) " UNION ALL " \
 	SEARCH_STREAM("m.outbox_id = $2", cursor, dir) \
-	") h ORDER BY created_at " dir ", id " dir " LIMIT 11) " \
-	SEARCH_PAGE_ROWS("hit") \
+	") h ORDER BY created_at " dir ", id " dir " LIMIT 11)" \
+	" SELECT " SEARCH_PAGE_COLUMNS ", hit.marks FROM hit JOIN messages m ON m.id = hit.id" \
 	" ORDER BY m.created_at " dir ", m.id " dir
 #define SEARCH_CURSOR(cmp) " AND (m.created_at, m.id) " cmp " ($4::timestamptz, $5::uuid)"
 
