@@ -84,6 +84,24 @@ test('a changed address: proven by its link, the old one in force until then; th
   assert.equal(audited, '1');
 });
 
+test('one verification link confirmed twice at the same moment: confirmed once', async () => {
+  for (let round = 0; round < 3; round++) {
+    const p = await person();
+    const neu = uniqueEmail('verify-once');
+    await p.c.get('/account');
+    assert.equal((await p.c.post('/account', { first_name: 'Vera', last_name: 'Once', email: neu, current_password: PW })).status, 303);
+    const link = linkIn((await waitMail(neu))[0], '/verify');
+    const token = link.split('=')[1];
+    const two = [new Client(), new Client()];
+    for (const c of two) assert.equal((await follow(c, link)).status, 200);
+    const answers = await Promise.all(two.map((c) => c.post('/verify', { token })));
+    assert.deepEqual(answers.map((r) => r.status).sort(), [303, 404], 'one confirms, the other finds the link used');
+    assert.equal(await mailTo(p.id), neu);
+    const [[audited]] = await sql(`SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'e-mail address confirmed'`, [p.id]);
+    assert.equal(audited, '1', 'audited once');
+  }
+});
+
 test('a verification link expires after an hour, and opens nothing once the address changed again', async () => {
   const p = await person({ proven: false });
   assert.match((await p.c.get('/account')).text, /carebox mails you nothing until you confirm your e-mail address/);
