@@ -26,15 +26,23 @@ const struct db_stmt throttle_stmts[] = {
 	  "SELECT pg_try_advisory_xact_lock(" DB_LOCK_ACCOUNT ", hashtext(lower($1)))" },
 	{ "throttle_address_lock",
 	  "SELECT pg_advisory_xact_lock_shared(" DB_LOCK_ADDRESS ", hashtext($1))" },
+	/* The checks of address $1 in progress (their shared locks, this
+	 * one's included). Read in a statement before the failures are
+	 * counted: a check that ends in between has its failure committed
+	 * before its lock goes, so the count's snapshot, taken after, holds
+	 * it. (In one statement the snapshot comes first, and a check
+	 * ending between it and the reading of the locks was counted
+	 * nowhere.) */
+	{ "throttle_address_checks",
+	  "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+	  " AND classid = " DB_LOCK_ADDRESS " AND objsubid = 2"
+	  " AND objid = (hashtext($1)::bigint & 4294967295)::oid" },
 	/* $1 account, $2 address, $3 whether the address counts. */
 	{ "throttle_password_state",
 	  "SELECT ceil(extract(epoch FROM login_paused_until($1) - now()) / 60)::bigint AS minutes,"
 	  " CASE WHEN $3::boolean THEN"
 	  "  (SELECT count(*) FROM login_failures"
 	  "   WHERE address = $2 AND at > now() - interval '15 minutes')"
-	  "  + (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-	  "   AND classid = " DB_LOCK_ADDRESS " AND objsubid = 2"
-	  "   AND objid = (hashtext($2)::bigint & 4294967295)::oid)"
 	  " ELSE 0 END AS tries" },
 	{ "throttle_password_failed", "INSERT INTO login_failures (email, address) VALUES ($1, $2)" },
 	{ "throttle_password_clear", "DELETE FROM login_failures WHERE lower(email) = lower($1)" },
@@ -69,7 +77,7 @@ int throttle_password(struct req *r, const char *email, int by_address, long *mi
 	const char *p[3] = { email, r->remote_addr, by_address ? "true" : "false" };
 	PGresult *res = db_exec(r->db, "throttle_account_lock", 1, p);
 	int mine;
-	long tries;
+	long tries = 0;
 
 	*minutes = 0;
 	if (res == NULL)
@@ -78,13 +86,14 @@ int throttle_password(struct req *r, const char *email, int by_address, long *mi
 	PQclear(res);
 	if (!mine)
 		return THROTTLE_BUSY;
-	if (by_address && first_number(r, "throttle_address_lock", 1, &r->remote_addr) < 0)
+	if (by_address && (first_number(r, "throttle_address_lock", 1, &r->remote_addr) < 0 ||
+			   (tries = first_number(r, "throttle_address_checks", 1, &r->remote_addr)) < 0))
 		return -1;
 	res = db_exec(r->db, "throttle_password_state", 3, p);
 	if (res == NULL)
 		return -1;
 	*minutes = atol(PQgetvalue(res, 0, 0));
-	tries = atol(PQgetvalue(res, 0, 1));
+	tries += atol(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	if (*minutes > 0)
 		return THROTTLE_PAUSED;
