@@ -267,6 +267,14 @@ static int worker_run(void *arg, int slot_no)
 		 * the worker look again instead of sleeping. */
 		worker_drain(seen);
 		ms = jobs_next_ms(db);
+		if (ms == -2) {
+			/* The database failed (a restart ended the connection):
+			 * back in a second to reconnect, not after a whole poll,
+			 * as the socket of a lost connection wakes nobody. */
+			connects = 0;
+			worker_wait(NULL, 1000, &open);
+			continue;
+		}
 		if (worker_drain(seen) || ms == 0)
 			continue;
 		worker_wait(seen, ms < 0 || ms > WORKER_POLL_MS ? WORKER_POLL_MS : ms, &open);
